@@ -1,0 +1,92 @@
+# embext - SQLite extension for token-embedding matrices.
+#
+#   make                  build ./embext.so
+#   make test             install missing deps, build, run unit + SQL tests for
+#                         every kernel set, then the same under ASan + UBSan
+#   make demo             build and run the walkthrough demo on shipped data
+#   make bench            benchmarks (bench/run.sh; QUICK=1 or make bench-quick)
+#   make fuzz             build and run each fuzz target (FUZZ_SECONDS, default 30)
+#   make install          PREFIX=/usr/local DESTDIR=
+#   make clean
+#
+# Sources are picked up by wildcard: src/*.c is the SQLite-free core,
+# ext/*.c the SQLite glue, tests/unit/test_*.c one cmocka binary each.
+
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+PREFIX  ?= /usr/local
+LIBDIR  ?= $(PREFIX)/lib
+BUILD   ?= build
+SQLITE3 ?= sqlite3
+
+WARN    = -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes -Wvla
+BASEFLAGS = -std=c11 -D_GNU_SOURCE -fPIC -fvisibility=hidden -MMD -MP $(WARN) -Isrc -Iext
+LDLIBS_EXT = -lm -lpthread
+
+CORE_SRC = $(sort $(wildcard src/*.c))
+EXT_SRC  = $(sort $(wildcard ext/*.c))
+UNIT_SRC = $(sort $(wildcard tests/unit/test_*.c))
+
+CORE_OBJ = $(CORE_SRC:%.c=$(BUILD)/%.o)
+EXT_OBJ  = $(EXT_SRC:%.c=$(BUILD)/%.o)
+UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+.PHONY: all test test-only check-unit check-sql asan deps demo bench bench-quick fuzz install clean
+
+all: embext.so
+
+embext.so: $(BUILD)/embext.so
+	cp $< $@
+
+$(BUILD)/embext.so: $(CORE_OBJ) $(EXT_OBJ)
+	$(CC) $(CFLAGS) $(BASEFLAGS) -shared -o $@ $^ $(LDFLAGS) $(LDLIBS_EXT)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(BASEFLAGS) -c -o $@ $<
+
+$(BUILD)/libembcore.a: $(CORE_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libembcore.a $(BUILD)/embext.so
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(BASEFLAGS) -o $@ $< $(BUILD)/libembcore.a -lcmocka -lsqlite3 $(LDFLAGS) $(LDLIBS_EXT)
+
+$(BUILD)/sqlrun: tests/sqlrun.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(BASEFLAGS) -o $@ $< -lsqlite3 $(LDFLAGS)
+
+# --- tests -----------------------------------------------------------------
+# `make test` = dependencies + normal build + sanitizer build of the suite.
+test: deps
+	$(MAKE) test-only
+	$(MAKE) BUILD=build/asan CFLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all" \
+	    LDFLAGS="-fsanitize=address,undefined" test-only
+	@echo "all test suites passed (normal and ASan+UBSan builds)"
+
+test-only: $(BUILD)/embext.so $(BUILD)/sqlrun $(UNIT_BIN)
+	BUILD=$(BUILD) sh tests/run.sh
+
+deps:
+	@sh scripts/deps.sh test
+
+demo: deps embext.so
+	$(SQLITE3) :memory: -cmd '.load ./embext' < sql/demo.sql
+
+bench: deps embext.so
+	sh bench/run.sh $(if $(QUICK),--quick)
+
+bench-quick:
+	$(MAKE) bench QUICK=1
+
+fuzz: deps
+	sh tests/fuzz/run.sh $(FUZZ_SECONDS)
+
+install: embext.so
+	install -d $(DESTDIR)$(LIBDIR)
+	install -m 0755 embext.so $(DESTDIR)$(LIBDIR)/embext.so
+
+clean:
+	rm -rf build embext.so
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
