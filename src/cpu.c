@@ -40,9 +40,9 @@ static void kernels_init(void)
     active = available[0];
     const char *want = getenv("EMB_ISA");
     if (want && *want) {
-        const emb_kernels *k = emb_kernels_find(want);
-        if (k)
-            active = k;
+        for (size_t i = 0; i < n; i++)
+            if (strcmp(available[i]->name, want) == 0)
+                active = available[i];
     }
 }
 
