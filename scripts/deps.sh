@@ -14,6 +14,9 @@ if [ "$1" = bench ]; then
     want python3-numpy
     want python3-faiss
     want python3-gensim
+    # numpy and faiss on Debian link the reference BLAS (libblas3) unless an
+    # optimised one is installed; a fair comparison uses OpenBLAS.
+    want libopenblas0-pthread
 fi
 [ -z "$need" ] && exit 0
 echo "deps.sh: installing:$need"

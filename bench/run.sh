@@ -1,0 +1,61 @@
+#!/bin/sh
+# bench/run.sh [--quick] - `make bench` / `make bench-quick`: embext side by side
+# with sqlite-vec 0.1.9 (vec0), numpy, faiss, gensim and a bare C loop; writes
+# bench/REPORT.md (override with BENCH_REPORT=path).
+#
+# Installs what it compares against when missing: Debian packages through
+# scripts/deps.sh bench (numpy, faiss, gensim, OpenBLAS), sqlite-vec's prebuilt
+# vec0.so from the npm registry into bench/vendor (git-ignored).  Builds
+# ./embext.so and the C helpers into build/bench, then runs bench/bench.py with
+# Debian's /usr/bin/python3 (its sqlite3 module can load extensions).
+# Every system runs on one thread.  EMB_DATA names the data folder
+# (default: ../shared/data next to the repository).
+set -eu
+cd "$(dirname "$0")/.."
+QUICK=""
+for a in "$@"; do
+    case "$a" in
+    --quick) QUICK=--quick ;;
+    *) echo "usage: bench/run.sh [--quick]" >&2; exit 2 ;;
+    esac
+done
+
+sh scripts/deps.sh bench
+
+VEC0=bench/vendor/node_modules/sqlite-vec-linux-x64/vec0.so
+if [ ! -f "$VEC0" ]; then
+    if [ "$(uname -m)" = x86_64 ] && command -v npm >/dev/null 2>&1; then
+        mkdir -p bench/vendor
+        npm install --silent --no-audit --no-fund --prefix bench/vendor sqlite-vec-linux-x64@0.1.9 ||
+            echo "run.sh: could not install sqlite-vec; vec0 cases will be reported as missing" >&2
+    else
+        echo "run.sh: npm (or x86-64) missing; vec0 cases will be reported as missing" >&2
+    fi
+fi
+
+make embext.so build/libembcore.a
+mkdir -p build/bench
+CC=${CC:-cc}
+$CC -O3 -Wall -Wextra -o build/bench/membw bench/membw.c
+$CC -O3 -Wall -Wextra -shared -fPIC -fvisibility=hidden -o build/bench/bare_scan.so bench/bare_scan.c -lm
+$CC -O2 -Wall -Wextra -o build/bench/sqlbench bench/sqlbench.c -lsqlite3
+rm -f build/bench/bench_kernels
+if [ -f bench/bench_kernels.c ]; then
+    $CC -O2 -std=c11 -D_GNU_SOURCE -Wall -Wextra -Isrc -o build/bench/bench_kernels \
+        bench/bench_kernels.c build/libembcore.a -lm -lpthread ||
+        echo "run.sh: bench/bench_kernels.c did not build; reported as missing" >&2
+fi
+
+if [ -z "${EMB_DATA:-}" ]; then
+    EMB_DATA=$(cd .. && pwd)/shared/data
+    [ -d "$EMB_DATA" ] || EMB_DATA=$(cd ../.. && pwd)/shared/data
+fi
+export EMB_DATA
+
+# One thread everywhere; OpenBLAS core overrides (set on some machines for
+# older OpenBLAS builds) slow a current one down, so drop them for this
+# process only.
+env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE \
+    OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 \
+    /usr/bin/python3 bench/bench.py $QUICK --embext ./embext.so --vec0 "$VEC0" \
+    --bin build/bench --data "$EMB_DATA" --report "${BENCH_REPORT:-bench/REPORT.md}" ${BENCH_ARGS:-}
