@@ -61,6 +61,8 @@ class Ctx:
         self.sections = []
         self.targets = []   # (target, measured, status)
         self.facts = []     # (what, value) rows for the machine table
+        self.summary = []   # rows of the summary table
+        self.profiles = []  # (target, (n, mode, SQL)) to profile
         self.bw = None      # bytes/s
         self.t_start = time.time()
         self.bare = None
@@ -80,12 +82,32 @@ class Ctx:
         self.sections.append("## %s\n\n%s\n" % (title, body.strip()))
         print("== %s" % title, flush=True)
 
-    def target(self, what, ratio, limit, measured, higher_is_better=False):
+    def summarize(self, case, times, ref, per=1, unit=""):
+        """Summary rows: ref's median against every other system of a case."""
+        st = {k: lib.stats(v) for k, v in times.items()}
+        if ref not in st:
+            return
+        e = st[ref]["median"] / per
+        first = True
+        for name, s in st.items():
+            if name == ref:
+                continue
+            o = s["median"] / per
+            self.summary.append([case if first else "", ref if first else "",
+                                 lib.fmt_time(e) + unit if first else "", name,
+                                 lib.fmt_time(o) + unit, lib.fmt_ratio(e / o)])
+            first = False
+
+    def target(self, what, ratio, limit, measured, higher_is_better=False, profile=None):
+        """Record a target; `profile` = (n, mode, SQL) for sqlbench, run under
+        callgrind at the end when the target is missed."""
         if ratio is None:
             self.targets.append((what, measured, "not measured"))
             return
         ok = ratio >= limit if higher_is_better else ratio <= limit
         self.targets.append((what, measured, "**met**" if ok else "**not met**"))
+        if not ok and profile:
+            self.profiles.append((what, profile))
 
 
 FEATURE_NAMES = {
@@ -262,6 +284,7 @@ def case_bulk(ctx):
             "`synchronous=FULL`) from the plain source table attached read-only; the time covers "
             "CREATE + INSERT + COMMIT.\n\n")
     body += lib.ratio_table(times, "embext", rows_per_rep=N)
+    ctx.summarize("bulk load 50k x 768", times, "embext")
     if miss:
         body += "\n\nembext: " + miss
     ctx.section(title, body)
@@ -359,8 +382,13 @@ def case_knn(ctx):
                 "(the per-connection in-memory matrix plus numpy/faiss copies made before: %.0f MB at start)." % (
                     rss_mb() - rss0, rss0)
     ctx.section(title, body)
+    ctx.summarize("top-10 cosine 50k x 768, 1 query", times, "embext")
     st = {k: lib.stats(v) for k, v in times.items()}
     e = st.get("embext")
+
+    knn_prof = (10 if ctx.quick else 30, "each",
+                "SELECT token_id, distance FROM e32 WHERE vector MATCH "
+                "(SELECT v FROM plain WHERE id = ?1) AND k = 10")
 
     def tgt(what, other, limit, higher=False, invert=False):
         if e is None or other not in st:
@@ -369,7 +397,7 @@ def case_knn(ctx):
         r = e["median"] / st[other]["median"]
         val = 1 / r if invert else r
         ctx.target(what, val, limit, "%s: embext %s vs %s (ratio embext/other %.3g)" % (
-            other, lib.fmt_time(e["median"]), lib.fmt_time(st[other]["median"]), r), higher)
+            other, lib.fmt_time(e["median"]), lib.fmt_time(st[other]["median"]), r), higher, knn_prof)
 
     tgt("Top-10 scan within 1.5x of the bare SIMD loop", bare_name, 1.5)
     tgt("Top-10 scan >= 10x faster than vec0 (default cache)", "vec0 (default cache)", 10, True, True)
@@ -419,6 +447,7 @@ def case_knn(ctx):
                  % lib.fmt_time(64 * st["vec0 (default cache)"]["median"]))
     ref = "embext (64 KNN queries)" if has_emb else "bare C loop x 64"
     ctx.section(title, note + "\n\n" + lib.ratio_table(btimes, ref, per=("query", 64)))
+    ctx.summarize("top-10 cosine, batch of 64 (per query)", btimes, "embext (64 KNN queries)", per=64)
 
 
 def rss_mb():
@@ -465,6 +494,7 @@ def case_lookups(ctx):
                                                  ", ".join("%s %d" % kv for kv in rows.items())))
     ref = "embext" if not miss else "plain table"
     body += lib.ratio_table(times, ref, per=("lookup", n))
+    ctx.summarize("point lookup (per lookup)", times, "embext", per=n)
     if miss:
         body += "\n\nembext: " + miss
     ctx.section(title, body)
@@ -473,7 +503,8 @@ def case_lookups(ctx):
         r = st["embext"]["median"] / st["plain table"]["median"]
         ctx.target("10,000 lookups within 1.5x of a plain INTEGER PRIMARY KEY table", r, 1.5,
                    "%.2fx (%s vs %s per lookup)" % (r, lib.fmt_time(st["embext"]["median"] / n),
-                                                    lib.fmt_time(st["plain table"]["median"] / n)))
+                                                    lib.fmt_time(st["plain table"]["median"] / n)),
+                   profile=(n, "each", "SELECT vector FROM e32 WHERE token_id = ?1"))
     else:
         ctx.target("10,000 lookups within 1.5x of a plain INTEGER PRIMARY KEY table", None, 1.5, miss)
 
@@ -494,6 +525,7 @@ def case_sequence(ctx):
             % ", ".join("%s %d" % kv for kv in rows.items()))
     ref = "emb_sequence" if not miss else cases[0][0]
     body += lib.ratio_table(times, ref, per=("id", n))
+    ctx.summarize("1,024-id sequence", times, "emb_sequence")
     if miss:
         body += "\n\nemb_sequence: " + miss
     ctx.section(title, body)
@@ -523,6 +555,7 @@ def case_scalar(ctx):
             "page cache (the table is in SQLite's cache); per-call cost net of the baseline scan "
             "that reads the same blobs." + check + "\n\n")
     body += lib.ratio_table(times, "emb_cosine", per=("row", N), extra=("per call, net of baseline", net))
+    ctx.summarize("scalar cosine over 50k blobs (per row)", times, "emb_cosine", per=N)
     ctx.section(title, body)
 
 
@@ -575,6 +608,56 @@ def case_glove_knn(ctx):
     body += lib.ratio_table(times, "embext" if has_emb else sysl[-1][0], bytes_per_rep=G.nbytes,
                             extra=("recall@10 vs bare loop", agree), bw=ctx.bw)
     ctx.section(title, body)
+    ctx.summarize("top-10 cosine GloVe 10k x 50", times, "embext")
+
+
+# ---- profiles of missed targets --------------------------------------------------
+
+def short_fn(line):
+    """'1,234 (5.6%)  ./x/y.c:func [/usr/lib/libz.so]' -> '1,234 (5.6%)  func  (libz.so)'."""
+    import re
+    m = re.match(r"\s*([\d,]+\s+\(\s*[\d.]+%\))\s+(\S+?)(?:\s+\[(.*)\])?\s*$", line)
+    if not m:
+        return line.rstrip()[:120]
+    fn = m.group(2).rsplit(":", 1)[-1]
+    obj = os.path.basename(m.group(3)) if m.group(3) else ""
+    return "%s  %s%s" % (m.group(1), fn, "  (%s)" % obj if obj else "")
+
+
+def run_profiles(ctx):
+    """callgrind the embext statement behind each missed target (once per SQL)."""
+    if not ctx.profiles:
+        return
+    import shutil
+    if not shutil.which("valgrind") or not shutil.which("callgrind_annotate"):
+        ctx.section("Profiles of missed targets", "valgrind is not installed: no profile.")
+        return
+    done = {}
+    for what, (n, mode, sql) in ctx.profiles:
+        done.setdefault(sql, (n, mode, []))[2].append(what)
+    body = []
+    for sql, (n, mode, whats) in done.items():
+        out = os.path.join(ctx.out, "callgrind.%s.out" % lib.slug(whats[0])[:40])
+        cmd = ["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out,
+               os.path.join(ctx.bin, "sqlbench"), "--db", ctx.db, "--ext", ctx.embext,
+               "--n", str(n), "--reps", "1", "--max-id", str(N), "--seed", "3",
+               "profile|%s|%s" % (mode, sql)]
+        t0 = time.perf_counter()
+        try:
+            lib.run(cmd, timeout=600)
+            ann = lib.run(["callgrind_annotate", "--inclusive=no", out])
+        except Exception as e:  # noqa: BLE001
+            body.append("`%s`: profile failed: %s" % (sql, e))
+            continue
+        lines = [ln for ln in ann.splitlines() if ln.strip()]
+        i = next((k for k, ln in enumerate(lines) if "file:function" in ln), None)
+        tot = next((ln for ln in lines if "PROGRAM TOTALS" in ln), "")
+        top = lines[i + 1:i + 16] if i is not None else lines[-15:]
+        body.append("Target(s): %s.\n\n`sqlbench %s` (%d statements after an equal warm-up, %.0f s "
+                    "under callgrind); instructions by function, self cost:\n\n```\n%s\n%s\n```"
+                    % ("; ".join(whats), sql, n, time.perf_counter() - t0, tot.strip(),
+                       "\n".join(short_fn(ln) for ln in top)))
+    ctx.section("Profiles of missed targets (valgrind --tool=callgrind)", "\n\n".join(body))
 
 
 # ---- report ------------------------------------------------------------------------
@@ -614,7 +697,10 @@ def write_report(ctx, path):
              "alternately in the same run: below 1 means embext is faster." %
              ("make bench-quick" if ctx.quick else "make bench"), "",
              "## Machine and software", "", lib.table(["what", "value"], facts), "",
-             "## Targets", "", lib.table(["target", "measured", "status"], ctx.targets), ""]
+             "## Targets", "", lib.table(["target", "measured", "status"], ctx.targets), "",
+             "## Summary (medians; ratio = embext / other, below 1 = embext faster)", "",
+             lib.table(["case", "embext", "median", "other", "other median", "ratio"], ctx.summary)
+             if ctx.summary else "No embext case ran.", ""]
     parts += ctx.sections
     notes = os.path.join(ctx.root, "bench", "NOTES.md")
     if os.path.exists(notes):
@@ -633,6 +719,7 @@ def main():
     ap.add_argument("--bin", default="build/bench")
     ap.add_argument("--data", default=None)
     ap.add_argument("--report", default="bench/REPORT.md")
+    ap.add_argument("--no-profile", action="store_true", help="skip callgrind of missed targets")
     ap.add_argument("--only", default=None, help="comma list of case names (development)")
     args = ap.parse_args()
     ctx = Ctx(args)
@@ -663,6 +750,8 @@ def main():
             traceback.print_exc()
             ctx.section("%s: FAILED" % name, "The case raised `%s: %s`." % (type(e).__name__, e))
     membw(ctx, "end")
+    if not args.no_profile:
+        run_profiles(ctx)
     write_report(ctx, args.report)
 
 

@@ -51,6 +51,7 @@ def case_text_import(ctx):
     if miss:
         body += "\n\nembext: " + miss
     ctx.section(title, body)
+    ctx.summarize("GloVe text import", times, "embext: emb_read_text into an embedding table")
     st = {k: lib.stats(v) for k, v in times.items()}
     g = st["gensim load_word2vec_format(no_header=True)"]["median"]
     key = "embext: emb_read_text into an embedding table"
@@ -65,7 +66,7 @@ def case_text_import(ctx):
 
 def _rows(times, ref):
     st = {k: lib.stats(v) for k, v in times.items()}
-    head = ["system", "median", "min", "max", "reps", "%s / this" % ref if len(ref) < 30 else "first row / this"]
+    head = ["system", "median", "min", "max", "reps", "%s / this" % ref]
     rows = []
     for name, s in st.items():
         rows.append([name, lib.fmt_time(s["median"]), lib.fmt_time(s["min"]), lib.fmt_time(s["max"]),
@@ -116,6 +117,7 @@ def case_analogies(ctx):
     if miss:
         body += "\n\nembext: " + miss
     ctx.section(title, body)
+    ctx.summarize("analogy evaluation", times, "embext emb_eval_analogies")
     st = {k: lib.stats(v) for k, v in times.items()}
     if "embext emb_eval_analogies" in st:
         r = st["gensim evaluate_word_analogies"]["median"] / st["embext emb_eval_analogies"]["median"]
@@ -193,6 +195,8 @@ def case_dtypes(ctx):
             sizes[-1][1] = "dbstat: " + err
     body += "\n\nStorage in the database file (dbstat, table and its shadow tables):\n\n"
     body += lib.table(["table", "bytes on disk", "of raw f32", "load time (INSERT ... SELECT)"], sizes)
+    for dt, _, _ in have[1:]:
+        ctx.summarize("top-10 scan, dtype %s" % dt, {k: times[k] for k in ("embext " + dt, "embext f32", "bare C loop f32", "bare C loop f16")}, "embext " + dt)
     gl = glove_dtype_recall(ctx, have)
     if gl:
         body += "\n\nOn real data (GloVe 10,000 x 50, queries = words 100-163), recall@10 against the " \

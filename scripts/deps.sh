@@ -17,6 +17,7 @@ if [ "$1" = bench ]; then
     # numpy and faiss on Debian link the reference BLAS (libblas3) unless an
     # optimised one is installed; a fair comparison uses OpenBLAS.
     want libopenblas0-pthread
+    want valgrind   # profiles of missed targets
 fi
 [ -z "$need" ] && exit 0
 echo "deps.sh: installing:$need"
