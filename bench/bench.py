@@ -363,8 +363,8 @@ def case_knn(ctx):
     sysl, index = knn_systems(ctx, ctx.E, ctx.En, ctx.inv, ctx.Q, "e32" if has_emb else None,
                               vec_conns, ctx.conn)
     bare_name = sysl[-1][0]
-    rss0 = rss_mb()
-    times, _ = lib.measure(sysl, ctx.reps(9, 21))
+    first = first_query_cost(ctx) if has_emb else ""
+    times, _ = lib.measure(sysl, ctx.reps(15, 31))
     ctx.knn_times = times
     agree = lib.agreement(sysl, ctx.Q, bare_name)
     nbytes = N * D * 4
@@ -378,9 +378,7 @@ def case_knn(ctx):
     if not has_emb:
         body += "\n\nembext: " + ctx.missing("embedding", "insert", "knn")
     else:
-        body += "\n\nProcess RSS grew %.0f MB over the first embext query and this case " \
-                "(the per-connection in-memory matrix plus numpy/faiss copies made before: %.0f MB at start)." % (
-                    rss_mb() - rss0, rss0)
+        body += "\n\n" + first
     ctx.section(title, body)
     ctx.summarize("top-10 cosine 50k x 768, 1 query", times, "embext")
     st = {k: lib.stats(v) for k, v in times.items()}
@@ -401,7 +399,7 @@ def case_knn(ctx):
 
     tgt("Top-10 scan within 1.5x of the bare SIMD loop", bare_name, 1.5)
     tgt("Top-10 scan >= 10x faster than vec0 (default cache)", "vec0 (default cache)", 10, True, True)
-    tgt("Top-10 scan >= 10x faster than vec0 (cache_size 1 GB)", "vec0 (cache_size 1 GB)", 10, True, True)
+    tgt("(stricter) Top-10 scan >= 10x faster than vec0 with cache_size 1 GB", "vec0 (cache_size 1 GB)", 10, True, True)
     tgt("Single query ahead of numpy", "numpy (E@q + argpartition)", 1.0)
     tgt("Single query at least even with faiss", "faiss IndexFlatIP", 1.0)
     ctx.faiss_index = index
@@ -448,6 +446,26 @@ def case_knn(ctx):
     ref = "embext (64 KNN queries)" if has_emb else "bare C loop x 64"
     ctx.section(title, note + "\n\n" + lib.ratio_table(btimes, ref, per=("query", 64)))
     ctx.summarize("top-10 cosine, batch of 64 (per query)", btimes, "embext (64 KNN queries)", per=64)
+
+
+def first_query_cost(ctx):
+    """Time and memory of the first KNN on a new connection (loads its copy)."""
+    q = ctx.Q[0].tobytes()
+    sql = "SELECT token_id FROM e32 WHERE vector MATCH ? AND k = %d" % K
+    c = lib.connect(ctx.db, [ctx.embext])
+    r0 = rss_mb()
+    t0 = time.perf_counter()
+    c.execute(sql, (q,)).fetchall()
+    t1 = time.perf_counter()
+    r1 = rss_mb()
+    c.execute(sql, (q,)).fetchall()
+    t2 = time.perf_counter()
+    c.close()
+    r2 = rss_mb()
+    return ("First KNN on a new connection (builds that connection's in-memory copy of the matrix): "
+            "%s, then %s for the second query; process RSS +%.0f MB for that connection, %.0f MB "
+            "returned on close (raw f32 matrix: %.0f MB)." % (
+                lib.fmt_time(t1 - t0), lib.fmt_time(t2 - t1), r1 - r0, r1 - r2, N * D * 4 / 1e6))
 
 
 def rss_mb():
@@ -645,7 +663,7 @@ def run_profiles(ctx):
         t0 = time.perf_counter()
         try:
             lib.run(cmd, timeout=600)
-            ann = lib.run(["callgrind_annotate", "--inclusive=no", out])
+            ann = lib.run(["callgrind_annotate", "--inclusive=no", "--auto=no", out])
         except Exception as e:  # noqa: BLE001
             body.append("`%s`: profile failed: %s" % (sql, e))
             continue
@@ -653,6 +671,7 @@ def run_profiles(ctx):
         i = next((k for k, ln in enumerate(lines) if "file:function" in ln), None)
         tot = next((ln for ln in lines if "PROGRAM TOTALS" in ln), "")
         top = lines[i + 1:i + 16] if i is not None else lines[-15:]
+        top = [ln for ln in top if not ln.startswith("-")]
         body.append("Target(s): %s.\n\n`sqlbench %s` (%d statements after an equal warm-up, %.0f s "
                     "under callgrind); instructions by function, self cost:\n\n```\n%s\n%s\n```"
                     % ("; ".join(whats), sql, n, time.perf_counter() - t0, tot.strip(),
