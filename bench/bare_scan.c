@@ -43,20 +43,27 @@ __attribute__((target("avx512f"))) static float dot_f32_avx512(const float *a, c
 
 __attribute__((target("avx512f,f16c"))) static float dot_f16_avx512(const float *a, const uint16_t *b, size_t n)
 {
-    __m512 s0 = _mm512_setzero_ps(), s1 = s0;
+    __m512 s0 = _mm512_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
     size_t i = 0;
-    for (; i + 32 <= n; i += 32) {
-        __m512 b0 = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(b + i)));
-        __m512 b1 = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(b + i + 16)));
-        s0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), b0, s0);
-        s1 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 16), b1, s1);
+    for (; i + 64 <= n; i += 64) {
+        s0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i),
+                             _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(b + i))), s0);
+        s1 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 16),
+                             _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(b + i + 16))), s1);
+        s2 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 32),
+                             _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(b + i + 32))), s2);
+        s3 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 48),
+                             _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(b + i + 48))), s3);
     }
+    for (; i + 16 <= n; i += 16)
+        s0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i),
+                             _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(b + i))), s0);
     float tail = 0.0f;
     for (; i < n; i++) {
         __m128 h = _mm_cvtph_ps(_mm_cvtsi32_si128(b[i]));
         tail += a[i] * _mm_cvtss_f32(h);
     }
-    return _mm512_reduce_add_ps(_mm512_add_ps(s0, s1)) + tail;
+    return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(s0, s1), _mm512_add_ps(s2, s3))) + tail;
 }
 
 __attribute__((target("avx2,fma"))) static float hsum256(__m256 v)

@@ -309,7 +309,12 @@ def case_kernels(ctx):
     p = subprocess.run(args, capture_output=True, text=True, timeout=300)
     if p.returncode != 0 and ctx.quick:  # the program may not know --quick
         p = subprocess.run([exe], capture_output=True, text=True, timeout=300)
-    body = "```\n%s\n```" % (p.stdout.strip() or p.stderr.strip())
+    text = p.stdout.strip() or p.stderr.strip()
+    if text.lstrip().startswith(("|", "#")) or "\n|" in text:  # Markdown: headings one level down
+        body = "\n".join("### " + ln.lstrip("#").strip() if ln.startswith("#") else ln
+                         for ln in text.splitlines())
+    else:
+        body = "```\n%s\n```" % text
     if p.returncode != 0:
         body += "\n\nexit status %d" % p.returncode
     ctx.section(title, body)
