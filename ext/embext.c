@@ -1,0 +1,39 @@
+/*
+ * embext.c - the extension entry point: sqlite3_embext_init.
+ *
+ *   sqlite3 :memory: '.load ./embext' "select emb_isa(), emb_l2('[0,0]','[3,4]')"
+ *
+ * Registration is table-driven: each family in ext/ exposes
+ * embRegister<Family>(db, conn) and is listed below.  `conn` is the
+ * per-connection state shared by the virtual table and the functions that
+ * read an embedding table; it is freed when the connection closes.
+ * Built with -DSQLITE_CORE the same function can be called directly by a
+ * program that links SQLite statically.
+ */
+#include "embext.h"
+
+SQLITE_EXTENSION_INIT1
+
+static int (*const registrars[])(sqlite3 *, EmbConn *) = {
+    embRegisterVecFns,
+};
+
+#ifdef _WIN32
+__declspec(dllexport)
+#endif
+__attribute__((visibility("default"))) int
+sqlite3_embext_init(sqlite3 *db, char **pzErrMsg, const sqlite3_api_routines *pApi)
+{
+    SQLITE_EXTENSION_INIT2(pApi);
+    EmbConn *conn = NULL;
+    for (size_t i = 0; i < sizeof registrars / sizeof registrars[0]; i++) {
+        int rc = registrars[i](db, conn);
+        if (rc != SQLITE_OK) {
+            if (pzErrMsg)
+                *pzErrMsg = sqlite3_mprintf("embext: registration failed: %s",
+                                            sqlite3_errstr(rc));
+            return rc;
+        }
+    }
+    return SQLITE_OK;
+}

@@ -1,0 +1,47 @@
+/*
+ * embtab.h - how SQL functions reach an `embedding` virtual table's data.
+ *
+ * The virtual table (ext/vtab_embedding.c) keeps, per connection and per
+ * table, an in-memory copy of the matrix (src/matrix.h view + token map)
+ * that is reloaded when the table changed (its version counter, kept in a
+ * shadow table, differs).  Functions that take a table name
+ * (emb_lookup, emb_token_id, emb_sequence, emb_most_similar, emb_analogy,
+ * emb_logits, emb_eval_*) use this interface instead of SQL queries.
+ *
+ * EmbConn is the per-connection state; it is created in the entry point and
+ * passed to every embRegister* function, and is freed with the connection.
+ */
+#ifndef EMB_EMBTAB_H
+#define EMB_EMBTAB_H
+
+#include "embext.h"
+#include "matrix.h"
+
+typedef struct EmbTableRef EmbTableRef;
+
+/* Per-connection state: created by the entry point, freed by SQLite when the
+ * connection closes (it is the embedding module's client data). */
+EmbConn *embConnNew(void);
+void embConnFree(void *conn);
+
+/* Open embedding table zName ("table" or "schema.table") of connection db:
+ * connects it if this connection has not used it yet, checks its version
+ * and (re)loads the in-memory matrix if needed.  zFunc names the caller in
+ * messages.  Returns SQLITE_OK and *pp, or an error code with *pzErr a
+ * sqlite3_malloc'd message such as
+ *     "emb_lookup: no such embedding table: wte".
+ * The reference stays valid until embTableClose (the matrix it shows does
+ * not change under it). */
+int embTableOpen(EmbConn *conn, sqlite3 *db, const char *zFunc, const char *zName,
+                 EmbTableRef **pp, char **pzErr);
+void embTableClose(EmbTableRef *ref);
+
+const emb_matrix *embTableMatrix(const EmbTableRef *ref); /* norms filled */
+int embTableMetric(const EmbTableRef *ref);               /* EMB_METRIC_* */
+/* Token id of token text (n bytes), or -1 when absent. */
+int64_t embTableTokenId(const EmbTableRef *ref, const char *tok, int n);
+/* Token text of id (NUL-terminated, *pn bytes), or NULL when the row has no
+ * token or does not exist. */
+const char *embTableToken(const EmbTableRef *ref, int64_t id, int *pn);
+
+#endif
