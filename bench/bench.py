@@ -99,8 +99,9 @@ class Ctx:
             first = False
 
     def target(self, what, ratio, limit, measured, higher_is_better=False, profile=None):
-        """Record a target; `profile` = (n, mode, SQL) for sqlbench, run under
-        callgrind at the end when the target is missed."""
+        """Record a target; `profile` = dict(cases=[(name, mode, SQL)...], n=,
+        db=None (bench.db), warmup=1) for sqlbench, run under callgrind at the
+        end when the target is missed."""
         if ratio is None:
             self.targets.append((what, measured, "not measured"))
             return
@@ -384,22 +385,24 @@ def case_knn(ctx):
     st = {k: lib.stats(v) for k, v in times.items()}
     e = st.get("embext")
 
-    knn_prof = (10 if ctx.quick else 30, "each",
-                "SELECT token_id, distance FROM e32 WHERE vector MATCH "
-                "(SELECT v FROM plain WHERE id = ?1) AND k = 10")
+    knn_prof = dict(n=10 if ctx.quick else 30, cases=[(
+        "knn", "each", "SELECT token_id, distance FROM e32 WHERE vector MATCH "
+        "(SELECT v FROM plain WHERE id = ?1) AND k = 10")])
 
-    def tgt(what, other, limit, higher=False, invert=False):
+    def tgt(what, other, limit, higher=False, invert=False, prof=True):
         if e is None or other not in st:
             ctx.target(what, None, limit, ctx.missing("embedding", "insert", "knn", "vec0") or "missing")
             return
         r = e["median"] / st[other]["median"]
         val = 1 / r if invert else r
         ctx.target(what, val, limit, "%s: embext %s vs %s (ratio embext/other %.3g)" % (
-            other, lib.fmt_time(e["median"]), lib.fmt_time(st[other]["median"]), r), higher, knn_prof)
+            other, lib.fmt_time(e["median"]), lib.fmt_time(st[other]["median"]), r), higher,
+            knn_prof if prof else None)
 
     tgt("Top-10 scan within 1.5x of the bare SIMD loop", bare_name, 1.5)
     tgt("Top-10 scan >= 10x faster than vec0 (default cache)", "vec0 (default cache)", 10, True, True)
-    tgt("(stricter) Top-10 scan >= 10x faster than vec0 with cache_size 1 GB", "vec0 (cache_size 1 GB)", 10, True, True)
+    tgt("(stricter) Top-10 scan >= 10x faster than vec0 with cache_size 1 GB", "vec0 (cache_size 1 GB)", 10,
+        True, True, False)
     tgt("Single query ahead of numpy", "numpy (E@q + argpartition)", 1.0)
     tgt("Single query at least even with faiss", "faiss IndexFlatIP", 1.0)
     ctx.faiss_index = index
@@ -522,7 +525,7 @@ def case_lookups(ctx):
         ctx.target("10,000 lookups within 1.5x of a plain INTEGER PRIMARY KEY table", r, 1.5,
                    "%.2fx (%s vs %s per lookup)" % (r, lib.fmt_time(st["embext"]["median"] / n),
                                                     lib.fmt_time(st["plain table"]["median"] / n)),
-                   profile=(n, "each", "SELECT vector FROM e32 WHERE token_id = ?1"))
+                   profile=dict(n=n, cases=[("lookup", "each", "SELECT vector FROM e32 WHERE token_id = ?1")]))
     else:
         ctx.target("10,000 lookups within 1.5x of a plain INTEGER PRIMARY KEY table", None, 1.5, miss)
 
@@ -651,31 +654,48 @@ def run_profiles(ctx):
         ctx.section("Profiles of missed targets", "valgrind is not installed: no profile.")
         return
     done = {}
-    for what, (n, mode, sql) in ctx.profiles:
-        done.setdefault(sql, (n, mode, []))[2].append(what)
+    for what, prof in ctx.profiles:
+        key = repr(prof)
+        done.setdefault(key, (prof, []))[1].append(what)
     body = []
-    for sql, (n, mode, whats) in done.items():
+    for prof, whats in done.values():
         out = os.path.join(ctx.out, "callgrind.%s.out" % lib.slug(whats[0])[:40])
+        n, warm = prof.get("n", 1), prof.get("warmup", 1)
         cmd = ["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out,
-               os.path.join(ctx.bin, "sqlbench"), "--db", ctx.db, "--ext", ctx.embext,
-               "--n", str(n), "--reps", "1", "--max-id", str(N), "--seed", "3",
-               "profile|%s|%s" % (mode, sql)]
+               os.path.join(ctx.bin, "sqlbench"), "--db", prof.get("db", ctx.db), "--ext", ctx.embext,
+               "--n", str(n), "--reps", "1", "--warmup", str(warm), "--max-id", str(N), "--seed", "3"]
+        cmd += ["%s|%s|%s" % c for c in prof["cases"]]
+        sqls = "; ".join("%s x%s" % (c[2], n if c[1] == "each" else 1) for c in prof["cases"])
         t0 = time.perf_counter()
         try:
             lib.run(cmd, timeout=600)
             ann = lib.run(["callgrind_annotate", "--inclusive=no", "--auto=no", out])
+            inc = lib.run(["callgrind_annotate", "--inclusive=yes", "--auto=no", out])
         except Exception as e:  # noqa: BLE001
-            body.append("`%s`: profile failed: %s" % (sql, e))
+            body.append("`%s`: profile failed: %s" % (sqls, e))
             continue
         lines = [ln for ln in ann.splitlines() if ln.strip()]
         i = next((k for k, ln in enumerate(lines) if "file:function" in ln), None)
         tot = next((ln for ln in lines if "PROGRAM TOTALS" in ln), "")
         top = lines[i + 1:i + 16] if i is not None else lines[-15:]
         top = [ln for ln in top if not ln.startswith("-")]
-        body.append("Target(s): %s.\n\n`sqlbench %s` (%d statements after an equal warm-up, %.0f s "
-                    "under callgrind); instructions by function, self cost:\n\n```\n%s\n%s\n```"
-                    % ("; ".join(whats), sql, n, time.perf_counter() - t0, tot.strip(),
-                       "\n".join(short_fn(ln) for ln in top)))
+        seen, chain = set(), []
+        for ln in inc.splitlines():  # embext's own functions, inclusive cost
+            if "embext.so]" not in ln:
+                continue
+            f = short_fn(ln)
+            name = (f.split("%)", 1)[-1].split() or [f])[0]
+            if name.split(".")[0] not in seen:
+                seen.add(name.split(".")[0])
+                chain.append(f.replace("  (embext.so)", ""))
+            if len(chain) >= 12:
+                break
+        body.append("Target(s): %s.\n\nsqlbench ran `%s` (%s, %.0f s under callgrind); "
+                    "instructions by function, self cost:\n\n```\n%s\n%s\n```\n\n"
+                    "embext functions, inclusive cost (callers above callees):\n\n```\n%s\n```"
+                    % ("; ".join(whats), sqls, "after an equal warm-up" if warm else "no warm-up",
+                       time.perf_counter() - t0, tot.strip(),
+                       "\n".join(short_fn(ln) for ln in top), "\n".join(chain)))
     ctx.section("Profiles of missed targets (valgrind --tool=callgrind)", "\n\n".join(body))
 
 

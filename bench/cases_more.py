@@ -58,7 +58,11 @@ def case_text_import(ctx):
     if key in st:
         r = g / st[key]["median"]
         ctx.target("Text import (emb_read_text into a table) >= 5x faster than gensim", r, 5,
-                   "%.1fx (%s vs %s)" % (r, lib.fmt_time(st[key]["median"]), lib.fmt_time(g)), True)
+                   "%.1fx (%s vs %s)" % (r, lib.fmt_time(st[key]["median"]), lib.fmt_time(g)), True,
+                   profile=dict(db=":memory:", warmup=0, cases=[
+                       ("create", "once", "CREATE VIRTUAL TABLE g USING embedding(dim=%d)" % G.shape[1]),
+                       ("import", "once", "INSERT INTO g(token_id, token, vector) SELECT token_id, "
+                                          "token, vector FROM emb_read_text('%s')" % path.replace("'", "''"))]))
     else:
         ctx.target("Text import (emb_read_text into a table) >= 5x faster than gensim", None, 5,
                    miss or ctx.missing("embedding", "insert"))
@@ -206,7 +210,10 @@ def case_dtypes(ctx):
     if "embext f16" in st:
         r = st["embext f16"]["median"] / st["embext f32"]["median"]
         ctx.target("dtype=f16 scan faster than f32", r, 1.0, "f16/f32 time ratio %.2f (%s vs %s)" % (
-            r, lib.fmt_time(st["embext f16"]["median"]), lib.fmt_time(st["embext f32"]["median"])))
+            r, lib.fmt_time(st["embext f16"]["median"]), lib.fmt_time(st["embext f32"]["median"])),
+            profile=dict(n=10 if ctx.quick else 30, cases=[(
+                "knn_f16", "each", "SELECT token_id FROM e16 WHERE vector MATCH "
+                "(SELECT v FROM plain WHERE id = ?1) AND k = 10")]))
     else:
         ctx.target("dtype=f16 scan faster than f32", None, 1, ctx.missing("dtype_f16"))
 

@@ -11,7 +11,9 @@
  * Options: --db FILE (opened read-write), --ext PATH (load an extension,
  * repeatable), --pragma SQL (run after opening, repeatable), --n N ids,
  * --max-id M (ids are uniform in [0, M) from a fixed splitmix64 stream of
- * --seed), --reps R measured repetitions after one warm-up.
+ * --seed), --reps R measured repetitions after --warmup W untimed ones
+ * (default 1).  Statements are prepared when first run, so a case may use a
+ * table that an earlier case creates (e.g. with --warmup 0 --reps 1).
  * Each case is "name|mode|SQL":
  *   each  prepare once, then for every id: bind ?1 = id, step all rows, reset
  *   json  run once with ?1 = the N ids as a JSON array text '[3,17,...]'
@@ -99,6 +101,10 @@ static int exec(sqlite3 *db, const char *sql)
 static int run_case(sqlite3 *db, Case *c, const int64_t *ids, int n, const char *json, double *t)
 {
     long long rows = 0;
+    if (!c->stmt && sqlite3_prepare_v2(db, c->sql, -1, &c->stmt, NULL) != SQLITE_OK) {
+        fprintf(stderr, "sqlbench: %s: %s\n", c->name, sqlite3_errmsg(db));
+        return -1;
+    }
     if (exec(db, "BEGIN"))
         return -1;
     double t0 = now();
@@ -126,7 +132,7 @@ static int run_case(sqlite3 *db, Case *c, const int64_t *ids, int n, const char 
 int main(int argc, char **argv)
 {
     const char *dbpath = NULL, *exts[MAX_EXT], *pragmas[MAX_PRAGMA];
-    int n_ext = 0, n_pragma = 0, n = 1000, reps = 5, n_cases = 0;
+    int n_ext = 0, n_pragma = 0, n = 1000, reps = 5, warmup = 1, n_cases = 0;
     long long max_id = 1000;
     uint64_t seed = 1;
     Case cases[MAX_CASES];
@@ -148,6 +154,8 @@ int main(int argc, char **argv)
             seed = strtoull(argv[++i], NULL, 10);
         else if (!strcmp(a, "--reps") && more)
             reps = atoi(argv[++i]);
+        else if (!strcmp(a, "--warmup") && more)
+            warmup = atoi(argv[++i]);
         else if (a[0] != '-' && n_cases < MAX_CASES) {
             char *s = strdup(a), *p1 = strchr(s, '|'), *p2 = p1 ? strchr(p1 + 1, '|') : NULL;
             if (!p2) {
@@ -164,9 +172,9 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    if (!dbpath || n <= 0 || reps <= 0 || max_id <= 0 || n_cases == 0) {
+    if (!dbpath || n <= 0 || reps <= 0 || warmup < 0 || max_id <= 0 || n_cases == 0) {
         fprintf(stderr, "usage: sqlbench --db FILE [--ext P]... [--pragma SQL]... [--n N] "
-                        "[--max-id M] [--seed S] [--reps R] 'name|each|json|once|SQL'...\n");
+                        "[--max-id M] [--seed S] [--reps R] [--warmup W] 'name|each|json|once|SQL'...\n");
         return 2;
     }
 
@@ -200,15 +208,11 @@ int main(int argc, char **argv)
         if (exec(db, pragmas[i]))
             return 1;
     for (int c = 0; c < n_cases; c++) {
-        if (sqlite3_prepare_v2(db, cases[c].sql, -1, &cases[c].stmt, NULL) != SQLITE_OK) {
-            fprintf(stderr, "sqlbench: %s: %s\n", cases[c].name, sqlite3_errmsg(db));
-            return 1;
-        }
         cases[c].times = calloc((size_t)reps, sizeof(double));
         if (!cases[c].times)
             return 1;
     }
-    for (int r = -1; r < reps; r++) { /* r = -1: warm-up, not recorded */
+    for (int r = -warmup; r < reps; r++) { /* r < 0: warm-up, not recorded */
         for (int c = 0; c < n_cases; c++) {
             double t;
             if (run_case(db, &cases[c], ids, n, json, &t))
