@@ -721,7 +721,9 @@ def write_report(ctx, path):
         ("SQLite", "%s (Debian libsqlite3, used by Python and sqlbench)" % ver),
         ("sqlite-vec", getattr(ctx, "vec_version", "missing")),
         ("numpy", "%s, BLAS: %s, 1 thread" % (np.__version__, lib.blas_info())),
-        ("faiss", "%s (Debian python3-faiss), 1 thread (`omp_set_num_threads(1)`)" % faiss.__version__),
+        ("faiss", "%s (Debian python3-faiss, compile options: %s), 1 thread (`omp_set_num_threads(1)`)"
+         % (faiss.__version__, faiss.get_compile_options().strip()
+            if hasattr(faiss, "get_compile_options") else "?")),
         ("gensim", gensim.__version__),
         ("memory read bandwidth", "%.1f GB/s (median of %d streaming reads of 1 GiB, %s loads, 1 thread)"
          % (ctx.bw / 1e9, len(ctx.bw_runs), ctx.bw_isa)),

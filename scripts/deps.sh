@@ -18,6 +18,8 @@ if [ "$1" = bench ]; then
     # optimised one is installed; a fair comparison uses OpenBLAS.
     want libopenblas0-pthread
     want valgrind   # profiles of missed targets
+    # sqlite-vec comes from the npm registry (bench/run.sh)
+    command -v npm >/dev/null 2>&1 || need="$need npm"
 fi
 [ -z "$need" ] && exit 0
 echo "deps.sh: installing:$need"
