@@ -114,6 +114,10 @@ def case_analogies(ctx):
             "shared/data/SOURCES.md: 3958 of 6762 (0.5853).\n\n" % (corr, n, score))
     if "embext emb_eval_analogies" in out:
         rows = out["embext emb_eval_analogies"]
+        got = analogy_total(desc.get("cols", []), rows)
+        if got:
+            same = "the same as" if got == (corr, n) else "**different from**"
+            body += "embext: %d correct of %d (%s gensim's).\n\n" % (got[0], got[1], same)
         shown = rows if len(rows) <= 20 else rows[:5] + rows[-3:]
         body += "embext result (%d rows; columns %s):\n\n```\n%s\n```\n\n" % (
             len(rows), ", ".join(desc.get("cols", [])), "\n".join(str(r) for r in shown))
@@ -127,9 +131,40 @@ def case_analogies(ctx):
         r = st["gensim evaluate_word_analogies"]["median"] / st["embext emb_eval_analogies"]["median"]
         ctx.target("Analogy evaluation >= 5x faster than gensim", r, 5, "%.1fx (%s vs %s)" % (
             r, lib.fmt_time(st["embext emb_eval_analogies"]["median"]),
-            lib.fmt_time(st["gensim evaluate_word_analogies"]["median"])), True)
+            lib.fmt_time(st["gensim evaluate_word_analogies"]["median"])), True,
+            profile=dict(warmup=0, cases=[("analogies", "once", sql.replace(
+                "?", "'%s'" % qpath.replace("'", "''")))]))
     else:
         ctx.target("Analogy evaluation >= 5x faster than gensim", None, 5, miss)
+
+
+def analogy_total(cols, rows):
+    """(correct, total) of the overall row of emb_eval_analogies' answer, or
+    None when its shape is not recognised (table rows or one JSON value)."""
+    import json
+    lc = [c.lower() for c in cols]
+    if len(rows) == 1 and len(rows[0]) == 1 and isinstance(rows[0][0], str):
+        try:
+            obj = json.loads(rows[0][0])
+        except ValueError:
+            return None
+        if isinstance(obj, dict):
+            for key in ("total", "Total accuracy", "overall"):
+                if isinstance(obj.get(key), dict):
+                    obj = obj[key]
+            if "correct" in obj and ("total" in obj or "n" in obj):
+                return int(obj["correct"]), int(obj.get("total", obj.get("n")))
+        return None
+    ci = next((i for i, c in enumerate(lc) if c == "correct"), None)
+    ti = next((i for i, c in enumerate(lc) if c in ("total", "n", "questions", "answered")), None)
+    si = next((i for i, c in enumerate(lc) if c in ("section", "name", "category")), None)
+    if ci is None or ti is None:
+        return None
+    for r in rows:
+        if si is None or (isinstance(r[si], str) and "total" in r[si].lower()) or r[si] is None:
+            if si is not None or len(rows) == 1:
+                return int(r[ci]), int(r[ti])
+    return None
 
 
 # ---- 7: dtypes ------------------------------------------------------------------------------
