@@ -50,6 +50,37 @@ static float emb_norm_f32_serial(const float *a, size_t n)
     return sqrtf(emb_dot_f32_serial(a, a, n));
 }
 
+static void emb_dot_norms_f32_serial(const float *a, const float *b, size_t n, float *dot,
+                                     float *aa, float *bb)
+{
+    float d0 = 0, d1 = 0, d2 = 0, d3 = 0;
+    float x0 = 0, x1 = 0, x2 = 0, x3 = 0;
+    float y0 = 0, y1 = 0, y2 = 0, y3 = 0;
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        d0 += a[i] * b[i];
+        d1 += a[i + 1] * b[i + 1];
+        d2 += a[i + 2] * b[i + 2];
+        d3 += a[i + 3] * b[i + 3];
+        x0 += a[i] * a[i];
+        x1 += a[i + 1] * a[i + 1];
+        x2 += a[i + 2] * a[i + 2];
+        x3 += a[i + 3] * a[i + 3];
+        y0 += b[i] * b[i];
+        y1 += b[i + 1] * b[i + 1];
+        y2 += b[i + 2] * b[i + 2];
+        y3 += b[i + 3] * b[i + 3];
+    }
+    for (; i < n; i++) {
+        d0 += a[i] * b[i];
+        x0 += a[i] * a[i];
+        y0 += b[i] * b[i];
+    }
+    *dot = (d0 + d1) + (d2 + d3);
+    *aa = (x0 + x1) + (x2 + x3);
+    *bb = (y0 + y1) + (y2 + y3);
+}
+
 static void emb_add_f32_serial(float *out, const float *a, const float *b, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -262,6 +293,7 @@ const emb_kernels emb_kernels_serial = {
     .dot_f32 = emb_dot_f32_serial,
     .l2sq_f32 = emb_l2sq_f32_serial,
     .norm_f32 = emb_norm_f32_serial,
+    .dot_norms_f32 = emb_dot_norms_f32_serial,
     .add_f32 = emb_add_f32_serial,
     .sub_f32 = emb_sub_f32_serial,
     .scale_f32 = emb_scale_f32_serial,
