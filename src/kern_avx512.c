@@ -142,9 +142,13 @@ static EMB_AVX512 float emb_norm_f32_avx512(const float *a, size_t n)
     return _mm_cvtss_f32(_mm_sqrt_ss(_mm_set_ss(s)));
 }
 
-/* One step of the fused cosine: dot += x*y, xx += x*x, yy += y*y. */
+/* One step of the fused cosine: dot += x*y, xx += x*x, yy += y*y.  The
+ * empty asm pins x and y in registers: without it GCC 12 folds a load into
+ * the x*y FMA and then loads y a second time for y*y (12 loads per 64
+ * floats instead of 8, measured 30% slower at n = 4096). */
 EMB_AVX512_INLINE void dn_step(__m512 *d, __m512 *xx, __m512 *yy, __m512 x, __m512 y)
 {
+    __asm__("" : "+v"(x), "+v"(y));
     *d = _mm512_fmadd_ps(x, y, *d);
     *xx = _mm512_fmadd_ps(x, x, *xx);
     *yy = _mm512_fmadd_ps(y, y, *yy);

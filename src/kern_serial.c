@@ -50,35 +50,28 @@ static float emb_norm_f32_serial(const float *a, size_t n)
     return sqrtf(emb_dot_f32_serial(a, a, n));
 }
 
+/* Four lanes per sum, written as small arrays so the compiler can keep each
+ * sum in one vector register (it does for the dot above too). */
 static void emb_dot_norms_f32_serial(const float *a, const float *b, size_t n, float *dot,
                                      float *aa, float *bb)
 {
-    float d0 = 0, d1 = 0, d2 = 0, d3 = 0;
-    float x0 = 0, x1 = 0, x2 = 0, x3 = 0;
-    float y0 = 0, y1 = 0, y2 = 0, y3 = 0;
+    float d[4] = {0}, x[4] = {0}, y[4] = {0};
     size_t i = 0;
     for (; i + 4 <= n; i += 4) {
-        d0 += a[i] * b[i];
-        d1 += a[i + 1] * b[i + 1];
-        d2 += a[i + 2] * b[i + 2];
-        d3 += a[i + 3] * b[i + 3];
-        x0 += a[i] * a[i];
-        x1 += a[i + 1] * a[i + 1];
-        x2 += a[i + 2] * a[i + 2];
-        x3 += a[i + 3] * a[i + 3];
-        y0 += b[i] * b[i];
-        y1 += b[i + 1] * b[i + 1];
-        y2 += b[i + 2] * b[i + 2];
-        y3 += b[i + 3] * b[i + 3];
+        for (int j = 0; j < 4; j++) {
+            d[j] += a[i + j] * b[i + j];
+            x[j] += a[i + j] * a[i + j];
+            y[j] += b[i + j] * b[i + j];
+        }
     }
     for (; i < n; i++) {
-        d0 += a[i] * b[i];
-        x0 += a[i] * a[i];
-        y0 += b[i] * b[i];
+        d[0] += a[i] * b[i];
+        x[0] += a[i] * a[i];
+        y[0] += b[i] * b[i];
     }
-    *dot = (d0 + d1) + (d2 + d3);
-    *aa = (x0 + x1) + (x2 + x3);
-    *bb = (y0 + y1) + (y2 + y3);
+    *dot = (d[0] + d[1]) + (d[2] + d[3]);
+    *aa = (x[0] + x[1]) + (x[2] + x[3]);
+    *bb = (y[0] + y[1]) + (y[2] + y[3]);
 }
 
 static void emb_add_f32_serial(float *out, const float *a, const float *b, size_t n)
