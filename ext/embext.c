@@ -18,6 +18,7 @@ SQLITE_EXTENSION_INIT1
 static int (*const registrars[])(sqlite3 *, EmbConn *) = {
     embRegisterVecFns,
     embRegisterEmbeddingTable,
+    embRegisterTableFns,
 };
 
 #ifdef _WIN32

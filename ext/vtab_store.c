@@ -202,16 +202,16 @@ static int chunkCheck(EmbVtab *p, int64_t c, int nValid, int nVec, int nScale)
     size_t cr = (size_t)p->chunk_rows;
     if ((size_t)nValid != cr)
         return embVtabError(p, SQLITE_CORRUPT_VTAB,
-                            "embedding %s: corrupt chunk %lld (valid blob %zu bytes vs %d)",
-                            p->zName, (long long)c, cr, nValid);
+                            "embedding %s: corrupt chunk %lld (valid blob %lld bytes vs %d)",
+                            p->zName, (long long)c, (long long)cr, nValid);
     if ((size_t)nVec != cr * p->row_bytes)
         return embVtabError(p, SQLITE_CORRUPT_VTAB,
-                            "embedding %s: corrupt chunk %lld (vectors blob %zu bytes vs %d)",
-                            p->zName, (long long)c, cr * p->row_bytes, nVec);
+                            "embedding %s: corrupt chunk %lld (vectors blob %lld bytes vs %d)",
+                            p->zName, (long long)c, (long long)(cr * p->row_bytes), nVec);
     if (p->dtype == EMB_DTYPE_I8 && (size_t)nScale != cr * sizeof(float))
         return embVtabError(p, SQLITE_CORRUPT_VTAB,
-                            "embedding %s: corrupt chunk %lld (scales blob %zu bytes vs %d)",
-                            p->zName, (long long)c, cr * sizeof(float), nScale);
+                            "embedding %s: corrupt chunk %lld (scales blob %lld bytes vs %d)",
+                            p->zName, (long long)c, (long long)(cr * sizeof(float)), nScale);
     return SQLITE_OK;
 }
 
@@ -633,6 +633,18 @@ static EmbVtab *connFind(EmbConn *conn, const char *zDb, const char *zName)
                 (!order[i] || sqlite3_stricmp(p->zDb, order[i]) == 0))
                 return p;
     return NULL;
+}
+
+int embTableReleaseCache(EmbConn *conn, const char *zName)
+{
+    const char *dot = strchr(zName, '.');
+    char *zDb = dot ? sqlite3_mprintf("%.*s", (int)(dot - zName), zName) : NULL;
+    EmbVtab *p = conn ? connFind(conn, zDb, dot ? dot + 1 : zName) : NULL;
+    sqlite3_free(zDb);
+    if (!p || !p->cache)
+        return 0;
+    embCacheDrop(p);
+    return 1;
 }
 
 int embTableOpen(EmbConn *conn, sqlite3 *db, const char *zFunc, const char *zName,

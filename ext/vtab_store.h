@@ -81,6 +81,9 @@ struct EmbConn {
 /* Error message on the vtab (replaces the old one); returns rc. */
 int embVtabError(EmbVtab *p, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/* Free conn's cached copy of table zName (if connected); 1 if one was freed. */
+int embTableReleaseCache(EmbConn *conn, const char *zName);
+
 /* Registry (vtab_store.c). */
 void embConnAdd(EmbConn *conn, EmbVtab *p);
 void embConnRemove(EmbConn *conn, EmbVtab *p);
