@@ -17,7 +17,8 @@
  *   token) or walk a range of slots; KNN runs emb_matrix_search once with
  *   k = min(k, LIMIT + OFFSET), or, with neither, in growing batches (32,
  *   128, ...) so that SQLite can stop early.  Id / token constraints of a
- *   KNN query become an `allow` mask applied before the top-k.
+ *   KNN query become an `allow` mask applied before the top-k.  IX_ALL (an
+ *   ORDER BY other than distance) asks for every row in one search.
  *   Only the MATCH, k, metric, LIMIT and OFFSET constraints are omitted from
  *   SQLite's own checks; id and token constraints are handled exactly but
  *   also re-checked by SQLite (cheap, and safe for odd types).
@@ -37,7 +38,7 @@
 enum {
     IX_MATCH = 1 << 0, IX_K = 1 << 1, IX_METRIC = 1 << 2, IX_EQ = 1 << 3, IX_IN = 1 << 4,
     IX_LO = 1 << 5, IX_HI = 1 << 6, IX_TOKEN = 1 << 7, IX_LIMIT = 1 << 8, IX_OFFSET = 1 << 9,
-    IX_N_ROLES = 10, IX_LO_STRICT = 1 << 10, IX_HI_STRICT = 1 << 11
+    IX_N_ROLES = 10, IX_LO_STRICT = 1 << 10, IX_HI_STRICT = 1 << 11, IX_ALL = 1 << 12
 };
 enum { R_MATCH, R_K, R_METRIC, R_EQ, R_IN, R_LO, R_HI, R_TOKEN, R_LIMIT, R_OFFSET };
 #define IX_FILTERS (IX_EQ | IX_IN | IX_LO | IX_HI | IX_TOKEN)
@@ -118,6 +119,8 @@ int embBestIndex(sqlite3_vtab *tab, sqlite3_index_info *info)
                        (info->nOrderBy == 2 && isIdCol(info->aOrderBy[1].iColumn) &&
                         !info->aOrderBy[1].desc);
         info->orderByConsumed = consumed;
+        if (info->nOrderBy > 0 && !consumed)
+            flags |= IX_ALL; /* SQLite sorts everything anyway: no lazy batches */
         if (other || (info->nOrderBy > 0 && !consumed))
             at[R_LIMIT] = at[R_OFFSET] = -1;
         if (at[R_LIMIT] < 0)
@@ -512,6 +515,8 @@ static int knnFilter(EmbCursor *c, EmbCache *cache, int flags, sqlite3_value **v
         if ((rc = buildAllow(c, cache, flags, vals)) != SQLITE_OK)
             return rc;
     }
+    if (flags & IX_ALL)
+        bounded = 1;
     c->lazy = !bounded;
     c->k_batch = bounded ? k : (KNN_FIRST_BATCH < k ? KNN_FIRST_BATCH : k);
     return knnRun(c);
