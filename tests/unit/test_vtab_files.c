@@ -178,7 +178,7 @@ static void test_vtab_files_query_plans(void **state)
         {"select * from wte where vector match ? order by distance, token_id",
          "SCAN wte VIRTUAL TABLE INDEX 1:knn"},
         {"select * from wte where vector match ? order by token_id limit 3",
-         "SCAN wte VIRTUAL TABLE INDEX 1:knn;USE TEMP B-TREE FOR ORDER BY"},
+         "SCAN wte VIRTUAL TABLE INDEX 4097:knn;USE TEMP B-TREE FOR ORDER BY"},
         {"select * from wte where token_id > 0 order by token_id desc",
          "SCAN wte VIRTUAL TABLE INDEX 1056:id-range;USE TEMP B-TREE FOR ORDER BY"},
         {"select * from wte where vector match ? and k = 5 and metric = 'l2'",
