@@ -15,8 +15,11 @@
  *   Every plan reads the per-connection cache (vtab_store.c), made current at
  *   the start of xFilter.  Plans without MATCH produce a list of ids (eq, in,
  *   token) or walk a range of slots; KNN runs emb_matrix_search once with
- *   k = min(k, LIMIT + OFFSET), or, with neither, in growing batches (32,
- *   128, ...) so that SQLite can stop early.  Id / token constraints of a
+ *   k = min(k, LIMIT + OFFSET); with neither (SQLite 3.40 does not pass
+ *   LIMIT together with MATCH) it computes every row's distance once
+ *   (emb_matrix_distances, n floats) and emits growing batches (32, 128,
+ *   ...) each selected after the previous one's last row, so SQLite's
+ *   LIMIT stops early after one scan of the matrix.  Id / token constraints of a
  *   KNN query become an `allow` mask applied before the top-k.  IX_ALL (an
  *   ORDER BY other than distance) asks for every row in one search.
  *   Only the MATCH, k, metric, LIMIT and OFFSET constraints are omitted from
@@ -203,6 +206,8 @@ typedef struct EmbCursor {
     int metric, lazy;
     uint8_t *allow;
     size_t allow_n, k_batch;
+    float *dist;         /* lazy: every row's distance, NaN = not a candidate */
+    size_t dist_n;
 } EmbCursor;
 
 int embOpen(sqlite3_vtab *tab, sqlite3_vtab_cursor **ppCur)
@@ -221,6 +226,9 @@ static void curReset(EmbCursor *c)
     sqlite3_free(c->hits);
     sqlite3_free(c->q);
     sqlite3_free(c->allow);
+    sqlite3_free(c->dist);
+    c->dist = NULL;
+    c->dist_n = 0;
     c->hits = NULL;
     c->q = NULL;
     c->allow = NULL;
@@ -413,25 +421,44 @@ static int buildAllow(EmbCursor *c, EmbCache *cache, int flags, sqlite3_value **
     return SQLITE_OK;
 }
 
-/* Run the search for the first c->k_batch hits. */
-static int knnRun(EmbCursor *c)
+/* Bounded KNN: one search for the c->k_batch best rows.  Lazy KNN: all
+ * distances once, then batches of c->k_batch rows ranked after the last row
+ * of the previous batch (`after`). */
+static int knnRun(EmbCursor *c, const emb_hit *after)
 {
     EmbVtab *p = (EmbVtab *)c->base.pVtab;
-    EmbCache *cache = embCacheGet(p);
-    if (!cache)
-        return p->base.zErrMsg ? SQLITE_ERROR : SQLITE_NOMEM;
+    emb_hit last = after ? *after : (emb_hit){0, 0};
     emb_hit *h = sqlite3_realloc64(c->hits, (c->k_batch ? c->k_batch : 1) * sizeof *h);
     if (!h)
         return SQLITE_NOMEM;
     c->hits = h;
+    c->i = 0;
+    if (c->dist) {
+        c->n_hits = emb_topk_select(c->dist, c->dist_n, c->k_batch, after ? &last : NULL, h);
+        return SQLITE_OK;
+    }
+    EmbCache *cache = embCacheGet(p);
+    if (!cache)
+        return p->base.zErrMsg ? SQLITE_ERROR : SQLITE_NOMEM;
     emb_err err;
     size_t n = 0;
-    const emb_matrix *m = &cache->m;
-    emb_matrix view = *m;
+    emb_matrix view = cache->m;
     if (c->allow && view.n_rows > c->allow_n)
         view.n_rows = c->allow_n; /* rows added since xFilter are not candidates */
-    int rc = emb_matrix_search(emb_kernels_get(), &view, c->q, c->metric, c->k_batch, c->allow,
+    int rc;
+    if (c->lazy) {
+        c->dist = sqlite3_malloc64((view.n_rows ? view.n_rows : 1) * sizeof(float));
+        if (!c->dist)
+            return SQLITE_NOMEM;
+        c->dist_n = view.n_rows;
+        rc = emb_matrix_distances(emb_kernels_get(), &view, c->q, c->metric, c->allow, c->dist,
+                                  &err);
+        if (rc == EMB_OK)
+            n = emb_topk_select(c->dist, c->dist_n, c->k_batch, NULL, h);
+    } else {
+        rc = emb_matrix_search(emb_kernels_get(), &view, c->q, c->metric, c->k_batch, c->allow,
                                h, &n, &err);
+    }
     if (rc != EMB_OK)
         return embVtabError(p, SQLITE_ERROR, "embedding %s: %s", p->zName, err.msg);
     c->n_hits = n;
@@ -519,7 +546,7 @@ static int knnFilter(EmbCursor *c, EmbCache *cache, int flags, sqlite3_value **v
         bounded = 1;
     c->lazy = !bounded;
     c->k_batch = bounded ? k : (KNN_FIRST_BATCH < k ? KNN_FIRST_BATCH : k);
-    return knnRun(c);
+    return knnRun(c, NULL);
 }
 
 int embFilter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, int argc,
@@ -589,14 +616,11 @@ int embNext(sqlite3_vtab_cursor *cur)
         curSettle(c);
         return SQLITE_OK;
     }
-    /* KNN: fetch a bigger batch when a lazy one ran out */
-    if (c->lazy && c->i == c->n_hits && c->n_hits == c->k_batch) {
-        EmbCache *cache = embCacheGet((EmbVtab *)cur->pVtab);
-        size_t n = cache ? cache->n_rows : 0;
-        if (c->k_batch < n) {
-            c->k_batch = c->k_batch * 4 < n ? c->k_batch * 4 : n;
-            return knnRun(c);
-        }
+    /* lazy KNN: the next, bigger batch when one ran out */
+    if (c->lazy && c->i == c->n_hits && c->n_hits == c->k_batch && c->n_hits > 0) {
+        emb_hit last = c->hits[c->n_hits - 1];
+        c->k_batch = c->k_batch * 4 < c->dist_n ? c->k_batch * 4 : c->dist_n;
+        return knnRun(c, &last);
     }
     return SQLITE_OK;
 }

@@ -205,10 +205,12 @@ static void scan_block(const emb_kernels *kern, const emb_matrix *m, const float
     }
 }
 
-int emb_matrix_search(const emb_kernels *kern, const emb_matrix *m, const float *q, int metric,
-                      size_t k, const uint8_t *allow, emb_hit *out, size_t *n_out, emb_err *err)
+/* The scan shared by search and distances: each candidate's distance goes to
+ * the heap (heap != NULL) or to dist[r] (non-candidates keep NaN). */
+static int scan_rows(const emb_kernels *kern, const emb_matrix *m, const float *q, int metric,
+                     const uint8_t *allow, emb_topk *heap, float *dist, emb_err *err)
 {
-    if (!kern || !m || !q || !out || !n_out)
+    if (!kern || !m || !q)
         return emb_err_set(err, EMB_EINVAL, "matrix: NULL argument");
     if (metric < 0 || metric > 2)
         return emb_err_set(err, EMB_EINVAL, "matrix: unknown metric %d", metric);
@@ -216,8 +218,10 @@ int emb_matrix_search(const emb_kernels *kern, const emb_matrix *m, const float 
         return emb_err_set(err, EMB_EINVAL, "matrix: unknown dtype %d", m->dtype);
     if (m->dtype == EMB_DTYPE_I8 && !m->scales && m->n_rows > 0)
         return emb_err_set(err, EMB_EINVAL, "matrix: int8 matrix without scales");
-    *n_out = 0;
-    if (k == 0 || m->n_rows == 0)
+    if (dist)
+        for (size_t r = 0; r < m->n_rows; r++)
+            dist[r] = NAN;
+    if ((heap && heap->k == 0) || m->n_rows == 0)
         return EMB_OK;
 
     const size_t dim = m->dim;
@@ -226,8 +230,6 @@ int emb_matrix_search(const emb_kernels *kern, const emb_matrix *m, const float 
     const int want_norm = metric == EMB_METRIC_COSINE || (is_l2 && i8);
     const float qnorm = want_norm ? kern->norm_f32(q, dim) : 0;
     const float qq = qnorm * qnorm;
-    emb_topk heap;
-    emb_topk_init(&heap, out, k);
     float buf[EMB_SEARCH_BLOCK];
 
     for (size_t b0 = 0; b0 < m->n_rows; b0 += EMB_SEARCH_BLOCK) {
@@ -264,9 +266,49 @@ int emb_matrix_search(const emb_kernels *kern, const emb_matrix *m, const float 
             }
             if (d != d)
                 d = INFINITY;
-            emb_topk_push(&heap, (int64_t)r, d);
+            if (heap)
+                emb_topk_push(heap, (int64_t)r, d);
+            else
+                dist[r] = d;
         }
     }
+    return EMB_OK;
+}
+
+int emb_matrix_search(const emb_kernels *kern, const emb_matrix *m, const float *q, int metric,
+                      size_t k, const uint8_t *allow, emb_hit *out, size_t *n_out, emb_err *err)
+{
+    if (!out || !n_out)
+        return emb_err_set(err, EMB_EINVAL, "matrix: NULL argument");
+    emb_topk heap;
+    emb_topk_init(&heap, out, k);
+    int rc = scan_rows(kern, m, q, metric, allow, &heap, NULL, err);
+    if (rc != EMB_OK)
+        return rc;
     *n_out = emb_topk_finish(&heap);
     return EMB_OK;
+}
+
+int emb_matrix_distances(const emb_kernels *kern, const emb_matrix *m, const float *q, int metric,
+                         const uint8_t *allow, float *dist, emb_err *err)
+{
+    if (!dist)
+        return emb_err_set(err, EMB_EINVAL, "matrix: NULL argument");
+    return scan_rows(kern, m, q, metric, allow, NULL, dist, err);
+}
+
+size_t emb_topk_select(const float *dist, size_t n, size_t k, const emb_hit *after, emb_hit *out)
+{
+    emb_topk heap;
+    emb_topk_init(&heap, out, k);
+    for (size_t r = 0; r < n; r++) {
+        float d = dist[r];
+        if (d != d)
+            continue;
+        emb_hit x = {(int64_t)r, d};
+        if (after && !emb_hit_worse(&x, after))
+            continue;
+        emb_topk_push(&heap, (int64_t)r, d);
+    }
+    return emb_topk_finish(&heap);
 }

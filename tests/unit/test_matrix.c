@@ -268,6 +268,51 @@ static void test_matrix_search_ties_and_edges(void **state)
     assert_true(n == 2 && isinf(out[0].distance) && out[0].id == 0 && out[1].id == 1);
 }
 
+/* Distances of every row + batched selection give the full search order. */
+static void test_matrix_distances_batches(void **state)
+{
+    (void)state;
+    enum { N = 700, DIM = 19 };
+    float *x = malloc(sizeof(float) * N * DIM), q[DIM], dist[N];
+    uint8_t valid[N];
+    for (size_t i = 0; i < (size_t)N * DIM; i++)
+        x[i] = (float)rnd();
+    for (int i = 0; i < DIM; i++)
+        q[i] = (float)rnd();
+    for (int r = 0; r < N; r++)
+        valid[r] = r % 5 != 0;
+    memcpy(x + 7 * DIM, x + 3 * DIM, DIM * sizeof(float)); /* an exact tie: 3 and 7 */
+    emb_matrix m = {N, DIM, EMB_DTYPE_F32, x, NULL, valid, NULL};
+    emb_hit *all = malloc(N * sizeof *all), batch[64];
+    emb_err err;
+    for (int metric = 0; metric < 3; metric++) {
+        size_t n_all = 0;
+        assert_int_equal(emb_matrix_search(&emb_kernels_serial, &m, q, metric, N, NULL, all, &n_all, &err), 0);
+        assert_int_equal(n_all, N - N / 5);
+        assert_int_equal(emb_matrix_distances(&emb_kernels_serial, &m, q, metric, NULL, dist, &err), 0);
+        for (int r = 0; r < N; r++) {
+            if (!valid[r])
+                assert_true(isnan(dist[r]));
+            else
+                assert_true(fabs(dist[r] - ref_distance(x + r * DIM, q, DIM, metric)) < 1e-5);
+        }
+        size_t got = 0, sizes[] = {1, 5, 64, 64, 64, 64, 64, 64, 64, 64, 64, 64};
+        emb_hit last;
+        for (size_t b = 0; b < sizeof sizes / sizeof sizes[0]; b++) {
+            size_t n = emb_topk_select(dist, N, sizes[b], got ? &last : NULL, batch);
+            for (size_t i = 0; i < n; i++, got++) {
+                assert_int_equal(batch[i].id, all[got].id);
+                assert_true(batch[i].distance == all[got].distance);
+            }
+            if (n)
+                last = batch[n - 1];
+        }
+        assert_int_equal(got, n_all);
+    }
+    free(x);
+    free(all);
+}
+
 static void test_matrix_topk_heap(void **state)
 {
     (void)state;
@@ -291,6 +336,7 @@ int main(void)
         cmocka_unit_test(test_matrix_encode_roundtrip),
         cmocka_unit_test(test_matrix_search_vs_reference),
         cmocka_unit_test(test_matrix_search_ties_and_edges),
+        cmocka_unit_test(test_matrix_distances_batches),
         cmocka_unit_test(test_matrix_topk_heap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
