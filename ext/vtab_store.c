@@ -345,8 +345,9 @@ static void cacheView(EmbCache *c)
     c->m.norms = c->norms;
 }
 
-/* Grow the slot arrays to at least n slots (new slots zeroed). */
-static int cacheGrow(EmbCache *c, size_t n)
+/* Grow the slot arrays to at least n slots (new slots zeroed; with
+ * zero_data == 0 the vector bytes are left for the caller to fill). */
+static int cacheGrowEx(EmbCache *c, size_t n, int zero_data)
 {
     if (n <= c->cap)
         return SQLITE_OK;
@@ -376,7 +377,8 @@ static int cacheGrow(EmbCache *c, size_t n)
         return SQLITE_NOMEM;
     c->tok_len = tok_len;
     size_t old = c->cap, add = cap - old;
-    memset(c->data + old * c->row_bytes, 0, add * c->row_bytes);
+    if (zero_data)
+        memset(c->data + old * c->row_bytes, 0, add * c->row_bytes);
     memset(c->scales + old, 0, add * sizeof(float));
     memset(c->valid + old, 0, add);
     memset(c->norms + old, 0, add * sizeof(float));
@@ -386,10 +388,18 @@ static int cacheGrow(EmbCache *c, size_t n)
     return SQLITE_OK;
 }
 
+static int cacheGrow(EmbCache *c, size_t n)
+{
+    return cacheGrowEx(c, n, 1);
+}
+
 static float cacheRowNorm(EmbVtab *p, EmbCache *c, size_t r)
 {
-    emb_matrix_row_f32(emb_kernels_get(), &c->m, r, p->scratch);
-    return emb_kernels_get()->norm_f32(p->scratch, c->dim);
+    const emb_kernels *k = emb_kernels_get();
+    if (c->dtype == EMB_DTYPE_F32)
+        return k->norm_f32((const float *)(c->data + r * c->row_bytes), c->dim);
+    emb_matrix_row_f32(k, &c->m, r, p->scratch);
+    return k->norm_f32(p->scratch, c->dim);
 }
 
 static int cacheSetToken(EmbCache *c, size_t r, const char *tok, int n)
@@ -449,15 +459,17 @@ static int cacheLoad(EmbVtab *p, int64_t version, EmbCache **out)
             rc = embVtabError(p, SQLITE_CORRUPT_VTAB, "embedding %s: corrupt chunk id %lld",
                               p->zName, (long long)maxc);
         else
-            rc = cacheGrow(c, (size_t)(maxc + 1) * cr);
+            rc = cacheGrowEx(c, (size_t)(maxc + 1) * cr, 0);
         c->n_rows = (size_t)(maxc + 1) * cr;
     }
     cacheView(c);
     if (rc == SQLITE_OK) {
-        sql = sqlite3_mprintf("SELECT chunk_id, valid, vectors, scales FROM \"%w\".\"%w_chunks\"",
+        sql = sqlite3_mprintf("SELECT chunk_id, valid, vectors, scales FROM \"%w\".\"%w_chunks\""
+                              " ORDER BY chunk_id",
                               p->zDb, p->zName);
         rc = sql ? sqlite3_prepare_v2(p->db, sql, -1, &st, NULL) : SQLITE_NOMEM;
         sqlite3_free(sql);
+        int64_t next_chunk = 0; /* chunks come in chunk_id order; zero the gaps */
         while (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
             int64_t ch = sqlite3_column_int64(st, 0);
             const void *v = sqlite3_column_blob(st, 0 + 1);
@@ -473,6 +485,14 @@ static int cacheLoad(EmbVtab *p, int64_t version, EmbCache **out)
             }
             if ((rc = chunkCheck(p, ch, nv, nx, ns)) != SQLITE_OK)
                 break;
+            if (ch < next_chunk) {
+                rc = embVtabError(p, SQLITE_CORRUPT_VTAB, "embedding %s: corrupt chunk id %lld",
+                                  p->zName, (long long)ch);
+                break;
+            }
+            memset(c->data + (size_t)next_chunk * cr * c->row_bytes, 0,
+                   (size_t)(ch - next_chunk) * cr * c->row_bytes);
+            next_chunk = ch + 1;
             size_t r0 = (size_t)ch * cr;
             memcpy(c->valid + r0, v, cr);
             memcpy(c->data + r0 * c->row_bytes, x, cr * c->row_bytes);
@@ -481,6 +501,9 @@ static int cacheLoad(EmbVtab *p, int64_t version, EmbCache **out)
             for (size_t i = 0; i < cr; i++)
                 c->norms[r0 + i] = c->valid[r0 + i] ? cacheRowNorm(p, c, r0 + i) : 0;
         }
+        if (rc == SQLITE_OK && next_chunk <= maxc)
+            memset(c->data + (size_t)next_chunk * cr * c->row_bytes, 0,
+                   (size_t)(maxc + 1 - next_chunk) * cr * c->row_bytes);
         if (st) {
             int rc2 = sqlite3_finalize(st);
             if (rc == SQLITE_OK)
