@@ -29,9 +29,12 @@
  *   vector MATCH :q AND k = N [knn]       N nearest rows, ascending distance,
  *   vector MATCH :q ORDER BY distance LIMIT N   ties by smaller token_id
  *   Extra token_id / token constraints of a KNN query filter the candidates
- *   before the top-k ([knn id-in] etc.).  Without k or LIMIT, rows come out
- *   lazily in distance order (batches of 32, 128, ... re-ranked).
- *   distance: cosine 1 - cos (cos = 0 for a zero vector), dot -dot, l2 Euclidean.
+ *   before the top-k ([knn id-in] etc.).  Without k (SQLite 3.40 does not
+ *   pass LIMIT with MATCH) all distances are computed in one scan and rows
+ *   come out lazily in sorted batches, so LIMIT stops early.
+ *   distance: cosine 1 - cos (cos = 0 for a zero vector), dot -dot, l2
+ *   Euclidean (int8: from |q|^2 + |r|^2 - 2 q.r, clamped at 0).
+ *   k larger than the table returns every row; 0 or negative k is an error.
  * Writes: INSERT with or without token_id (none: max + 1), INSERT OR REPLACE /
  *   OR IGNORE on token_id, UPDATE of vector, token or token_id, DELETE.
  *   A token that already belongs to another row is always an error.
@@ -54,17 +57,25 @@
  *   f16 |e| <= 2^-11 |x| (normal range, |x| >= 6.1e-5; below that 2^-25 absolute),
  *   bf16 |e| <= 2^-8 |x|, int8 |e| <= max|row| / 254.
  * Memory: each connection that reads a table keeps one copy of it:
- *   n_slots * (dim * sizeof(dtype) + 9 [+ 4 for int8]) bytes + token strings,
- *   n_slots = largest token_id + 1 rounded up to chunk_rows.  The copy is made
- *   on the first read, shared by all queries and functions, updated in place
- *   by this connection's writes, and reloaded only after another connection
- *   (or a rollback) changed the table.  emb_cache_release('t') frees it.
+ *   n_slots * (dim * sizeof(dtype) + 21) bytes + token strings,
+ *   n_slots = largest token_id + 1 rounded up to chunk_rows (GPT-2 wte,
+ *   50257 x 768 f32: 155 MB; f16: 78 MB).  The copy is made on the first
+ *   read (any query, emb_lookup, ...; ~130 ms for 50k x 768 f32), shared by
+ *   all queries and functions, updated in place by this connection's
+ *   writes, and reloaded only after another connection (or a rollback)
+ *   changed the table.  emb_cache_release('t') frees it; a smaller dtype
+ *   shrinks it.  Writes buffer at most one chunk (<= 128 KB by default).
+ * Functions over a table by name (ext/fn_table.c): emb_lookup(t, id),
+ *   emb_token_id(t, token), emb_cache_release(t), emb_sequence(t, ids [, pe]).
+ * Shadow tables may be read directly; writes to them only go through the
+ * table (they are declared with xShadowName, so SQLITE_DBCONFIG_DEFENSIVE
+ * makes them read-only).
  *
  * How it works: shadow tables t_config(key, value) (dim, dtype, metric,
  * chunk_rows, version, format), t_chunks(chunk_id, valid, vectors, scales)
  * and t_tokens(token_id, token UNIQUE); see vtab_store.c for the chunk write
- * buffer and the cache.  idxNum is a bit set of the consumed constraints
- * (IX_* below); their values arrive in argv in bit order.
+ * buffer and the cache, vtab_query.c for xBestIndex / the cursor (idxNum is
+ * a bit set of consumed constraints), vtab_write.c for xUpdate.
  */
 #include "vtab_store.h"
 #include "value.h"

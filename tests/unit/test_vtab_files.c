@@ -139,6 +139,9 @@ static void test_vtab_files_reopen(void **state)
     query(db, "select group_concat(token_id || token || hex(vector)) from q8", before, sizeof before);
     sqlite3_close(db);
     db = open_db();
+    /* a function is the first user of the table in this connection */
+    expect(db, "select emb_json(emb_lookup('h', 7)) || emb_token_id('main.h', 'seven')",
+           "[0.5,0.25,-2]7");
     query(db, "select group_concat(token_id || token || hex(vector)) from q8", after, sizeof after);
     assert_string_equal(before, after);
     expect(db, "select emb_json(vector) from q8 where token_id = 0", "[1,-0.503937,0.2519685]");
