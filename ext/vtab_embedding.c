@@ -302,6 +302,7 @@ static int embInit(sqlite3 *db, void *pAux, int argc, const char *const *argv,
     p->row_bytes = (size_t)o.dim * emb_dtype_size(o.dtype);
     p->buf.chunk = -1;
     p->next_id = -1;
+    p->last_chunk = -1;
     p->scratch = sqlite3_malloc64((size_t)o.dim * sizeof(float) + p->row_bytes);
     if (!p->zDb || !p->zName || !p->scratch) {
         sqlite3_free(p->zDb);
@@ -391,6 +392,7 @@ static int embBegin(sqlite3_vtab *tab)
     EmbVtab *p = (EmbVtab *)tab;
     embBufDiscard(p);
     p->next_id = -1;
+    p->last_chunk = -1;
     p->version_written = 0;
     p->txn_wrote = 0;
     return SQLITE_OK;
@@ -419,6 +421,7 @@ static int undo(EmbVtab *p, int whole)
     if (p->txn_wrote)
         embCacheDrop(p);
     p->next_id = -1;
+    p->last_chunk = -1;
     p->version_written = 0;
     if (whole)
         p->txn_wrote = 0;

@@ -16,7 +16,11 @@
  *   Writes go to an in-memory copy of one chunk (EmbChunkBuf) which is
  *   written back when a write moves to another chunk, at xSync, at
  *   xSavepoint and before the cache is loaded; xRollback / xRollbackTo
- *   discard it.  So a bulk insert rewrites each chunk blob once.
+ *   discard it.  So a bulk insert rewrites each chunk blob once.  A lone
+ *   overwrite of an existing row in another chunk (an SGD-style UPDATE) is
+ *   done in place with sqlite3_blob_write (embChunkIO) instead: it touches
+ *   the row's pages, not the whole chunk; a second consecutive write to
+ *   the same chunk switches to the buffer (vtab_write.c).
  *   The cache (EmbCache) is a contiguous copy of the whole matrix in the
  *   stored dtype plus scales, valid flags, norms and tokens.  It carries the
  *   `version` it reflects; the table stores a fresh random version at the
@@ -264,6 +268,30 @@ int embBufLoad(EmbVtab *p, int64_t c)
     b->chunk = c;
     b->dirty = 0;
     return SQLITE_OK;
+}
+
+int embChunkIO(EmbVtab *p, const char *zCol, int64_t c, int write, void *buf, int n, int off)
+{
+    char *zTab = sqlite3_mprintf("%s_chunks", p->zName);
+    sqlite3_blob *b = NULL;
+    if (!zTab)
+        return SQLITE_NOMEM;
+    int rc = sqlite3_blob_open(p->db, p->zDb, zTab, zCol, c, write, &b);
+    sqlite3_free(zTab);
+    if (rc == SQLITE_ERROR) /* no such rowid */
+        return SQLITE_NOTFOUND;
+    if (rc != SQLITE_OK)
+        return dbError(p, rc);
+    if (off < 0 || n < 0 || off > sqlite3_blob_bytes(b) - n) {
+        sqlite3_blob_close(b);
+        return embVtabError(p, SQLITE_CORRUPT_VTAB, "embedding %s: corrupt chunk %lld (%s blob)",
+                            p->zName, (long long)c, zCol);
+    }
+    rc = write ? sqlite3_blob_write(b, buf, n, off) : sqlite3_blob_read(b, buf, n, off);
+    int rc2 = sqlite3_blob_close(b);
+    if (rc == SQLITE_OK)
+        rc = rc2;
+    return rc == SQLITE_OK ? SQLITE_OK : dbError(p, rc);
 }
 
 /* ---- tokens -------------------------------------------------------------- */

@@ -69,6 +69,7 @@ struct EmbVtab {
     int64_t next_id;      /* next automatic id, -1 = unknown */
     int version_written;  /* a new version is stored since the last (re)start */
     int txn_wrote;        /* this transaction changed the table (cache is ahead) */
+    int64_t last_chunk;   /* chunk of the previous row write, -1 = none */
     float *scratch;       /* dim floats */
     sqlite3_stmt *stVersion, *stVersionPut, *stChunkGet, *stChunkPut, *stChunkDel;
     sqlite3_stmt *stTokFind, *stTokIns, *stTokDel;
@@ -109,6 +110,10 @@ void embCacheDrop(EmbVtab *p);
 void embCachePut(EmbVtab *p, int64_t id, const unsigned char *row, float scale, const char *tok,
                  int n_tok, int keep_tok);
 void embCacheDel(EmbVtab *p, int64_t id);
+
+/* Read (write == 0) or overwrite n bytes at offset off of column zCol of
+ * stored chunk c in place (sqlite3_blob_*).  SQLITE_NOTFOUND: no such chunk. */
+int embChunkIO(EmbVtab *p, const char *zCol, int64_t c, int write, void *buf, int n, int off);
 
 /* Token helpers on the shadow table. */
 int embTokFind(EmbVtab *p, const char *tok, int n, int64_t *id);

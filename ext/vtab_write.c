@@ -179,20 +179,73 @@ static int nextId(EmbVtab *p, int64_t *out)
     return SQLITE_OK;
 }
 
+/* Writes to chunk c go through the buffer when it holds c already or the
+ * previous write was to c too (sequential writes); otherwise existing rows
+ * are read / overwritten in place. */
+static int useBuffer(EmbVtab *p, int64_t c)
+{
+    return c == p->buf.chunk || c == p->last_chunk;
+}
+
 static int rowValid(EmbVtab *p, int64_t id, int *valid)
 {
-    int rc = embBufLoad(p, id / p->chunk_rows);
-    if (rc == SQLITE_OK)
-        *valid = p->buf.valid[id % p->chunk_rows] != 0;
+    int64_t c = id / p->chunk_rows;
+    int off = (int)(id % p->chunk_rows), rc;
+    if (useBuffer(p, c)) {
+        if ((rc = embBufLoad(p, c)) == SQLITE_OK)
+            *valid = p->buf.valid[off] != 0;
+        return rc;
+    }
+    uint8_t v = 0;
+    rc = embChunkIO(p, "valid", c, 0, &v, 1, off);
+    if (rc == SQLITE_NOTFOUND) {
+        v = 0;
+        rc = SQLITE_OK;
+    }
+    *valid = v != 0;
     return rc;
 }
 
-static int putRow(EmbVtab *p, int64_t id, const unsigned char *row, float scale)
+/* The stored bytes (and scale) of an existing row. */
+static int readRow(EmbVtab *p, int64_t id, unsigned char *row, float *scale)
 {
-    int rc = embBufLoad(p, id / p->chunk_rows);
-    if (rc)
-        return rc;
+    int64_t c = id / p->chunk_rows;
     size_t off = (size_t)(id % p->chunk_rows);
+    *scale = 0;
+    if (c == p->buf.chunk) {
+        memcpy(row, p->buf.vectors + off * p->row_bytes, p->row_bytes);
+        if (p->buf.scales)
+            *scale = p->buf.scales[off];
+        return SQLITE_OK;
+    }
+    int rc = embChunkIO(p, "vectors", c, 0, row, (int)p->row_bytes, (int)(off * p->row_bytes));
+    if (rc == SQLITE_OK && p->dtype == EMB_DTYPE_I8)
+        rc = embChunkIO(p, "scales", c, 0, scale, (int)sizeof(float), (int)(off * sizeof(float)));
+    if (rc == SQLITE_NOTFOUND)
+        rc = embVtabError(p, SQLITE_CORRUPT_VTAB, "embedding %s: chunk %lld vanished", p->zName,
+                          (long long)c);
+    return rc;
+}
+
+/* Store row id; `exists`: the row is valid already (may be done in place). */
+static int putRow(EmbVtab *p, int64_t id, const unsigned char *row, float scale, int exists)
+{
+    int64_t c = id / p->chunk_rows;
+    size_t off = (size_t)(id % p->chunk_rows);
+    int rc;
+    if (exists && !useBuffer(p, c)) {
+        p->last_chunk = c;
+        rc = embChunkIO(p, "vectors", c, 1, (void *)row, (int)p->row_bytes,
+                        (int)(off * p->row_bytes));
+        if (rc == SQLITE_OK && p->dtype == EMB_DTYPE_I8)
+            rc = embChunkIO(p, "scales", c, 1, &scale, (int)sizeof(float),
+                            (int)(off * sizeof(float)));
+        if (rc != SQLITE_NOTFOUND)
+            return rc;
+    }
+    p->last_chunk = c;
+    if ((rc = embBufLoad(p, c)) != SQLITE_OK)
+        return rc;
     memcpy(p->buf.vectors + off * p->row_bytes, row, p->row_bytes);
     if (p->buf.scales)
         p->buf.scales[off] = scale;
@@ -203,6 +256,7 @@ static int putRow(EmbVtab *p, int64_t id, const unsigned char *row, float scale)
 
 static int delRow(EmbVtab *p, int64_t id)
 {
+    p->last_chunk = id / p->chunk_rows;
     int rc = embBufLoad(p, id / p->chunk_rows);
     if (rc)
         return rc;
@@ -314,11 +368,8 @@ int embUpdate(sqlite3_vtab *tab, int argc, sqlite3_value **argv, sqlite3_int64 *
             return rc;
         if (!valid)
             return SQLITE_OK; /* the row went away meanwhile */
-        if (keepVec) {
-            size_t off = (size_t)(oldId % p->chunk_rows);
-            memcpy(row, p->buf.vectors + off * p->row_bytes, p->row_bytes);
-            scale = p->buf.scales ? p->buf.scales[off] : 0;
-        }
+        if (keepVec && (rc = readRow(p, oldId, row, &scale)) != SQLITE_OK)
+            return rc;
     }
 
     /* 2. apply */
@@ -340,7 +391,7 @@ int embUpdate(sqlite3_vtab *tab, int argc, sqlite3_value **argv, sqlite3_int64 *
         if (rc)
             return rc;
     }
-    if ((rc = putRow(p, newId, row, scale)) != SQLITE_OK)
+    if ((rc = putRow(p, newId, row, scale, replacing || (!isInsert && !moved))) != SQLITE_OK)
         return rc;
     embCachePut(p, newId, row, scale, tok, nTok, keepTok);
     if (p->next_id >= 0 && newId >= p->next_id)

@@ -109,6 +109,10 @@ update wte set vector = emb_scale(vector, 2) where token_id >= 6;
 select 'upd-09', group_concat(emb_json(vector), ';') = '[2,2,2];[4,4,4]' from wte where token_id >= 6;
 update wte set rowid = 2 where token_id = 6;
 select 'upd-10', group_concat(token_id) = '0,1,2,5,9' from wte;
+-- the same read back from the shadow tables (not this connection's copy)
+create table seen as select token_id, token, emb_json(vector) as v from wte;
+select 'upd-11', emb_cache_release('wte') = 1;
+select 'upd-12', (select count(*) from (select token_id, token, emb_json(vector) from wte except select * from seen)) = 0 and (select count(*) from wte) = 5;
 
 -- conflicts
 -- error: embedding wte: token_id 5 already exists

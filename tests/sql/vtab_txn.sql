@@ -88,3 +88,41 @@ drop table renamed;
 select 'drop-01', (select count(*) from sqlite_master where name like 'renamed%') = 0;
 drop table wte;
 select 'drop-02', (select count(*) from sqlite_master where name like 'wte%') = 0;
+
+-- in-place overwrites (a row of a chunk that is not in the write buffer),
+-- checked against the stored data: emb_cache_release forces a reload
+create virtual table ip using embedding(dim=2, chunk_rows=2, dtype=int8);
+insert into ip(token, vector) values ('a', '[1,0]'), ('b', '[0,1]'), ('c', '[1,1]'), ('d', '[2,1]'), ('e', '[4,4]');
+create table ipsnap as select token_id, token, vector from ip;
+update ip set vector = '[0.5,-0.25]' where token_id = 1;
+update ip set token = 'dd' where token_id = 3;
+update ip set vector = '[3,3]' where token_id = 0;
+select 'ip-00', emb_cache_release('ip') = 1;
+select 'ip-01', emb_l2(vector, '[0.5,-0.25]') < 0.003 from ip where token_id = 1;
+select 'ip-02', token = 'dd' and vector = (select vector from ipsnap where token_id = 3) from ip where token_id = 3;
+select 'ip-03', emb_json(vector) = '[3,3]' from ip where token_id = 0;
+select 'ip-04', group_concat(token) = 'a,b,c,dd,e' from ip;
+begin;
+update ip set vector = '[9,9]' where token_id = 0;
+update ip set vector = '[7,7]' where token_id = 4;
+update ip set vector = '[5,5]' where token_id = 2;
+rollback;
+select 'ip-05', emb_cache_release('ip') in (0, 1);
+select 'ip-06', group_concat(emb_json(vector), ';') = '[3,3];[1,1];[4,4]' from ip where token_id in (0, 4, 2);
+-- a multi-row UPDATE failing on its 2nd row after an in-place write: unchanged
+-- error: embedding ip: vector dimension mismatch (2 vs 3)
+update ip set vector = case when token_id = 2 then '[1,2,3]' else '[6,6]' end where token_id in (0, 2, 4);
+select 'ip-07', emb_cache_release('ip') in (0, 1);
+select 'ip-08', group_concat(emb_json(vector), ';') = '[3,3];[1,1];[4,4]' from ip where token_id in (0, 2, 4);
+-- the same inside a transaction (statement rollback; row 0 is written in place)
+begin;
+update ip set vector = '[8,8]' where token_id = 4;
+-- error: embedding ip: vector dimension mismatch (2 vs 3)
+update ip set vector = case when token_id = 2 then '[1,2,3]' else '[6,6]' end where token_id in (0, 2);
+commit;
+select 'ip-09', emb_cache_release('ip') in (0, 1);
+select 'ip-10', group_concat(emb_json(vector), ';') = '[3,3];[1,1];[8,8]' from ip where token_id in (0, 2, 4);
+-- sequential overwrites of many rows go through the buffer
+update ip set vector = emb_scale(vector, 2);
+select 'ip-11', emb_cache_release('ip') in (0, 1);
+select 'ip-12', group_concat(emb_json(vector), ';') = '[6,6];[2,2];[16,16]' from ip where token_id in (0, 2, 4);
