@@ -204,7 +204,9 @@ static int seqBestIndex(sqlite3_vtab *tab, sqlite3_index_info *info)
     }
     info->estimatedCost = 10;
     info->estimatedRows = 10;
-    if (info->nOrderBy == 1 && info->aOrderBy[0].iColumn == SEQ_POS && !info->aOrderBy[0].desc)
+    /* rows come out by (batch, pos) */
+    if (info->nOrderBy == 2 && info->aOrderBy[0].iColumn == SEQ_BATCH && !info->aOrderBy[0].desc &&
+        info->aOrderBy[1].iColumn == SEQ_POS && !info->aOrderBy[1].desc)
         info->orderByConsumed = 1;
     return SQLITE_OK;
 }

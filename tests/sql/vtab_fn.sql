@@ -46,6 +46,8 @@ select emb_lookup(3, 1);
 select 'seq-01', group_concat(pos || ':' || token_id || ':' || batch, ' ') = '0:1:0 1:0:0 2:1:0 3:9:0' from emb_sequence('wte', '[1, 0, 1, 9]');
 select 'seq-02', count(*) = 4 and sum(vector = emb_lookup('wte', token_id)) = 4 from emb_sequence('wte', '[1, 0, 1, 9]');
 select 'seq-03', group_concat(batch || ':' || pos || ':' || token_id, ' ') = '0:0:0 0:1:1 1:0:9 2:0:2 2:1:2' from emb_sequence('wte', ' [ [0,1] , [9], [2, 2] ] ');
+select 'seq-03b', group_concat(batch || ':' || pos, ' ') = '0:0 1:0 0:1' from (select * from emb_sequence('wte', '[[0,1],[9]]') order by pos, batch);
+select 'seq-03c', group_concat(batch || ':' || pos, ' ') = '0:0 0:1 1:0' from (select * from emb_sequence('wte', '[[0,1],[9]]') order by batch, pos);
 select 'seq-04', count(*) = 0 from emb_sequence('wte', '[]');
 select 'seq-05', group_concat(token_id) = '2,1' from emb_sequence('wte', '[2,1]', 'none');
 select 'seq-06', group_concat(token_id) = '2,1' from emb_sequence('wte', '[2,1]', null);
