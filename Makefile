@@ -64,6 +64,7 @@ test: deps
 	@rm -f build/summary build/asan/summary
 	$(MAKE) test-only; st1=$$?; \
 	$(MAKE) BUILD=build/asan CFLAGS="$(ASAN_CFLAGS)" LDFLAGS="-fsanitize=address,undefined" test-only; st2=$$?; \
+	sh tests/cross-aarch64.sh || st2=1; \
 	cat build/summary build/asan/summary 2>/dev/null | \
 	  awk '{p+=$$1; f+=$$2} END {printf "%d passed, %d failed\n", p, f}'; \
 	[ $$st1 = 0 ] && [ $$st2 = 0 ]

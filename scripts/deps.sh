@@ -10,6 +10,7 @@ want sqlite3
 want libsqlite3-dev
 want clang
 want python3
+want gcc-aarch64-linux-gnu
 if [ "$1" = bench ]; then
     want python3-numpy
     want python3-faiss
