@@ -229,15 +229,15 @@ int emb_gguf_open(emb_reader *r, const char *tensor, emb_err *err)
             offset = o;
         }
     }
+    if (!found)
+        return emb_rd_err(r, err, EMB_ENOTFOUND, "no tensor '%.100s' (available: %s%s)", tensor,
+                          n_tensors ? names : "none",
+                          (uint64_t)n_listed < n_tensors ? ", ..." : "");
     size_t data_start = c->pos;
     size_t pad = (size_t)(alignment - data_start % alignment) % (size_t)alignment;
     if (emb_add_size(data_start, pad, &data_start) || data_start > r->n)
         return emb_rd_err(r, err, EMB_EFORMAT, "file ends before the tensor data (at byte %zu)",
                           c->pos);
-    if (!found)
-        return emb_rd_err(r, err, EMB_ENOTFOUND, "no tensor '%.100s' (available: %s%s)", tensor,
-                          n_tensors ? names : "none",
-                          (uint64_t)n_listed < n_tensors ? ", ..." : "");
     if (n_dims != 2)
         return emb_rd_err(r, err, EMB_EUNSUP, "tensor '%.100s' is %u-D (expected 2-D)", tensor,
                           n_dims);

@@ -133,6 +133,8 @@ int emb_npy_open(emb_reader *r, const char *tensor, emb_err *err)
     while (!eat(&h, '}')) {
         const char *k;
         size_t kn;
+        skip_ws(&h);
+        size_t key_at = off(&h);
         if (!str(&h, &k, &kn) || !eat(&h, ':'))
             return emb_rd_err(r, err, EMB_EFORMAT,
                               "malformed header: expected 'key': (at byte %zu)", off(&h));
@@ -164,7 +166,8 @@ int emb_npy_open(emb_reader *r, const char *tensor, emb_err *err)
                 while (h.p < h.end && (unsigned)(*h.p - '0') < 10) {
                     if (x > (UINT64_MAX - 9) / 10)
                         return emb_rd_err(r, err, EMB_ERANGE,
-                                          "shape value too large (at byte %zu)", off(&h));
+                                          "shape value too large (at byte %zu)",
+                                          h.base + (size_t)(d0 - h.start));
                     x = x * 10 + (uint64_t)(*h.p++ - '0');
                 }
                 if (h.p == d0)
@@ -183,7 +186,7 @@ int emb_npy_open(emb_reader *r, const char *tensor, emb_err *err)
         } else {
             return emb_rd_err(r, err, EMB_EFORMAT,
                               "malformed header: unknown key '%.*s' (at byte %zu)",
-                              kn > 40 ? 40 : (int)kn, k, off(&h));
+                              kn > 40 ? 40 : (int)kn, k, key_at);
         }
         if (!eat(&h, ',')) {
             if (!eat(&h, '}'))
@@ -211,16 +214,14 @@ int emb_npy_open(emb_reader *r, const char *tensor, emb_err *err)
         return emb_rd_err(r, err, EMB_ERANGE, "dimension %llu out of range (1..%d)",
                           (unsigned long long)shape[1], EMB_MAX_DIM);
     size_t isz = emb_rd_type_size(tt), row_bytes = (size_t)shape[1] * isz, need;
-    if (shape[0] > (uint64_t)INT64_MAX || emb_mul_size((size_t)shape[0], row_bytes, &need) ||
-        need != emb_cur_left(c))
+    if (shape[0] > (uint64_t)INT64_MAX || emb_mul_size((size_t)shape[0], row_bytes, &need))
+        return emb_rd_err(r, err, EMB_ERANGE, "shape (%llu, %llu) of %.3s is too large",
+                          (unsigned long long)shape[0], (unsigned long long)shape[1], descr);
+    if (need != emb_cur_left(c))
         return emb_rd_err(r, err, EMB_EFORMAT,
-                          "data is %zu bytes, shape (%llu, %llu) of %.3s needs %llu%s (at byte "
-                          "%zu)",
+                          "data is %zu bytes, shape (%llu, %llu) of %.3s needs %zu (at byte %zu)",
                           emb_cur_left(c), (unsigned long long)shape[0],
-                          (unsigned long long)shape[1], descr,
-                          (unsigned long long)shape[0] * row_bytes,
-                          emb_mul_size((size_t)shape[0], row_bytes, &need) ? " (overflow)" : "",
-                          c->pos);
+                          (unsigned long long)shape[1], descr, need, c->pos);
     r->tdata = c->base + c->pos;
     r->ttype = tt;
     r->fortran = fortran;
