@@ -86,7 +86,7 @@ static int js_string(js *j, const char **s, const char **e)
                 j->p += 6;
                 continue;
             }
-            if (!strchr("\"\\/bfnrt", x))
+            if (x == 0 || !strchr("\"\\/bfnrt", x))
                 return js_fail(j, "bad escape");
             j->p += 2;
             continue;
@@ -150,7 +150,7 @@ static int js_str_eq(const char *s, const char *e, const char *z)
             }
         }
         for (size_t k = 0; k < n; k++, zi++)
-            if (z[zi] != buf[k])
+            if (z[zi] == 0 || z[zi] != buf[k])
                 return 0;
     }
     return z[zi] == 0;

@@ -64,6 +64,8 @@ static void test_read_safetensors_json(void **state)
          "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}", 0,
          "safetensors: f: malformed JSON header: nesting too deep (at byte 88)"},
         {"{}", 0, "safetensors: f: no tensor 'w' (available: none)"},
+        /* "\u0000" decodes to NUL, which never matches inside a C string */
+        {"{\"w\\u0000\":{}}", 0, "safetensors: f: no tensor 'w' (available: w\\u0000)"},
         {"[]", 0, "safetensors: f: malformed JSON header: expected '{' (at byte 8)"},
     };
     unsigned char buf[1024];
@@ -85,6 +87,10 @@ static void test_read_safetensors_json(void **state)
         }
     }
     assert_int_equal(bad, 0);
+    /* a backslash before a raw NUL byte is not an escape (found by fuzzing) */
+    static const char nul_esc[] = "\x09\0\0\0\0\0\0\0{\"w\\\0\":1}";
+    expect_open_error(EMB_READ_SAFETENSORS, nul_esc, sizeof nul_esc - 1, "w",
+                      "safetensors: f: malformed JSON header: bad escape (at byte 11)");
     expect_open_error(EMB_READ_SAFETENSORS, "\x10\0\0\0", 4, "w",
                       "safetensors: f: file too short for the header length (4 bytes)");
     expect_open_error(EMB_READ_SAFETENSORS, "\xff\xff\xff\xff\xff\xff\xff\xff{}", 10, "w",
