@@ -43,8 +43,13 @@
  *   emb_read_npy: x.npy: unsupported dtype '>f4' (expected <f4, <f2 or <f8)
  *   emb_read_npy: x.npy: cannot open (No such file or directory)
  *   emb_read_safetensors: m.safetensors: no tensor 'wte' (available: a, b)
- * An INSERT ... SELECT that hits an error is rolled back as a whole by
- * SQLite's statement journal: no partial rows remain.
+ * An INSERT ... SELECT that hits an error leaves no partial rows: binary
+ * formats are fully checked when opened; text and word2vec rows are
+ * checked as they are read, and SQLite undoes the statement (autocommit, or
+ * a target such as an embedding table that gets a statement journal).
+ * Inside an explicit transaction the text and word2vec readers first read
+ * the whole file once to validate it, because an INSERT into a plain table
+ * without constraints has no statement journal to undo partial rows.
  *
  * Security: the file readers are SQLITE_VTAB_DIRECTONLY, so a view or
  * trigger in a database schema cannot use them to read files ("unsafe use

@@ -14,13 +14,33 @@
  *     10^k <= 10^8.  So the double lands on the same side of every float
  *     midpoint as q and the float result is correctly rounded.
  * Everything else (more digits, large exponents) is copied to a small
- * buffer and parsed by strtof, so results equal strtof bit for bit.
+ * buffer and parsed by strtof_l in the C locale, so results equal strtof
+ * (C locale) bit for bit.
  */
 #include "parsefloat.h"
 
+#include <locale.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* strtof in the "C" locale, whatever LC_NUMERIC the host program set (a
+ * German locale would otherwise stop at the '.').  Falls back to strtof
+ * if the locale object cannot be made. */
+static locale_t c_locale;
+static pthread_once_t c_locale_once = PTHREAD_ONCE_INIT;
+
+static void make_c_locale(void)
+{
+    c_locale = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+}
+
+static float strtof_c(const char *s)
+{
+    pthread_once(&c_locale_once, make_c_locale);
+    return c_locale ? strtof_l(s, NULL, c_locale) : strtof(s, NULL);
+}
 
 static const double pow10d[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
                                 1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
@@ -113,14 +133,14 @@ const char *emb_parse_f32(const char *p, const char *end, float *out)
     if (len < sizeof buf) {
         memcpy(buf, start, len);
         buf[len] = 0;
-        *out = strtof(buf, NULL);
+        *out = strtof_c(buf);
     } else {
         char *big = malloc(len + 1);
         if (!big)
             return NULL;
         memcpy(big, start, len);
         big[len] = 0;
-        *out = strtof(big, NULL);
+        *out = strtof_c(big);
         free(big);
     }
     return p;

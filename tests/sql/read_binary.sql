@@ -82,3 +82,14 @@ select count(*) from emb_read_gguf(:fixtures || '/gguf/v3.gguf', 1);
 -- a long tensor list is cut short in the message
 -- error: emb_read_gguf: stories260k-f32.gguf: no tensor 'nope' (available: token_embd.weight, blk.0.attn_q.weight, blk.0.attn_k.weight, blk.0.attn_v.weight, blk.0.attn_output.weight, blk.0.ffn_gate.weight, blk.0.ffn_down.weight, blk.0.ffn_up.weight, blk.0.attn_norm.weight, blk.0.ffn_norm.weight, blk.1.attn_q.weight, blk.1.attn_k.weight, blk.1.attn_v.weight, ...)
 select count(*) from emb_read_gguf(:data || '/stories260k-f32.gguf', 'nope');
+
+-- word2vec rows are checked as read: a truncated file inside an explicit
+-- transaction leaves no partial rows in a plain table
+create table t2(token_id, token, vector);
+begin;
+-- error: emb_read_word2vec: truncated.bin: row 4: needs 12 bytes of values, only 6 left (at byte 85)
+insert into t2 select * from emb_read_word2vec(:fixtures || '/word2vec/truncated.bin');
+select 'w2v-txn-no-partial', count(*) = 0 from t2;
+insert into t2 select * from emb_read_word2vec(:fixtures || '/word2vec/nl.bin');
+commit;
+select 'w2v-txn-valid', count(*) = 5 from t2;

@@ -31,6 +31,10 @@ select count(*) from emb_read_text(:fixtures || '/text/notoken.txt');
 select count(*) from emb_read_text(:fixtures || '/text/header_rows.vec');
 -- error: emb_read_text: header_dim.vec: expected 5 values, found 4 (line 2)
 select count(*) from emb_read_text(:fixtures || '/text/header_dim.vec');
+-- error: emb_read_text: empty.txt: file is empty
+select count(*) from emb_read_text(:fixtures || '/text/empty.txt');
+-- error: emb_read_text: blank.txt: no rows (line 3)
+select count(*) from emb_read_text(:fixtures || '/text/blank.txt');
 -- error: emb_read_text: missing.txt: cannot open (No such file or directory)
 select count(*) from emb_read_text(:fixtures || '/text/missing.txt');
 -- error: emb_read_text: text: is a directory
@@ -42,10 +46,7 @@ select count(*) from emb_read_text(NULL);
 -- error: emb_read_text: path must be text (found integer)
 select count(*) from emb_read_text(42);
 
--- an empty file
 create table t(token_id, token, vector);
-insert into t select 0, 0, 0 where 0;
-select 'tmp-ready', 1;
 
 -- a failing INSERT ... SELECT leaves no partial rows (statement rollback)
 -- error: emb_read_text: ragged.txt: expected 4 values, found 3 (line 5)
@@ -55,6 +56,11 @@ begin;
 insert into t values (-1, 'keep', x'');
 -- error: emb_read_text: ragged.txt: expected 4 values, found 3 (line 5)
 insert into t(token_id, token, vector) select * from emb_read_text(:fixtures || '/text/ragged.txt');
+select 'rollback-in-txn', count(*) = 1 from t;
+-- a valid file inside a transaction: validated first, then every row inserted
+insert into t(token_id, token, vector) select * from emb_read_text(:fixtures || '/text/crlf.txt');
+select 'txn-valid', count(*) = 7 from t;
+delete from t where token_id >= 0;
 commit;
 select 'rollback-keeps-earlier', count(*) = 1, max(token) = 'keep' from t;
 insert into t(token_id, token, vector) select * from emb_read_text(:fixtures || '/text/glove.txt');
