@@ -7,7 +7,8 @@
  * otherwise the file is GloVe and D is the number of values on the first
  * row.  CRLF line ends, trailing spaces/tabs, a last line without newline,
  * blank lines (skipped) and a UTF-8 byte order mark are accepted.  Tokens
- * must be valid UTF-8.  A row with a different number of values, a value
+ * must be valid UTF-8 without NUL bytes.  A GloVe file whose first row is
+ * an integer token with one integer value ("3 5") reads as a header.  A row with a different number of values, a value
  * that is not a decimal number (or overflows float32), or a header whose V
  * or D disagree with the data is an error naming the line.
  */
@@ -99,6 +100,9 @@ static int text_next(emb_reader *r, const char **tok, size_t *tok_len, emb_err *
         return emb_rd_err(r, err, EMB_EFORMAT, "line starts with a blank, expected a token (line %lld)",
                           (long long)r->line);
     const char *te = field_end(p, e);
+    if (memchr(p, 0, (size_t)(te - p)))
+        return emb_rd_err(r, err, EMB_EFORMAT, "token contains a NUL byte (line %lld)",
+                          (long long)r->line);
     if (!emb_utf8_valid((const uint8_t *)p, (size_t)(te - p)))
         return emb_rd_err(r, err, EMB_EFORMAT, "token is not valid UTF-8 (line %lld)",
                           (long long)r->line);

@@ -179,6 +179,12 @@ static void test_read_text_errors(void **state)
         {"word\n", "text: t.txt: first row has a token but no values (line 1)"},
         {"a 1e-3 -1e400\n", "text: t.txt: value 2 '-1e400' is out of float32 range (line 1)"},
     };
+    static const char nul_tok[] = "a 1 2\nb\0c 3 4\n";
+    int64_t n_rows;
+    size_t n_dim;
+    emb_err e;
+    assert_true(read_all(nul_tok, sizeof nul_tok - 1, &n_rows, &n_dim, NULL, &e) < 0);
+    assert_string_equal(e.msg, "text: t.txt: token contains a NUL byte (line 2)");
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         int64_t rows;
         size_t dim;
