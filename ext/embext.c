@@ -19,6 +19,7 @@ static int (*const registrars[])(sqlite3 *, EmbConn *) = {
     embRegisterVecFns,
     embRegisterEmbeddingTable,
     embRegisterTableFns,
+    embRegisterReaders,
 };
 
 #ifdef _WIN32
