@@ -26,6 +26,9 @@ typedef struct EmbConn EmbConn;
 #define EMB_FILEIO (SQLITE_UTF8 | SQLITE_DIRECTONLY)
 
 int embRegisterVecFns(sqlite3 *db, EmbConn *conn);
+int embRegisterEmbeddingTable(sqlite3 *db, EmbConn *conn);
+int embRegisterTableFns(sqlite3 *db, EmbConn *conn);
+int embRegisterReaders(sqlite3 *db, EmbConn *conn);
 
 /* The entry point (ext/embext.c); exported from the shared library. */
 int sqlite3_embext_init(sqlite3 *db, char **pzErrMsg, const sqlite3_api_routines *pApi);
