@@ -658,7 +658,11 @@ def run_profiles(ctx):
         key = repr(prof)
         done.setdefault(key, (prof, []))[1].append(what)
     body = []
+    budget = time.perf_counter() + (120 if ctx.quick else 900)
     for prof, whats in done.values():
+        if time.perf_counter() > budget:
+            body.append("Target(s): %s: not profiled (time budget of the run spent)." % "; ".join(whats))
+            continue
         out = os.path.join(ctx.out, "callgrind.%s.out" % lib.slug(whats[0])[:40])
         n, warm = prof.get("n", 1), prof.get("warmup", 1)
         cmd = ["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out,
