@@ -36,7 +36,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import lib  # noqa: E402
 from cases_more import (case_dtypes, case_big, case_text_import,  # noqa: E402
-                        case_analogies, case_kernels)
+                        case_analogies, case_most_similar, case_kernels)
 
 K = 10
 N, D = 50000, 768
@@ -126,6 +126,7 @@ FEATURE_NAMES = {
     "emb_random": "function emb_random",
     "emb_read_text": "function emb_read_text",
     "emb_eval_analogies": "function emb_eval_analogies",
+    "emb_most_similar": "function emb_most_similar",
     "vec0": "sqlite-vec vec0.so",
 }
 
@@ -138,7 +139,7 @@ def probe_features(ctx):
     f["emb_isa"] = lib.probe(c, "SELECT emb_isa()")
     f["embedding"] = lib.probe(c, "CREATE VIRTUAL TABLE p USING embedding(dim=2)")
     later = ["insert", "knn", "knn_limit", "knn_join", "emb_sequence", "emb_lookup",
-             "dtype_f16", "dtype_bf16", "dtype_int8", "emb_eval_analogies"]
+             "dtype_f16", "dtype_bf16", "dtype_int8", "emb_eval_analogies", "emb_most_similar"]
     if f["embedding"] is None:
         f["insert"] = lib.probe(c, "INSERT INTO p(token_id, token, vector) VALUES "
                                    "(0, 'a', emb_vec('[1,0]')), (1, 'b', emb_vec('[0,1]')), "
@@ -158,6 +159,7 @@ def probe_features(ctx):
                 f["knn_join"] = "join gave %d rows, expected 2" % n
         f["emb_sequence"] = lib.probe(c, "SELECT * FROM emb_sequence('p', '[0,1]')")
         f["emb_lookup"] = lib.probe(c, "SELECT emb_lookup('p', 0)")
+        f["emb_most_similar"] = lib.probe(c, "SELECT * FROM emb_most_similar('p', '[\"a\"]', NULL, 1)")
         for dt in ("f16", "bf16", "int8"):
             f["dtype_" + dt] = lib.probe(
                 c, "CREATE VIRTUAL TABLE p_%s USING embedding(dim=2, dtype=%s)" % (dt, dt))
@@ -783,7 +785,8 @@ def main():
     steps = [("bulk", case_bulk), ("knn", case_knn), ("lookups", case_lookups),
              ("sequence", case_sequence), ("scalar", case_scalar), ("glove", load_glove),
              ("glove_knn", case_glove_knn), ("text", case_text_import),
-             ("analogies", case_analogies), ("dtypes", case_dtypes), ("big", case_big),
+             ("analogies", case_analogies), ("most_similar", case_most_similar),
+             ("dtypes", case_dtypes), ("big", case_big),
              ("kernels", case_kernels)]
     for name, fn in steps:
         if only and name not in only and name not in ("bulk", "glove"):

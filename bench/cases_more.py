@@ -138,6 +138,37 @@ def case_analogies(ctx):
         ctx.target("Analogy evaluation >= 5x faster than gensim", None, 5, miss)
 
 
+def case_most_similar(ctx):
+    from gensim.models import KeyedVectors
+    path, toks, G = ctx.glove
+    title = "6b. most_similar(king + woman - man) on GloVe %s x %d" % ("{:,}".format(G.shape[0]), G.shape[1])
+    kv = KeyedVectors.load_word2vec_format(path, binary=False, no_header=True)
+    miss = ctx.missing("embedding", "insert", "emb_most_similar")
+    sysl = []
+    if not miss:
+        c = ctx.conn
+        sql = ("SELECT token, score FROM emb_most_similar('glove', '[\"king\", \"woman\"]', "
+               "'[\"man\"]', 10)")
+        sysl.append(("embext emb_most_similar", lambda r: c.execute(sql).fetchall()))
+    sysl.append(("gensim most_similar", lambda r: kv.most_similar(positive=["king", "woman"],
+                                                                   negative=["man"], topn=10)))
+    times, out = lib.measure(sysl, ctx.reps(21, 51))
+    g = out["gensim most_similar"]
+    body = "gensim: %s.\n\n" % ", ".join("%s %.4f" % (t, sc) for t, sc in g[:5])
+    if "embext emb_most_similar" in out:
+        e = out["embext emb_most_similar"]
+        same = [t for t, _ in e] == [t for t, _ in g] and all(
+            abs(a[1] - b[1]) < 1e-4 for a, b in zip(e, g))
+        body += "embext: %s (%s gensim's top 10).\n\n" % (
+            ", ".join("%s %.4f" % (t, sc) for t, sc in e[:5]),
+            "same as" if same else "**different from**")
+    body += lib.table(*_rows(times, sysl[0][0]))
+    if miss:
+        body += "\n\nembext: " + miss
+    ctx.section(title, body)
+    ctx.summarize("most_similar on GloVe", times, "embext emb_most_similar")
+
+
 def analogy_total(cols, rows):
     """(correct, total) of the overall row of emb_eval_analogies' answer, or
     None when its shape is not recognised (table rows or one JSON value)."""
