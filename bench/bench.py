@@ -62,7 +62,8 @@ class Ctx:
         self.targets = []   # (target, measured, status)
         self.facts = []     # (what, value) rows for the machine table
         self.summary = []   # rows of the summary table
-        self.profiles = []  # (target, (n, mode, SQL)) to profile
+        self.profiles = []  # (target, profile spec) to profile
+        self.raw = {}       # case -> system -> stats and times (bench/out/results.json)
         self.bw = None      # bytes/s
         self.t_start = time.time()
         self.bare = None
@@ -85,6 +86,7 @@ class Ctx:
     def summarize(self, case, times, ref, per=1, unit=""):
         """Summary rows: ref's median against every other system of a case."""
         st = {k: lib.stats(v) for k, v in times.items()}
+        self.raw[case] = {k: dict(v, per=per, times=times[k]) for k, v in st.items()}
         if ref not in st:
             return
         e = st[ref]["median"] / per
@@ -755,6 +757,8 @@ def write_report(ctx, path):
             parts += ["## Analysis (bench/NOTES.md, written by hand after a run)", "", f.read().strip(), ""]
     with open(path, "w", encoding="utf-8") as f:
         f.write("\n".join(parts) + "\n")
+    with open(os.path.join(ctx.out, "results.json"), "w", encoding="utf-8") as f:
+        json.dump({"facts": dict(facts), "targets": ctx.targets, "cases": ctx.raw}, f, indent=1)
     print("report: %s" % path, flush=True)
 
 
