@@ -704,7 +704,10 @@ def run_profiles(ctx):
                     % ("; ".join(whats), sqls, "after an equal warm-up" if warm else "no warm-up",
                        time.perf_counter() - t0, tot.strip(),
                        "\n".join(short_fn(ln) for ln in top), "\n".join(chain)))
-    ctx.section("Profiles of missed targets (valgrind --tool=callgrind)", "\n\n".join(body))
+    note = ("Instruction counts, not time: memory stalls do not show, and valgrind does not emulate "
+            "AVX-512, so embext runs its AVX2 kernels here. The first statement of a connection also "
+            "builds its in-memory copy of the matrix (embCacheEnsure and the memcpy under it).")
+    ctx.section("Profiles of missed targets (valgrind --tool=callgrind)", note + "\n\n" + "\n\n".join(body))
 
 
 # ---- report ------------------------------------------------------------------------
