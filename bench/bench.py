@@ -706,7 +706,7 @@ def run_profiles(ctx):
                        "\n".join(short_fn(ln) for ln in top), "\n".join(chain)))
     note = ("Instruction counts, not time: memory stalls do not show, and valgrind does not emulate "
             "AVX-512, so embext runs its AVX2 kernels here. The first statement of a connection also "
-            "builds its in-memory copy of the matrix (embCacheEnsure and the memcpy under it).")
+            "builds its in-memory copy of the matrix (the cache load and the memcpy under it).")
     ctx.section("Profiles of missed targets (valgrind --tool=callgrind)", note + "\n\n" + "\n\n".join(body))
 
 
