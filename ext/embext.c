@@ -16,6 +16,7 @@ SQLITE_EXTENSION_INIT1
 
 static int (*const registrars[])(sqlite3 *, EmbConn *) = {
     embRegisterVecFns,
+    embRegisterPosenc,
 };
 
 #ifdef _WIN32

@@ -26,6 +26,7 @@ typedef struct EmbConn EmbConn;
 #define EMB_FILEIO (SQLITE_UTF8 | SQLITE_DIRECTONLY)
 
 int embRegisterVecFns(sqlite3 *db, EmbConn *conn);
+int embRegisterPosenc(sqlite3 *db, EmbConn *conn);
 
 /* The entry point (ext/embext.c); exported from the shared library. */
 int sqlite3_embext_init(sqlite3 *db, char **pzErrMsg, const sqlite3_api_routines *pApi);
