@@ -2,19 +2,18 @@
  * (see wordeval.h for the rules).
  *
  * Analogy evaluation speed: every question needs one pass over all rows.
- * The unit-normalised rows are stored once, transposed in chunks of
- * CHUNK_ROWS rows (dim x rows, row index fastest), so that one question's
- * scores over a chunk are dim axpy kernel calls on contiguous memory, and
- * every question is run against a chunk while it is hot in cache.  Each
- * question keeps its own best-5 list across chunks. */
+ * The unit-normalised rows are packed once (multiscan.h: transposed in
+ * chunks of EMB_MS_CHUNK rows) and every group of 4 questions is scored
+ * against a chunk while it is hot in cache; each question keeps its own
+ * best-5 list across chunks. */
 #include "wordeval.h"
+#include "multiscan.h"
 #include "vocab.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define CHUNK_ROWS 1024
 #define TOPN 5 /* gensim: most_similar(..., topn=5) */
 
 /* Next line of text[0..n) from *pos (without '\n' and a trailing '\r').
@@ -185,36 +184,57 @@ static void top_insert(emb_scored *top, int *n, int64_t id, float s)
     top[p].score = s;
 }
 
-/* Score every question against rows 0..n_used and keep each one's best 5
- * (input rows excluded).  unit: the transposed chunked unit rows. */
-static void solve_all(const emb_kernels *kern, size_t dim, size_t n_used, const float *unit,
-                      const uint8_t *allowed, const parsed *p, const float *queries,
-                      emb_scored *tops, int *counts, float *scores)
+/* Offer the scores of rows c0 .. c0+cn of one question to its best-5 list
+ * (absent rows and the question's inputs excluded). */
+static void select_top(const float *scores, size_t c0, size_t cn, const uint8_t *allowed,
+                       const int64_t *w, emb_scored *top, int *count)
 {
-    for (size_t c0 = 0; c0 < n_used; c0 += CHUNK_ROWS) {
-        size_t cn = n_used - c0 < CHUNK_ROWS ? n_used - c0 : CHUNK_ROWS;
-        const float *mt = unit + c0 * dim;
-        for (size_t qi = 0; qi < p->n_qs; qi++) {
-            const float *q = queries + qi * dim;
-            kern->scale_f32(scores, mt, q[0], cn);
-            for (size_t d = 1; d < dim; d++)
-                kern->axpy_f32(scores, scores, q[d], mt + d * cn, cn);
-            emb_scored *top = tops + qi * TOPN;
-            int nt = counts[qi];
-            float worst = nt < TOPN ? -INFINITY : top[TOPN - 1].score;
-            const int64_t *w = p->qs[qi].w;
-            for (size_t j = 0; j < cn; j++) {
-                float s = scores[j];
-                if (!(s > worst) && !(nt < TOPN && !isnan(s)))
-                    continue;
-                int64_t r = (int64_t)(c0 + j);
-                if (!allowed[r] || r == w[0] || r == w[1] || r == w[2])
-                    continue;
-                top_insert(top, &nt, r, s);
-                if (nt == TOPN)
-                    worst = top[TOPN - 1].score;
-            }
-            counts[qi] = nt;
+    typedef float v4sf __attribute__((vector_size(16)));
+    typedef int v4si __attribute__((vector_size(16)));
+    int nt = *count;
+    float worst = nt < TOPN ? -INFINITY : top[TOPN - 1].score;
+    for (size_t j0 = 0; j0 < cn; j0 += 8) {
+        size_t j1 = j0 + 8 < cn ? j0 + 8 : cn;
+        if (nt == TOPN && j1 == j0 + 8) {
+            /* skip 8 scores at once when none beats the current 5th */
+            v4sf lo, hi, wv = {worst, worst, worst, worst};
+            uint64_t g[2];
+            memcpy(&lo, scores + j0, sizeof lo);
+            memcpy(&hi, scores + j0 + 4, sizeof hi);
+            v4si gt = (lo > wv) | (hi > wv);
+            memcpy(g, &gt, sizeof g);
+            if (!(g[0] | g[1]))
+                continue;
+        }
+        for (size_t j = j0; j < j1; j++) {
+            float s = scores[j];
+            if (!(s > worst) && !(nt < TOPN && !isnan(s)))
+                continue;
+            int64_t r = (int64_t)(c0 + j);
+            if (!allowed[r] || r == w[0] || r == w[1] || r == w[2])
+                continue;
+            top_insert(top, &nt, r, s);
+            if (nt == TOPN)
+                worst = top[TOPN - 1].score;
+        }
+    }
+    *count = nt;
+}
+
+/* Score every question against every packed row, 4 questions per scan,
+ * chunk by chunk; queries holds n_q4 * 4 * dim floats (padding zero). */
+static void solve_all(const emb_kernels *kern, const emb_packed *pk, const uint8_t *allowed,
+                      const parsed *p, const float *queries, emb_scored *tops, int *counts,
+                      float *scores)
+{
+    size_t dim = pk->dim, n_chunks = (pk->n_rows + EMB_MS_CHUNK - 1) / EMB_MS_CHUNK;
+    for (size_t c = 0; c < n_chunks; c++) {
+        size_t cn = emb_packed_chunk_rows(pk, c), stride = emb_packed_chunk_stride(pk, c);
+        for (size_t q0 = 0; q0 < p->n_qs; q0 += 4) {
+            emb_packed_scan4(kern, pk, c, queries + q0 * dim, scores);
+            for (size_t i = 0; i < 4 && q0 + i < p->n_qs; i++)
+                select_top(scores + i * stride, c * EMB_MS_CHUNK, cn, allowed, p->qs[q0 + i].w,
+                           tops + (q0 + i) * TOPN, &counts[q0 + i]);
         }
     }
 }
@@ -227,7 +247,8 @@ int emb_eval_analogies(const emb_kernels *kern, const emb_matrix *m, const emb_t
     memset(&p, 0, sizeof p);
     emb_vocab *v = NULL;
     const float *norms = NULL;
-    float *owned_norms = NULL, *unit = NULL, *queries = NULL, *scores = NULL, *buf = NULL;
+    float *owned_norms = NULL, *queries = NULL, *scores = NULL, *buf = NULL;
+    emb_packed pk = {NULL, 0, 0};
     emb_scored *tops = NULL;
     int *counts = NULL;
     int64_t *canon = NULL;
@@ -245,47 +266,42 @@ int emb_eval_analogies(const emb_kernels *kern, const emb_matrix *m, const emb_t
     if (rc != EMB_OK)
         goto done;
     rc = EMB_ENOMEM;
-    if (emb_mul_size(n_used ? n_used : 1, dim * sizeof(float), &bytes) != 0 ||
-        !(unit = malloc(bytes)))
+    if (emb_packed_init(&pk, n_used, dim) != EMB_OK)
         goto nomem;
-    if (emb_mul_size(p.n_qs ? p.n_qs : 1, dim * sizeof(float), &bytes) != 0 ||
-        !(queries = malloc(bytes)))
+    /* queries padded to a multiple of 4 with zeros */
+    if (emb_mul_size((p.n_qs + 3) / 4 * 4 + 4, dim * sizeof(float), &bytes) != 0 ||
+        !(queries = calloc(1, bytes)))
         goto nomem;
     tops = malloc((p.n_qs ? p.n_qs : 1) * TOPN * sizeof *tops);
     counts = calloc(p.n_qs ? p.n_qs : 1, sizeof *counts);
     canon = malloc((n_used ? n_used : 1) * sizeof *canon);
     allowed = malloc(n_used ? n_used : 1);
-    scores = malloc(CHUNK_ROWS * sizeof *scores);
+    scores = malloc(4 * (EMB_MS_CHUNK + 16) * sizeof *scores);
     buf = malloc(dim * sizeof *buf);
     if (!tops || !counts || !canon || !allowed || !scores || !buf)
         goto nomem;
 
-    /* unit rows, transposed per chunk; canonical id of each row's upper-cased token */
+    /* unit rows, packed; canonical id of each row's upper-cased token */
     for (size_t r = 0; r < n_used; r++) {
         allowed[r] = emb_matrix_has_row(m, r);
         canon[r] = -1;
-        size_t c0 = r / CHUNK_ROWS * CHUNK_ROWS;
-        size_t cn = n_used - c0 < CHUNK_ROWS ? n_used - c0 : CHUNK_ROWS;
-        float *mt = unit + c0 * dim;
-        if (allowed[r]) {
-            emb_row_widen(kern, m, r, buf);
-            float nr = norms[r];
-            for (size_t d = 0; d < dim; d++)
-                mt[d * cn + (r - c0)] = nr > 0 ? buf[d] / nr : 0.0f;
-            size_t tn;
-            const char *tok = tokens->token_of(tokens->ctx, (int64_t)r, &tn);
-            if (tok && (canon[r] = upper_get(v, tok, tn)) == -2)
-                goto nomem;
-        } else {
-            for (size_t d = 0; d < dim; d++)
-                mt[d * cn + (r - c0)] = 0.0f;
-        }
+        if (!allowed[r])
+            continue;
+        emb_row_widen(kern, m, r, buf);
+        float nr = norms[r];
+        for (size_t d = 0; d < dim; d++)
+            buf[d] = nr > 0 ? buf[d] / nr : 0.0f;
+        emb_packed_set_row(&pk, r, buf);
+        size_t tn;
+        const char *tok = tokens->token_of(tokens->ctx, (int64_t)r, &tn);
+        if (tok && (canon[r] = upper_get(v, tok, tn)) == -2)
+            goto nomem;
     }
     for (size_t qi = 0; qi < p.n_qs; qi++) {
         const int64_t *w = p.qs[qi].w;
         emb_sim_query(kern, m, norms, &w[1], 2, &w[0], 1, buf, queries + qi * dim);
     }
-    solve_all(kern, dim, n_used, unit, allowed, &p, queries, tops, counts, scores);
+    solve_all(kern, &pk, allowed, &p, queries, tops, counts, scores);
 
     /* gensim: the first of the 5 whose upper-cased token is not an input
      * (else the last one) is the prediction */
@@ -328,7 +344,7 @@ done:
     parsed_free(&p);
     emb_vocab_free(v);
     free(owned_norms);
-    free(unit);
+    emb_packed_free(&pk);
     free(queries);
     free(tops);
     free(counts);

@@ -21,6 +21,7 @@
 #include "analogy.h"
 #include "best.h"
 #include "gensim_ref.h"
+#include "multiscan.h"
 #include "vocab.h"
 #include "wordeval.h"
 
@@ -261,12 +262,311 @@ static void test_semantics_eval_pairs_gensim(void **state)
     }
 }
 
+/* ---- synthetic matrices ------------------------------------------------- */
+
+static void test_semantics_best_order(void **state)
+{
+    (void)state;
+    emb_scored st[3];
+    emb_best b;
+    emb_best_init(&b, st, 3);
+    const float sc[] = {0.5f, 0.9f, NAN, 0.1f, 0.9f, 0.7f, 0.5f};
+    for (int i = 0; i < 7; i++)
+        emb_best_push(&b, i, sc[i]);
+    emb_best_sort(&b);
+    assert_int_equal(b.n, 3);
+    assert_int_equal(st[0].id, 1); /* 0.9, smaller id first */
+    assert_int_equal(st[1].id, 4);
+    assert_int_equal(st[2].id, 5);
+    emb_best_init(&b, st, 0);
+    emb_best_push(&b, 1, 1.0f);
+    assert_int_equal(b.n, 0);
+}
+
+static void test_semantics_correlations(void **state)
+{
+    (void)state;
+    /* scipy.stats 1.10: pearsonr / spearmanr */
+    const double x[] = {1, 2, 3, 4, 5}, y[] = {5, 6, 7, 8, 7};
+    assert_true(fabs(emb_pearson(x, y, 5) - 0.8320502943378436) < 1e-12);
+    assert_true(fabs(emb_spearman(x, y, 5) - 0.8207826816681233) < 1e-12);
+    const double u[] = {1, 2, 2, 3, 5, 5, 5}, v[] = {3, 1, 4, 1, 5, 9, 2};
+    assert_true(fabs(emb_spearman(u, v, 7) - 0.3870681424252975) < 1e-12);
+    assert_true(fabs(emb_pearson(u, v, 7) - 0.48052787471930486) < 1e-12);
+    assert_true(isnan(emb_pearson(x, y, 1)));
+    const double c[] = {2, 2, 2, 2, 2};
+    assert_true(isnan(emb_pearson(x, c, 5)));
+}
+
+/* multiscan: every row count / dim shape against a double reference, for
+ * the generic build and (when the CPU has it) the AVX2 build */
+static void test_semantics_multiscan_reference(void **state)
+{
+    (void)state;
+    const size_t rows[] = {1, 15, 16, 17, 1023, 1024, 1025, 2100};
+    const size_t dims[] = {1, 3, 50, 64};
+    emb_kernels k = emb_kernels_serial;
+    const char *names[] = {"serial", "avx2"};
+    unsigned seed = 7;
+    for (int ni = 0; ni < 2; ni++) {
+        if (ni == 1 && !__builtin_cpu_supports("avx2"))
+            continue;
+        k.name = names[ni];
+        for (size_t ri = 0; ri < sizeof rows / sizeof rows[0]; ri++) {
+            for (size_t di = 0; di < sizeof dims / sizeof dims[0]; di++) {
+                size_t n = rows[ri], dim = dims[di];
+                float *m = malloc(n * dim * sizeof *m), *q = malloc(4 * dim * sizeof *q);
+                float *out = malloc(4 * (EMB_MS_CHUNK + 16) * sizeof *out);
+                for (size_t i = 0; i < n * dim; i++)
+                    m[i] = (float)((seed = seed * 1103515245u + 12345u) >> 8) / 16777216.0f - 0.5f;
+                for (size_t i = 0; i < 4 * dim; i++)
+                    q[i] = (float)((seed = seed * 1103515245u + 12345u) >> 8) / 16777216.0f - 0.5f;
+                emb_packed pk;
+                assert_int_equal(emb_packed_init(&pk, n, dim), EMB_OK);
+                for (size_t r = 0; r < n; r++)
+                    emb_packed_set_row(&pk, r, m + r * dim);
+                for (size_t c = 0; c * EMB_MS_CHUNK < n; c++) {
+                    size_t cn = emb_packed_chunk_rows(&pk, c), stride = emb_packed_chunk_stride(&pk, c);
+                    assert_true(stride >= cn && stride % 16 == 0);
+                    emb_packed_scan4(&k, &pk, c, q, out);
+                    for (size_t i = 0; i < 4; i++)
+                        for (size_t j = 0; j < cn; j++) {
+                            double ref = 0, mag = 0;
+                            const float *row = m + (c * EMB_MS_CHUNK + j) * dim;
+                            for (size_t d = 0; d < dim; d++) {
+                                ref += (double)q[i * dim + d] * row[d];
+                                mag += fabs((double)q[i * dim + d] * row[d]);
+                            }
+                            double err = fabs(out[i * stride + j] - ref);
+                            if (!(err <= 1e-6 * mag + 1e-30))
+                                fail_msg("%s n=%zu dim=%zu q%zu row %zu: %g vs %g", names[ni], n,
+                                         dim, i, c * EMB_MS_CHUNK + j, out[i * stride + j], ref);
+                        }
+                }
+                emb_packed_free(&pk);
+                free(m);
+                free(q);
+                free(out);
+            }
+        }
+    }
+}
+
+/* a small 2-d matrix: a, b, c, B (case variant of b), d, e, King, king */
+static const char *const small_words[] = {"a", "b", "c", "B", "d", "e", "King", "king", NULL, "z"};
+static float small_data[10][2];
+static uint8_t small_valid[10] = {1, 1, 1, 1, 1, 1, 1, 1, 0, 1};
+
+static emb_matrix small_matrix(void)
+{
+    const double deg[10] = {0, 90, 45, 99, 120, 200, 30, 300, 0, 260};
+    const double len[10] = {1, 2, 1, 3, 1, 1, 1, 1, 0, 0};
+    for (int i = 0; i < 10; i++) {
+        small_data[i][0] = (float)(len[i] * cos(deg[i] * M_PI / 180));
+        small_data[i][1] = (float)(len[i] * sin(deg[i] * M_PI / 180));
+    }
+    emb_matrix m = {10, 2, EMB_DTYPE_F32, small_data, NULL, small_valid, NULL};
+    return m;
+}
+
+static void test_semantics_most_similar_small(void **state)
+{
+    (void)state;
+    emb_matrix m = small_matrix();
+    const emb_kernels *kern = emb_kernels_get();
+    emb_scored out[10];
+    size_t n;
+    emb_err err;
+    /* query = unit(b) + unit(c) - unit(a), direction ~99.7 deg: B (99) first */
+    int64_t pos[2] = {1, 2}, neg[1] = {0};
+    assert_int_equal(emb_most_similar(kern, &m, pos, 2, neg, 1, EMB_SIM_3COSADD, 10, out, &n, &err),
+                     EMB_OK);
+    assert_int_equal(n, 6); /* 10 slots - 1 absent - 3 inputs */
+    assert_int_equal(out[0].id, 3);
+    assert_int_equal(out[1].id, 4);
+    double qa = atan2(1 + sin(M_PI / 4), cos(M_PI / 4) - 1);
+    assert_true(fabs(out[0].score - cos(qa - 99 * M_PI / 180)) < 1e-6);
+    /* the zero row (z, id 9) scores 0 */
+    for (size_t i = 0; i < n; i++)
+        if (out[i].id == 9)
+            assert_true(out[i].score == 0.0f);
+    /* k smaller than the candidates; k = 0 */
+    assert_int_equal(emb_most_similar(kern, &m, pos, 2, neg, 1, EMB_SIM_3COSADD, 2, out, &n, &err),
+                     EMB_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(emb_most_similar(kern, &m, pos, 2, neg, 1, EMB_SIM_3COSADD, 0, out, &n, &err),
+                     EMB_OK);
+    assert_int_equal(n, 0);
+    /* 3cosmul with one positive ranks as cosine */
+    int64_t one = 0;
+    assert_int_equal(emb_most_similar(kern, &m, &one, 1, NULL, 0, EMB_SIM_3COSMUL, 3, out, &n, &err),
+                     EMB_OK);
+    assert_int_equal(out[0].id, 6); /* King at 30 deg */
+    assert_true(fabs(out[0].score - (1 + cos(M_PI / 6)) / 2 / (1 + 1e-6)) < 1e-6);
+    assert_int_equal(out[1].id, 2);
+    /* errors */
+    assert_int_equal(emb_most_similar(kern, &m, NULL, 0, NULL, 0, EMB_SIM_3COSADD, 3, out, &n, &err),
+                     EMB_EINVAL);
+    assert_string_equal(err.msg, "most_similar: no input (positive and negative are both empty)");
+    assert_int_equal(emb_most_similar(kern, &m, NULL, 0, neg, 1, EMB_SIM_3COSMUL, 3, out, &n, &err),
+                     EMB_EINVAL);
+    assert_string_equal(err.msg, "most_similar: 3cosmul needs at least one positive input");
+    int64_t absent = 8, big = 99;
+    assert_int_equal(emb_most_similar(kern, &m, &absent, 1, NULL, 0, EMB_SIM_3COSADD, 3, out, &n, &err),
+                     EMB_ENOTFOUND);
+    assert_string_equal(err.msg, "most_similar: no row with token_id 8");
+    assert_int_equal(emb_most_similar(kern, &m, &big, 1, NULL, 0, EMB_SIM_3COSADD, 3, out, &n, &err),
+                     EMB_ENOTFOUND);
+    assert_int_equal(emb_sim_method_parse("3cosmul"), EMB_SIM_3COSMUL);
+    assert_int_equal(emb_sim_method_parse("3CosAdd"), -1);
+}
+
+/* the same query on f16, bf16 and int8 storage gives the same ranking */
+static void test_semantics_most_similar_dtypes(void **state)
+{
+    (void)state;
+    emb_matrix m = small_matrix();
+    const emb_kernels *kern = emb_kernels_get();
+    uint16_t h[20], bf[20];
+    int8_t i8[20];
+    float scales[10];
+    kern->f32_to_f16(h, &small_data[0][0], 20);
+    kern->f32_to_bf16(bf, &small_data[0][0], 20);
+    for (int r = 0; r < 10; r++) {
+        float mx = fmaxf(fabsf(small_data[r][0]), fabsf(small_data[r][1]));
+        scales[r] = mx / 127;
+        for (int d = 0; d < 2; d++)
+            i8[r * 2 + d] = (int8_t)(mx > 0 ? lrintf(small_data[r][d] / scales[r]) : 0);
+    }
+    int64_t pos[2] = {1, 2}, neg[1] = {0};
+    emb_scored ref[6], out[6];
+    size_t n_ref, n;
+    emb_err err;
+    assert_int_equal(emb_most_similar(kern, &m, pos, 2, neg, 1, EMB_SIM_3COSADD, 6, ref, &n_ref, &err), 0);
+    const void *datas[3] = {h, bf, i8};
+    const int dtypes[3] = {EMB_DTYPE_F16, EMB_DTYPE_BF16, EMB_DTYPE_I8};
+    for (int t = 0; t < 3; t++) {
+        emb_matrix q = m;
+        q.dtype = dtypes[t];
+        q.data = datas[t];
+        q.scales = dtypes[t] == EMB_DTYPE_I8 ? scales : NULL;
+        assert_int_equal(emb_most_similar(kern, &q, pos, 2, neg, 1, EMB_SIM_3COSADD, 6, out, &n, &err), 0);
+        assert_int_equal(n, n_ref);
+        for (size_t i = 0; i < n; i++) {
+            assert_int_equal(out[i].id, ref[i].id);
+            assert_true(fabs(out[i].score - ref[i].score) < 2e-2);
+        }
+    }
+}
+
+static void small_eval(const char *text, size_t restrict_vocab, emb_analogy_eval *ev, int expect_rc,
+                       const char *expect_msg)
+{
+    emb_matrix m = small_matrix();
+    toks t;
+    toks_init(&t, small_words, 10);
+    emb_tokens tk = as_tokens(&t);
+    emb_err err;
+    int rc = emb_eval_analogies(emb_kernels_get(), &m, &tk, text, strlen(text), restrict_vocab, ev, &err);
+    assert_int_equal(rc, expect_rc);
+    if (expect_msg)
+        assert_string_equal(err.msg, expect_msg);
+    toks_free(&t);
+}
+
+static void test_semantics_eval_analogies_rules(void **state)
+{
+    (void)state;
+    emb_analogy_eval ev;
+    /* B (case variant of input b) ranks first but is ignored: d is the answer.
+     * Words match upper-cased; "KING" names row 6 (the first of King/king). */
+    small_eval(": first\n"
+               "a b c d\n"
+               "A B C D\n"
+               "a b c e\n"
+               "too few words\n"
+               "a b c zzz\n"
+               "\n"
+               ": empty\n"
+               ":  last one  \r\n"
+               "a b king d\n"
+               "a b c d extra\n",
+               300000, &ev, EMB_OK, NULL);
+    assert_int_equal(ev.n_sections, 4);
+    assert_string_equal(ev.sections[0].name, "first");
+    assert_int_equal(ev.sections[0].correct, 2);
+    assert_int_equal(ev.sections[0].total, 3);
+    assert_string_equal(ev.sections[1].name, "empty");
+    assert_int_equal(ev.sections[1].total, 0);
+    assert_string_equal(ev.sections[2].name, "last one");
+    assert_int_equal(ev.sections[2].total, 1);
+    assert_string_equal(ev.sections[3].name, "Total accuracy");
+    assert_int_equal(ev.sections[3].total, 4);
+    assert_int_equal(ev.n_questions, 5);
+    assert_int_equal(ev.n_oov, 1);
+    emb_analogy_eval_free(&ev);
+    /* restrict_vocab 3: only a, b, c are words; everything else is OOV */
+    small_eval(": s\na b c d\n", 3, &ev, EMB_OK, NULL);
+    assert_int_equal(ev.sections[0].total, 0);
+    assert_int_equal(ev.n_oov, 1);
+    emb_analogy_eval_free(&ev);
+    small_eval("a b c d\n: s\n", 300000, &ev, EMB_EFORMAT,
+               "eval_analogies: missing section header (': name') before line 1");
+    small_eval("", 300000, &ev, EMB_OK, NULL);
+    assert_int_equal(ev.n_sections, 1);
+    assert_int_equal(ev.sections[0].total, 0);
+    emb_analogy_eval_free(&ev);
+}
+
+static void test_semantics_eval_pairs_rules(void **state)
+{
+    (void)state;
+    emb_matrix m = small_matrix();
+    toks t;
+    toks_init(&t, small_words, 10);
+    emb_tokens tk = as_tokens(&t);
+    emb_err err;
+    emb_pairs_eval pe;
+    const char *text = "# comment\ta\tb\n"
+                       "a\tb\t1\n"
+                       "a\tc\t 8.5 \r\n"
+                       "A\tKING\t9\n"
+                       "a\tzzz\t3\n"
+                       "a b 4\n"
+                       "a\tb\tx\n"
+                       "a\tb\t1\t2\n"
+                       "b\td\t2\n";
+    assert_int_equal(emb_eval_pairs(emb_kernels_get(), &m, &tk, text, strlen(text), 300000, &pe, &err), 0);
+    assert_int_equal(pe.n_pairs, 4);
+    assert_int_equal(pe.n_oov, 1);
+    assert_true(fabs(pe.oov_ratio - 20.0) < 1e-12);
+    /* model: cos(a,b)=0, cos(a,c)=cos45, cos(a,King)=cos30, cos(b,d)=cos30 */
+    double gold[4] = {1, 8.5, 9, 2}, model[4] = {0, cos(M_PI / 4), cos(M_PI / 6), cos(M_PI / 6)};
+    assert_true(fabs(pe.pearson - emb_pearson(gold, model, 4)) < 1e-6);
+    assert_true(fabs(pe.spearman - emb_spearman(gold, model, 4)) < 1e-12);
+    const char *none = "a\tzzz\t1\n";
+    assert_int_equal(emb_eval_pairs(emb_kernels_get(), &m, &tk, none, strlen(none), 300000, &pe, &err),
+                     EMB_EINVAL);
+    assert_string_equal(err.msg, "eval_pairs: no valid similarity judgements (1 pairs out of vocabulary)");
+    toks_free(&t);
+}
+
 int main(void)
 {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_semantics_best_order),
+        cmocka_unit_test(test_semantics_correlations),
+        cmocka_unit_test(test_semantics_multiscan_reference),
+        cmocka_unit_test(test_semantics_most_similar_small),
+        cmocka_unit_test(test_semantics_most_similar_dtypes),
+        cmocka_unit_test(test_semantics_eval_analogies_rules),
+        cmocka_unit_test(test_semantics_eval_pairs_rules),
+    };
+    int fails = cmocka_run_group_tests(tests, NULL, NULL);
     const struct CMUnitTest glove_tests[] = {
         cmocka_unit_test(test_semantics_most_similar_gensim),
         cmocka_unit_test(test_semantics_eval_analogies_gensim),
         cmocka_unit_test(test_semantics_eval_pairs_gensim),
     };
-    return cmocka_run_group_tests(glove_tests, glove_setup, glove_teardown);
+    return fails + cmocka_run_group_tests(glove_tests, glove_setup, glove_teardown);
 }
