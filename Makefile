@@ -58,13 +58,18 @@ $(BUILD)/sqlrun: tests/sqlrun.c
 
 # --- tests -----------------------------------------------------------------
 # `make test` = dependencies + normal build + sanitizer build of the suite.
+# The last line is the total over both builds: "N passed, N failed".
+ASAN_CFLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 test: deps
-	$(MAKE) test-only
-	$(MAKE) BUILD=build/asan CFLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all" \
-	    LDFLAGS="-fsanitize=address,undefined" test-only
-	@echo "all test suites passed (normal and ASan+UBSan builds)"
+	@rm -f build/summary build/asan/summary
+	$(MAKE) test-only; st1=$$?; \
+	$(MAKE) BUILD=build/asan CFLAGS="$(ASAN_CFLAGS)" LDFLAGS="-fsanitize=address,undefined" test-only; st2=$$?; \
+	cat build/summary build/asan/summary 2>/dev/null | \
+	  awk '{p+=$$1; f+=$$2} END {printf "%d passed, %d failed\n", p, f}'; \
+	[ $$st1 = 0 ] && [ $$st2 = 0 ]
 
 test-only: $(BUILD)/embext.so $(BUILD)/sqlrun $(UNIT_BIN)
+	@mkdir -p $(BUILD)
 	BUILD=$(BUILD) sh tests/run.sh
 
 deps:

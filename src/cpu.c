@@ -8,6 +8,9 @@
  */
 #include "kernels.h"
 
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,12 +20,26 @@ static const emb_kernels *available[5];
 static const emb_kernels *active;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
+#if defined(__x86_64__) || defined(__i386__)
+/* F16C (CPUID leaf 1, ECX bit 29), read directly: not every compiler's
+ * __builtin_cpu_supports knows "f16c".  It uses the same YMM state as AVX,
+ * whose OS support __builtin_cpu_supports("avx2") has already checked. */
+static int cpu_has_f16c(void)
+{
+    unsigned eax, ebx, ecx, edx;
+    if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx))
+        return 0;
+    return (ecx >> 29) & 1u;
+}
+#endif
+
 static void kernels_init(void)
 {
     size_t n = 0;
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_cpu_init();
-    int has_avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    int has_avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+                   cpu_has_f16c();
     int has_avx512 = has_avx2 && __builtin_cpu_supports("avx512f") &&
                      __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
                      __builtin_cpu_supports("avx512dq");
@@ -37,10 +54,13 @@ static void kernels_init(void)
     available[n++] = &emb_kernels_serial;
     available[n] = NULL;
 
+    /* Look the name up in `available` directly: calling emb_kernels_find
+     * here would re-enter pthread_once from its own init routine and
+     * deadlock. */
     active = available[0];
     const char *want = getenv("EMB_ISA");
     if (want && *want) {
-        for (size_t i = 0; i < n; i++)
+        for (size_t i = 0; available[i]; i++)
             if (strcmp(available[i]->name, want) == 0)
                 active = available[i];
     }

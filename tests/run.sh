@@ -2,24 +2,37 @@
 # Run the whole suite against one build folder ($BUILD, default build):
 # every cmocka binary, then the SQL scripts once per kernel set this CPU
 # supports (EMB_ISA forces each; a set the CPU lacks is reported, not run).
+# Appends "<passed> <failed>" to $BUILD/summary and prints the totals.
 set -u
 BUILD=${BUILD:-build}
 EXT=$BUILD/embext.so
-export EMB_DATA=${EMB_DATA:-$(cd "$(dirname "$0")/../.." && pwd)/shared/data}
-export EMB_FIXTURES=${EMB_FIXTURES:-tests/fixtures}
+here=$(cd "$(dirname "$0")/.." && pwd)
+if [ -z "${EMB_DATA:-}" ]; then
+    EMB_DATA=$here/../shared/data
+fi
+export EMB_DATA
+export EMB_FIXTURES=${EMB_FIXTURES:-$here/tests/fixtures}
 export EMB_EXT=$EXT
 EMB_TMP=$(mktemp -d)
 export EMB_TMP
 trap 'rm -rf "$EMB_TMP"' EXIT
-[ -d "$EMB_DATA" ] || EMB_DATA=$(pwd)/../shared/data
 
+pass=0
 fail=0
+log=$EMB_TMP/log
 for t in "$BUILD"/tests/test_*; do
     [ -x "$t" ] || continue
     echo "== $t"
-    if ! "$t"; then
-        echo "FAILED: $t"
-        fail=1
+    "$t" >"$log" 2>&1
+    rc=$?
+    cat "$log"
+    p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log")
+    f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log")
+    pass=$((pass + ${p:-0}))
+    fail=$((fail + ${f:-0}))
+    if [ $rc != 0 ] && [ -z "$f" ]; then
+        echo "FAILED: $t exited with $rc"
+        fail=$((fail + 1))
     fi
 done
 
@@ -27,18 +40,27 @@ ran=0
 for isa in serial avx2 avx512 neon; do
     got=$(EMB_ISA=$isa "$BUILD/sqlrun" --isa "$EXT" 2>/dev/null)
     if [ "$got" != "$isa" ]; then
-        echo "== SQL tests, kernel set $isa: not supported by this CPU, skipped"
+        echo "== SQL tests, kernel set $isa: not available on this CPU, skipped"
         continue
     fi
     echo "== SQL tests, kernel set $isa"
-    if ! EMB_ISA=$isa "$BUILD/sqlrun" "$EXT" tests/sql/*.sql; then
-        echo "FAILED: SQL tests with EMB_ISA=$isa"
-        fail=1
+    EMB_ISA=$isa "$BUILD/sqlrun" "$EXT" tests/sql/*.sql >"$log" 2>&1
+    rc=$?
+    cat "$log"
+    p=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$log")
+    f=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$log")
+    pass=$((pass + ${p:-0}))
+    fail=$((fail + ${f:-0}))
+    if [ $rc != 0 ] && [ "${f:-0}" = 0 ]; then
+        echo "FAILED: SQL runner exited with $rc"
+        fail=$((fail + 1))
     fi
     ran=$((ran + 1))
 done
 if [ "$ran" = 0 ]; then
     echo "FAILED: no kernel set ran the SQL tests"
-    fail=1
+    fail=$((fail + 1))
 fi
-exit $fail
+echo "$pass $fail" >>"$BUILD/summary"
+echo "$BUILD: $pass passed, $fail failed"
+[ "$fail" = 0 ]

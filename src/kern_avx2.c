@@ -1,0 +1,420 @@
+/*
+ * kern_avx2.c - AVX2 + FMA + F16C kernels (x86-64 CPUs from Haswell / Zen 1).
+ *
+ * Same entries as kern_serial.c.  Every function carries its own target
+ * attribute, so the file builds without -mavx2 and the table is only used
+ * after cpu.c has checked avx2, fma and f16c at run time.
+ *
+ * - Reductions keep four 8-lane accumulators (32 floats per step) so that
+ *   several FMAs are in flight; float tails use masked loads (vmaskmovps
+ *   never touches the masked-off bytes, so reading past the end is safe).
+ * - 16-bit and 8-bit tails are copied into a small zeroed buffer and then
+ *   go through the same widening code as the body.
+ * - f16 <-> f32 uses F16C with the rounding mode in the instruction
+ *   (nearest even); bf16 uses integer bit operations with the same rounding
+ *   and NaN rule as the serial code.
+ * - Scans (one query against many rows) do four rows at a time: each query
+ *   load feeds four FMAs, and with two accumulators per row eight
+ *   independent FMA chains hide the FMA latency.  The loop is bound by
+ *   memory bandwidth for matrices that do not fit in cache.
+ */
+#if defined(__x86_64__) || defined(__i386__)
+
+#include "kernels.h"
+
+#include <immintrin.h>
+#include <string.h>
+
+#define EMB_AVX2 __attribute__((target("avx2,fma,f16c")))
+#define EMB_AVX2_INLINE static inline __attribute__((always_inline, target("avx2,fma,f16c")))
+
+/* Lanes 0..m-1 set (m <= 8): the mask for vmaskmovps. */
+EMB_AVX2_INLINE __m256i tail_mask(size_t m)
+{
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)m), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+EMB_AVX2_INLINE float hsum(__m256 v)
+{
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+/* The four horizontal sums of a, b, c, d as one vector {sa, sb, sc, sd}. */
+EMB_AVX2_INLINE __m128 hsum4(__m256 a, __m256 b, __m256 c, __m256 d)
+{
+    __m256 t = _mm256_hadd_ps(_mm256_hadd_ps(a, b), _mm256_hadd_ps(c, d));
+    return _mm_add_ps(_mm256_castps256_ps128(t), _mm256_extractf128_ps(t, 1));
+}
+
+/* acc + q*x (dot) or acc + (q-x)^2 (squared L2). */
+EMB_AVX2_INLINE __m256 acc_step(__m256 acc, __m256 q, __m256 x, int l2)
+{
+    if (l2) {
+        __m256 d = _mm256_sub_ps(q, x);
+        return _mm256_fmadd_ps(d, d, acc);
+    }
+    return _mm256_fmadd_ps(q, x, acc);
+}
+
+/* ---- reductions --------------------------------------------------------- */
+
+EMB_AVX2_INLINE float reduce_f32(const float *a, const float *b, size_t n, int l2)
+{
+    __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
+    __m256 s2 = _mm256_setzero_ps(), s3 = _mm256_setzero_ps();
+    size_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        s0 = acc_step(s0, _mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), l2);
+        s1 = acc_step(s1, _mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), l2);
+        s2 = acc_step(s2, _mm256_loadu_ps(a + i + 16), _mm256_loadu_ps(b + i + 16), l2);
+        s3 = acc_step(s3, _mm256_loadu_ps(a + i + 24), _mm256_loadu_ps(b + i + 24), l2);
+    }
+    for (; i + 8 <= n; i += 8)
+        s0 = acc_step(s0, _mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), l2);
+    if (i < n) {
+        __m256i m = tail_mask(n - i);
+        s1 = acc_step(s1, _mm256_maskload_ps(a + i, m), _mm256_maskload_ps(b + i, m), l2);
+    }
+    return hsum(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)));
+}
+
+static EMB_AVX2 float emb_dot_f32_avx2(const float *a, const float *b, size_t n)
+{
+    return reduce_f32(a, b, n, 0);
+}
+
+static EMB_AVX2 float emb_l2sq_f32_avx2(const float *a, const float *b, size_t n)
+{
+    return reduce_f32(a, b, n, 1);
+}
+
+static EMB_AVX2 float emb_norm_f32_avx2(const float *a, size_t n)
+{
+    __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
+    __m256 s2 = _mm256_setzero_ps(), s3 = _mm256_setzero_ps();
+    size_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        __m256 x0 = _mm256_loadu_ps(a + i), x1 = _mm256_loadu_ps(a + i + 8);
+        __m256 x2 = _mm256_loadu_ps(a + i + 16), x3 = _mm256_loadu_ps(a + i + 24);
+        s0 = _mm256_fmadd_ps(x0, x0, s0);
+        s1 = _mm256_fmadd_ps(x1, x1, s1);
+        s2 = _mm256_fmadd_ps(x2, x2, s2);
+        s3 = _mm256_fmadd_ps(x3, x3, s3);
+    }
+    for (; i + 8 <= n; i += 8) {
+        __m256 x = _mm256_loadu_ps(a + i);
+        s0 = _mm256_fmadd_ps(x, x, s0);
+    }
+    if (i < n) {
+        __m256 x = _mm256_maskload_ps(a + i, tail_mask(n - i));
+        s1 = _mm256_fmadd_ps(x, x, s1);
+    }
+    float s = hsum(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)));
+    return _mm_cvtss_f32(_mm_sqrt_ss(_mm_set_ss(s)));
+}
+
+/* ---- element-wise ------------------------------------------------------- */
+
+/* op: 0 add, 1 sub, 2 scale (a*s), 3 axpy (a + s*b) */
+EMB_AVX2_INLINE __m256 elem_op(__m256 a, __m256 b, __m256 s, int op)
+{
+    switch (op) {
+    case 0: return _mm256_add_ps(a, b);
+    case 1: return _mm256_sub_ps(a, b);
+    case 2: return _mm256_mul_ps(a, s);
+    default: return _mm256_fmadd_ps(s, b, a);
+    }
+}
+
+EMB_AVX2_INLINE void elementwise(float *out, const float *a, const float *b, float s, size_t n,
+                                 int op)
+{
+    __m256 vs = _mm256_set1_ps(s);
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m256 b0 = op == 2 ? vs : _mm256_loadu_ps(b + i);
+        __m256 b1 = op == 2 ? vs : _mm256_loadu_ps(b + i + 8);
+        __m256 r0 = elem_op(_mm256_loadu_ps(a + i), b0, vs, op);
+        __m256 r1 = elem_op(_mm256_loadu_ps(a + i + 8), b1, vs, op);
+        _mm256_storeu_ps(out + i, r0);
+        _mm256_storeu_ps(out + i + 8, r1);
+    }
+    for (; i + 8 <= n; i += 8) {
+        __m256 b0 = op == 2 ? vs : _mm256_loadu_ps(b + i);
+        _mm256_storeu_ps(out + i, elem_op(_mm256_loadu_ps(a + i), b0, vs, op));
+    }
+    if (i < n) {
+        __m256i m = tail_mask(n - i);
+        __m256 b0 = op == 2 ? vs : _mm256_maskload_ps(b + i, m);
+        _mm256_maskstore_ps(out + i, m, elem_op(_mm256_maskload_ps(a + i, m), b0, vs, op));
+    }
+}
+
+static EMB_AVX2 void emb_add_f32_avx2(float *out, const float *a, const float *b, size_t n)
+{
+    elementwise(out, a, b, 0, n, 0);
+}
+
+static EMB_AVX2 void emb_sub_f32_avx2(float *out, const float *a, const float *b, size_t n)
+{
+    elementwise(out, a, b, 0, n, 1);
+}
+
+static EMB_AVX2 void emb_scale_f32_avx2(float *out, const float *a, float s, size_t n)
+{
+    elementwise(out, a, NULL, s, n, 2);
+}
+
+static EMB_AVX2 void emb_axpy_f32_avx2(float *out, const float *a, float s, const float *b,
+                                       size_t n)
+{
+    elementwise(out, a, b, s, n, 3);
+}
+
+/* ---- conversions -------------------------------------------------------- */
+
+enum { ROW_F32, ROW_F16, ROW_BF16, ROW_I8 };
+
+/* Eight elements of `type` starting at element i of p, widened to f32. */
+EMB_AVX2_INLINE __m256 load8(const void *p, size_t i, int type)
+{
+    switch (type) {
+    case ROW_F32:
+        return _mm256_loadu_ps((const float *)p + i);
+    case ROW_F16:
+        return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)((const uint16_t *)p + i)));
+    case ROW_BF16: {
+        __m128i h = _mm_loadu_si128((const __m128i *)((const uint16_t *)p + i));
+        return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
+    }
+    default: {
+        __m128i b = _mm_loadl_epi64((const __m128i *)((const int8_t *)p + i));
+        return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(b));
+    }
+    }
+}
+
+/* The last m < 8 elements from element i; missing lanes are 0. */
+EMB_AVX2_INLINE __m256 load8_tail(const void *p, size_t i, size_t m, int type)
+{
+    if (type == ROW_F32)
+        return _mm256_maskload_ps((const float *)p + i, tail_mask(m));
+    size_t esz = type == ROW_I8 ? 1 : 2;
+    uint16_t buf[8] = {0};
+    memcpy(buf, (const char *)p + i * esz, m * esz);
+    return load8(buf, 0, type);
+}
+
+static EMB_AVX2 void emb_f16_to_f32_avx2(float *out, const uint16_t *in, size_t n)
+{
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(out + i, load8(in, i, ROW_F16));
+    if (i < n)
+        _mm256_maskstore_ps(out + i, tail_mask(n - i), load8_tail(in, i, n - i, ROW_F16));
+}
+
+static EMB_AVX2 void emb_bf16_to_f32_avx2(float *out, const uint16_t *in, size_t n)
+{
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(out + i, load8(in, i, ROW_BF16));
+    if (i < n)
+        _mm256_maskstore_ps(out + i, tail_mask(n - i), load8_tail(in, i, n - i, ROW_BF16));
+}
+
+static EMB_AVX2 void emb_i8_to_f32_avx2(float *out, const int8_t *in, float scale, size_t n)
+{
+    __m256 vs = _mm256_set1_ps(scale);
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(out + i, _mm256_mul_ps(vs, load8(in, i, ROW_I8)));
+    if (i < n)
+        _mm256_maskstore_ps(out + i, tail_mask(n - i),
+                            _mm256_mul_ps(vs, load8_tail(in, i, n - i, ROW_I8)));
+}
+
+/* Store the low m (<= 8) 16-bit lanes of h. */
+EMB_AVX2_INLINE void store_u16(uint16_t *out, __m128i h, size_t m)
+{
+    if (m == 8) {
+        _mm_storeu_si128((__m128i *)out, h);
+    } else {
+        uint16_t buf[8];
+        _mm_storeu_si128((__m128i *)buf, h);
+        memcpy(out, buf, m * sizeof *out);
+    }
+}
+
+/* vcvtps2ph rounding: nearest even, no exceptions (must be a constant). */
+#define EMB_F16_ROUND (_MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)
+
+static EMB_AVX2 void emb_f32_to_f16_avx2(uint16_t *out, const float *in, size_t n)
+{
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m128i h = _mm256_cvtps_ph(_mm256_loadu_ps(in + i), EMB_F16_ROUND);
+        _mm_storeu_si128((__m128i *)(out + i), h);
+    }
+    if (i < n) {
+        __m256 x = _mm256_maskload_ps(in + i, tail_mask(n - i));
+        store_u16(out + i, _mm256_cvtps_ph(x, EMB_F16_ROUND), n - i);
+    }
+}
+
+/* bf16 bits of eight floats: round half to even; NaN -> (x >> 16) | 0x40. */
+EMB_AVX2_INLINE __m128i bf16_round8(__m256 v)
+{
+    __m256i x = _mm256_castps_si256(v);
+    __m256i ax = _mm256_and_si256(x, _mm256_set1_epi32(0x7fffffff));
+    __m256i nan = _mm256_cmpgt_epi32(ax, _mm256_set1_epi32(0x7f800000));
+    __m256i odd = _mm256_and_si256(_mm256_srli_epi32(x, 16), _mm256_set1_epi32(1));
+    __m256i r = _mm256_add_epi32(x, _mm256_add_epi32(odd, _mm256_set1_epi32(0x7fff)));
+    r = _mm256_srli_epi32(r, 16);
+    __m256i q = _mm256_or_si256(_mm256_srli_epi32(x, 16), _mm256_set1_epi32(0x40));
+    r = _mm256_blendv_epi8(r, q, nan);
+    /* every lane is <= 0xffff, so unsigned saturation is exact */
+    return _mm_packus_epi32(_mm256_castsi256_si128(r), _mm256_extracti128_si256(r, 1));
+}
+
+static EMB_AVX2 void emb_f32_to_bf16_avx2(uint16_t *out, const float *in, size_t n)
+{
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        _mm_storeu_si128((__m128i *)(out + i), bf16_round8(_mm256_loadu_ps(in + i)));
+    if (i < n)
+        store_u16(out + i, bf16_round8(_mm256_maskload_ps(in + i, tail_mask(n - i))), n - i);
+}
+
+/* ---- scans -------------------------------------------------------------- */
+
+/* out[r] = dot or l2sq of q against row r of `type`, four rows at a time. */
+EMB_AVX2_INLINE void scan(float *out, const float *q, const void *rows, size_t n_rows,
+                          size_t dim, int type, int l2)
+{
+    size_t esz = type == ROW_F32 ? 4 : type == ROW_I8 ? 1 : 2;
+    size_t stride = dim * esz;
+    size_t tail = dim % 8, body = dim - tail;
+    const char *base = rows;
+    __m256 qt = _mm256_maskload_ps(q + body, tail_mask(tail));
+    size_t r = 0;
+    for (; r + 4 <= n_rows; r += 4) {
+        const char *p0 = base + r * stride, *p1 = p0 + stride;
+        const char *p2 = p1 + stride, *p3 = p2 + stride;
+        __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
+        __m256 a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
+        __m256 b0 = _mm256_setzero_ps(), b1 = _mm256_setzero_ps();
+        __m256 b2 = _mm256_setzero_ps(), b3 = _mm256_setzero_ps();
+        size_t i = 0;
+        for (; i + 16 <= body; i += 16) {
+            __m256 qa = _mm256_loadu_ps(q + i), qb = _mm256_loadu_ps(q + i + 8);
+            a0 = acc_step(a0, qa, load8(p0, i, type), l2);
+            a1 = acc_step(a1, qa, load8(p1, i, type), l2);
+            a2 = acc_step(a2, qa, load8(p2, i, type), l2);
+            a3 = acc_step(a3, qa, load8(p3, i, type), l2);
+            b0 = acc_step(b0, qb, load8(p0, i + 8, type), l2);
+            b1 = acc_step(b1, qb, load8(p1, i + 8, type), l2);
+            b2 = acc_step(b2, qb, load8(p2, i + 8, type), l2);
+            b3 = acc_step(b3, qb, load8(p3, i + 8, type), l2);
+        }
+        if (i < body) {
+            __m256 qa = _mm256_loadu_ps(q + i);
+            a0 = acc_step(a0, qa, load8(p0, i, type), l2);
+            a1 = acc_step(a1, qa, load8(p1, i, type), l2);
+            a2 = acc_step(a2, qa, load8(p2, i, type), l2);
+            a3 = acc_step(a3, qa, load8(p3, i, type), l2);
+        }
+        if (tail) {
+            b0 = acc_step(b0, qt, load8_tail(p0, body, tail, type), l2);
+            b1 = acc_step(b1, qt, load8_tail(p1, body, tail, type), l2);
+            b2 = acc_step(b2, qt, load8_tail(p2, body, tail, type), l2);
+            b3 = acc_step(b3, qt, load8_tail(p3, body, tail, type), l2);
+        }
+        _mm_storeu_ps(out + r, hsum4(_mm256_add_ps(a0, b0), _mm256_add_ps(a1, b1),
+                                     _mm256_add_ps(a2, b2), _mm256_add_ps(a3, b3)));
+    }
+    for (; r < n_rows; r++) {
+        const char *p = base + r * stride;
+        __m256 a = _mm256_setzero_ps(), b = _mm256_setzero_ps();
+        size_t i = 0;
+        for (; i + 16 <= body; i += 16) {
+            a = acc_step(a, _mm256_loadu_ps(q + i), load8(p, i, type), l2);
+            b = acc_step(b, _mm256_loadu_ps(q + i + 8), load8(p, i + 8, type), l2);
+        }
+        if (i < body)
+            a = acc_step(a, _mm256_loadu_ps(q + i), load8(p, i, type), l2);
+        if (tail)
+            b = acc_step(b, qt, load8_tail(p, body, tail, type), l2);
+        out[r] = hsum(_mm256_add_ps(a, b));
+    }
+}
+
+static EMB_AVX2 void emb_scan_dot_f32_avx2(float *out, const float *q, const float *rows,
+                                           size_t n_rows, size_t dim)
+{
+    scan(out, q, rows, n_rows, dim, ROW_F32, 0);
+}
+
+static EMB_AVX2 void emb_scan_l2sq_f32_avx2(float *out, const float *q, const float *rows,
+                                            size_t n_rows, size_t dim)
+{
+    scan(out, q, rows, n_rows, dim, ROW_F32, 1);
+}
+
+static EMB_AVX2 void emb_scan_dot_f16_avx2(float *out, const float *q, const uint16_t *rows,
+                                           size_t n_rows, size_t dim)
+{
+    scan(out, q, rows, n_rows, dim, ROW_F16, 0);
+}
+
+static EMB_AVX2 void emb_scan_l2sq_f16_avx2(float *out, const float *q, const uint16_t *rows,
+                                            size_t n_rows, size_t dim)
+{
+    scan(out, q, rows, n_rows, dim, ROW_F16, 1);
+}
+
+static EMB_AVX2 void emb_scan_dot_bf16_avx2(float *out, const float *q, const uint16_t *rows,
+                                            size_t n_rows, size_t dim)
+{
+    scan(out, q, rows, n_rows, dim, ROW_BF16, 0);
+}
+
+static EMB_AVX2 void emb_scan_l2sq_bf16_avx2(float *out, const float *q, const uint16_t *rows,
+                                             size_t n_rows, size_t dim)
+{
+    scan(out, q, rows, n_rows, dim, ROW_BF16, 1);
+}
+
+static EMB_AVX2 void emb_scan_dot_i8_avx2(float *out, const float *q, const int8_t *rows,
+                                          size_t n_rows, size_t dim)
+{
+    scan(out, q, rows, n_rows, dim, ROW_I8, 0);
+}
+
+const emb_kernels emb_kernels_avx2 = {
+    .name = "avx2",
+    .dot_f32 = emb_dot_f32_avx2,
+    .l2sq_f32 = emb_l2sq_f32_avx2,
+    .norm_f32 = emb_norm_f32_avx2,
+    .add_f32 = emb_add_f32_avx2,
+    .sub_f32 = emb_sub_f32_avx2,
+    .scale_f32 = emb_scale_f32_avx2,
+    .axpy_f32 = emb_axpy_f32_avx2,
+    .f16_to_f32 = emb_f16_to_f32_avx2,
+    .f32_to_f16 = emb_f32_to_f16_avx2,
+    .bf16_to_f32 = emb_bf16_to_f32_avx2,
+    .f32_to_bf16 = emb_f32_to_bf16_avx2,
+    .i8_to_f32 = emb_i8_to_f32_avx2,
+    .scan_dot_f32 = emb_scan_dot_f32_avx2,
+    .scan_l2sq_f32 = emb_scan_l2sq_f32_avx2,
+    .scan_dot_f16 = emb_scan_dot_f16_avx2,
+    .scan_l2sq_f16 = emb_scan_l2sq_f16_avx2,
+    .scan_dot_bf16 = emb_scan_dot_bf16_avx2,
+    .scan_l2sq_bf16 = emb_scan_l2sq_bf16_avx2,
+    .scan_dot_i8 = emb_scan_dot_i8_avx2,
+};
+
+#endif

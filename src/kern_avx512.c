@@ -1,0 +1,405 @@
+/*
+ * kern_avx512.c - AVX-512 F/BW/VL/DQ kernels (Skylake-SP, Ice Lake, Zen 4).
+ *
+ * Same entries as kern_serial.c.  Every function carries its own target
+ * attribute, so the file builds without -mavx512f and the table is only
+ * used after cpu.c has checked the four feature bits at run time.
+ *
+ * - 16 floats per register; every tail (float, 16-bit or 8-bit) is done with
+ *   a lane mask, so no scalar loop is needed and masked-off memory is never
+ *   touched.
+ * - Reductions keep four accumulators (64 floats per step).
+ * - f16 <-> f32 uses vcvtph2ps / vcvtps2ph (part of AVX-512F) with the
+ *   rounding mode in the instruction (nearest even); bf16 uses integer bit
+ *   operations (no avx512_bf16 needed) with the serial rounding and NaN rule.
+ * - Scans do four rows at a time with two accumulators per row: each query
+ *   load feeds four FMAs and eight independent chains hide FMA latency.
+ */
+#if defined(__x86_64__) || defined(__i386__)
+
+#include "kernels.h"
+
+#include <immintrin.h>
+
+#define EMB_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,fma,f16c")))
+#define EMB_AVX512_INLINE                                                                      \
+    static inline __attribute__((always_inline,                                              \
+                                 target("avx512f,avx512bw,avx512vl,avx512dq,fma,f16c")))
+
+/* Lanes 0..m-1 set, m <= 16. */
+EMB_AVX512_INLINE __mmask16 tail_mask(size_t m)
+{
+    return (__mmask16)((1u << m) - 1u);
+}
+
+/* acc + q*x (dot) or acc + (q-x)^2 (squared L2). */
+EMB_AVX512_INLINE __m512 acc_step(__m512 acc, __m512 q, __m512 x, int l2)
+{
+    if (l2) {
+        __m512 d = _mm512_sub_ps(q, x);
+        return _mm512_fmadd_ps(d, d, acc);
+    }
+    return _mm512_fmadd_ps(q, x, acc);
+}
+
+/* ---- reductions --------------------------------------------------------- */
+
+EMB_AVX512_INLINE float reduce_f32(const float *a, const float *b, size_t n, int l2)
+{
+    __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
+    __m512 s2 = _mm512_setzero_ps(), s3 = _mm512_setzero_ps();
+    size_t i = 0;
+    for (; i + 64 <= n; i += 64) {
+        s0 = acc_step(s0, _mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i), l2);
+        s1 = acc_step(s1, _mm512_loadu_ps(a + i + 16), _mm512_loadu_ps(b + i + 16), l2);
+        s2 = acc_step(s2, _mm512_loadu_ps(a + i + 32), _mm512_loadu_ps(b + i + 32), l2);
+        s3 = acc_step(s3, _mm512_loadu_ps(a + i + 48), _mm512_loadu_ps(b + i + 48), l2);
+    }
+    for (; i + 16 <= n; i += 16)
+        s0 = acc_step(s0, _mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i), l2);
+    if (i < n) {
+        __mmask16 m = tail_mask(n - i);
+        s1 = acc_step(s1, _mm512_maskz_loadu_ps(m, a + i), _mm512_maskz_loadu_ps(m, b + i), l2);
+    }
+    return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(s0, s1), _mm512_add_ps(s2, s3)));
+}
+
+static EMB_AVX512 float emb_dot_f32_avx512(const float *a, const float *b, size_t n)
+{
+    return reduce_f32(a, b, n, 0);
+}
+
+static EMB_AVX512 float emb_l2sq_f32_avx512(const float *a, const float *b, size_t n)
+{
+    return reduce_f32(a, b, n, 1);
+}
+
+static EMB_AVX512 float emb_norm_f32_avx512(const float *a, size_t n)
+{
+    __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps();
+    __m512 s2 = _mm512_setzero_ps(), s3 = _mm512_setzero_ps();
+    size_t i = 0;
+    for (; i + 64 <= n; i += 64) {
+        __m512 x0 = _mm512_loadu_ps(a + i), x1 = _mm512_loadu_ps(a + i + 16);
+        __m512 x2 = _mm512_loadu_ps(a + i + 32), x3 = _mm512_loadu_ps(a + i + 48);
+        s0 = _mm512_fmadd_ps(x0, x0, s0);
+        s1 = _mm512_fmadd_ps(x1, x1, s1);
+        s2 = _mm512_fmadd_ps(x2, x2, s2);
+        s3 = _mm512_fmadd_ps(x3, x3, s3);
+    }
+    for (; i + 16 <= n; i += 16) {
+        __m512 x = _mm512_loadu_ps(a + i);
+        s0 = _mm512_fmadd_ps(x, x, s0);
+    }
+    if (i < n) {
+        __m512 x = _mm512_maskz_loadu_ps(tail_mask(n - i), a + i);
+        s1 = _mm512_fmadd_ps(x, x, s1);
+    }
+    float s = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(s0, s1), _mm512_add_ps(s2, s3)));
+    return _mm_cvtss_f32(_mm_sqrt_ss(_mm_set_ss(s)));
+}
+
+/* ---- element-wise ------------------------------------------------------- */
+
+/* op: 0 add, 1 sub, 2 scale (a*s), 3 axpy (a + s*b) */
+EMB_AVX512_INLINE __m512 elem_op(__m512 a, __m512 b, __m512 s, int op)
+{
+    switch (op) {
+    case 0: return _mm512_add_ps(a, b);
+    case 1: return _mm512_sub_ps(a, b);
+    case 2: return _mm512_mul_ps(a, s);
+    default: return _mm512_fmadd_ps(s, b, a);
+    }
+}
+
+EMB_AVX512_INLINE void elementwise(float *out, const float *a, const float *b, float s, size_t n,
+                                   int op)
+{
+    __m512 vs = _mm512_set1_ps(s);
+    size_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        __m512 b0 = op == 2 ? vs : _mm512_loadu_ps(b + i);
+        __m512 b1 = op == 2 ? vs : _mm512_loadu_ps(b + i + 16);
+        __m512 r0 = elem_op(_mm512_loadu_ps(a + i), b0, vs, op);
+        __m512 r1 = elem_op(_mm512_loadu_ps(a + i + 16), b1, vs, op);
+        _mm512_storeu_ps(out + i, r0);
+        _mm512_storeu_ps(out + i + 16, r1);
+    }
+    for (; i < n; i += 16) {
+        __mmask16 m = n - i >= 16 ? (__mmask16)0xffff : tail_mask(n - i);
+        __m512 b0 = op == 2 ? vs : _mm512_maskz_loadu_ps(m, b + i);
+        _mm512_mask_storeu_ps(out + i, m, elem_op(_mm512_maskz_loadu_ps(m, a + i), b0, vs, op));
+    }
+}
+
+static EMB_AVX512 void emb_add_f32_avx512(float *out, const float *a, const float *b, size_t n)
+{
+    elementwise(out, a, b, 0, n, 0);
+}
+
+static EMB_AVX512 void emb_sub_f32_avx512(float *out, const float *a, const float *b, size_t n)
+{
+    elementwise(out, a, b, 0, n, 1);
+}
+
+static EMB_AVX512 void emb_scale_f32_avx512(float *out, const float *a, float s, size_t n)
+{
+    elementwise(out, a, NULL, s, n, 2);
+}
+
+static EMB_AVX512 void emb_axpy_f32_avx512(float *out, const float *a, float s, const float *b,
+                                           size_t n)
+{
+    elementwise(out, a, b, s, n, 3);
+}
+
+/* ---- conversions -------------------------------------------------------- */
+
+enum { ROW_F32, ROW_F16, ROW_BF16, ROW_I8 };
+
+/* The lanes of m from element i of p (type `type`) widened to f32;
+ * lanes outside m are 0 and their memory is not read. */
+EMB_AVX512_INLINE __m512 load16(const void *p, size_t i, __mmask16 m, int type)
+{
+    switch (type) {
+    case ROW_F32:
+        return _mm512_maskz_loadu_ps(m, (const float *)p + i);
+    case ROW_F16:
+        return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, (const uint16_t *)p + i));
+    case ROW_BF16: {
+        __m256i h = _mm256_maskz_loadu_epi16(m, (const uint16_t *)p + i);
+        return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
+    }
+    default: {
+        __m128i b = _mm_maskz_loadu_epi8(m, (const int8_t *)p + i);
+        return _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(b));
+    }
+    }
+}
+
+/* Sixteen full lanes: a plain load (the mask-free form is cheaper). */
+EMB_AVX512_INLINE __m512 load16_full(const void *p, size_t i, int type)
+{
+    switch (type) {
+    case ROW_F32:
+        return _mm512_loadu_ps((const float *)p + i);
+    case ROW_F16:
+        return _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)((const uint16_t *)p + i)));
+    case ROW_BF16: {
+        __m256i h = _mm256_loadu_si256((const __m256i *)((const uint16_t *)p + i));
+        return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
+    }
+    default: {
+        __m128i b = _mm_loadu_si128((const __m128i *)((const int8_t *)p + i));
+        return _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(b));
+    }
+    }
+}
+
+static EMB_AVX512 void emb_f16_to_f32_avx512(float *out, const uint16_t *in, size_t n)
+{
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16)
+        _mm512_storeu_ps(out + i, load16_full(in, i, ROW_F16));
+    if (i < n) {
+        __mmask16 m = tail_mask(n - i);
+        _mm512_mask_storeu_ps(out + i, m, load16(in, i, m, ROW_F16));
+    }
+}
+
+static EMB_AVX512 void emb_bf16_to_f32_avx512(float *out, const uint16_t *in, size_t n)
+{
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16)
+        _mm512_storeu_ps(out + i, load16_full(in, i, ROW_BF16));
+    if (i < n) {
+        __mmask16 m = tail_mask(n - i);
+        _mm512_mask_storeu_ps(out + i, m, load16(in, i, m, ROW_BF16));
+    }
+}
+
+static EMB_AVX512 void emb_i8_to_f32_avx512(float *out, const int8_t *in, float scale, size_t n)
+{
+    __m512 vs = _mm512_set1_ps(scale);
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16)
+        _mm512_storeu_ps(out + i, _mm512_mul_ps(vs, load16_full(in, i, ROW_I8)));
+    if (i < n) {
+        __mmask16 m = tail_mask(n - i);
+        _mm512_mask_storeu_ps(out + i, m, _mm512_mul_ps(vs, load16(in, i, m, ROW_I8)));
+    }
+}
+
+static EMB_AVX512 void emb_f32_to_f16_avx512(uint16_t *out, const float *in, size_t n)
+{
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m256i h = _mm512_cvtps_ph(_mm512_loadu_ps(in + i),
+                                    _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+        _mm256_storeu_si256((__m256i *)(out + i), h);
+    }
+    if (i < n) {
+        __mmask16 m = tail_mask(n - i);
+        __m256i h = _mm512_cvtps_ph(_mm512_maskz_loadu_ps(m, in + i),
+                                    _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+        _mm256_mask_storeu_epi16(out + i, m, h);
+    }
+}
+
+/* bf16 bits of sixteen floats: round half to even; NaN -> (x >> 16) | 0x40. */
+EMB_AVX512_INLINE __m256i bf16_round16(__m512 v)
+{
+    __m512i x = _mm512_castps_si512(v);
+    __m512i ax = _mm512_and_si512(x, _mm512_set1_epi32(0x7fffffff));
+    __mmask16 nan = _mm512_cmpgt_epi32_mask(ax, _mm512_set1_epi32(0x7f800000));
+    __m512i odd = _mm512_and_si512(_mm512_srli_epi32(x, 16), _mm512_set1_epi32(1));
+    __m512i r = _mm512_add_epi32(x, _mm512_add_epi32(odd, _mm512_set1_epi32(0x7fff)));
+    r = _mm512_srli_epi32(r, 16);
+    __m512i q = _mm512_or_si512(_mm512_srli_epi32(x, 16), _mm512_set1_epi32(0x40));
+    r = _mm512_mask_blend_epi32(nan, r, q);
+    return _mm512_cvtepi32_epi16(r); /* lanes are <= 0xffff: truncation is exact */
+}
+
+static EMB_AVX512 void emb_f32_to_bf16_avx512(uint16_t *out, const float *in, size_t n)
+{
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16)
+        _mm256_storeu_si256((__m256i *)(out + i), bf16_round16(_mm512_loadu_ps(in + i)));
+    if (i < n) {
+        __mmask16 m = tail_mask(n - i);
+        _mm256_mask_storeu_epi16(out + i, m, bf16_round16(_mm512_maskz_loadu_ps(m, in + i)));
+    }
+}
+
+/* ---- scans -------------------------------------------------------------- */
+
+/* out[r] = dot or l2sq of q against row r of `type`, four rows at a time. */
+EMB_AVX512_INLINE void scan(float *out, const float *q, const void *rows, size_t n_rows,
+                            size_t dim, int type, int l2)
+{
+    size_t esz = type == ROW_F32 ? 4 : type == ROW_I8 ? 1 : 2;
+    size_t stride = dim * esz;
+    size_t tail = dim % 16, body = dim - tail;
+    __mmask16 mt = tail_mask(tail);
+    const char *base = rows;
+    __m512 qt = _mm512_maskz_loadu_ps(mt, q + body);
+    size_t r = 0;
+    for (; r + 4 <= n_rows; r += 4) {
+        const char *p0 = base + r * stride, *p1 = p0 + stride;
+        const char *p2 = p1 + stride, *p3 = p2 + stride;
+        __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps();
+        __m512 a2 = _mm512_setzero_ps(), a3 = _mm512_setzero_ps();
+        __m512 b0 = _mm512_setzero_ps(), b1 = _mm512_setzero_ps();
+        __m512 b2 = _mm512_setzero_ps(), b3 = _mm512_setzero_ps();
+        size_t i = 0;
+        for (; i + 32 <= body; i += 32) {
+            __m512 qa = _mm512_loadu_ps(q + i), qb = _mm512_loadu_ps(q + i + 16);
+            a0 = acc_step(a0, qa, load16_full(p0, i, type), l2);
+            a1 = acc_step(a1, qa, load16_full(p1, i, type), l2);
+            a2 = acc_step(a2, qa, load16_full(p2, i, type), l2);
+            a3 = acc_step(a3, qa, load16_full(p3, i, type), l2);
+            b0 = acc_step(b0, qb, load16_full(p0, i + 16, type), l2);
+            b1 = acc_step(b1, qb, load16_full(p1, i + 16, type), l2);
+            b2 = acc_step(b2, qb, load16_full(p2, i + 16, type), l2);
+            b3 = acc_step(b3, qb, load16_full(p3, i + 16, type), l2);
+        }
+        if (i < body) {
+            __m512 qa = _mm512_loadu_ps(q + i);
+            a0 = acc_step(a0, qa, load16_full(p0, i, type), l2);
+            a1 = acc_step(a1, qa, load16_full(p1, i, type), l2);
+            a2 = acc_step(a2, qa, load16_full(p2, i, type), l2);
+            a3 = acc_step(a3, qa, load16_full(p3, i, type), l2);
+        }
+        if (tail) {
+            b0 = acc_step(b0, qt, load16(p0, body, mt, type), l2);
+            b1 = acc_step(b1, qt, load16(p1, body, mt, type), l2);
+            b2 = acc_step(b2, qt, load16(p2, body, mt, type), l2);
+            b3 = acc_step(b3, qt, load16(p3, body, mt, type), l2);
+        }
+        out[r] = _mm512_reduce_add_ps(_mm512_add_ps(a0, b0));
+        out[r + 1] = _mm512_reduce_add_ps(_mm512_add_ps(a1, b1));
+        out[r + 2] = _mm512_reduce_add_ps(_mm512_add_ps(a2, b2));
+        out[r + 3] = _mm512_reduce_add_ps(_mm512_add_ps(a3, b3));
+    }
+    for (; r < n_rows; r++) {
+        const char *p = base + r * stride;
+        __m512 a = _mm512_setzero_ps(), b = _mm512_setzero_ps();
+        size_t i = 0;
+        for (; i + 32 <= body; i += 32) {
+            a = acc_step(a, _mm512_loadu_ps(q + i), load16_full(p, i, type), l2);
+            b = acc_step(b, _mm512_loadu_ps(q + i + 16), load16_full(p, i + 16, type), l2);
+        }
+        if (i < body)
+            a = acc_step(a, _mm512_loadu_ps(q + i), load16_full(p, i, type), l2);
+        if (tail)
+            b = acc_step(b, qt, load16(p, body, mt, type), l2);
+        out[r] = _mm512_reduce_add_ps(_mm512_add_ps(a, b));
+    }
+}
+
+static EMB_AVX512 void emb_scan_dot_f32_avx512(float *out, const float *q, const float *rows,
+                                               size_t n_rows, size_t dim)
+{
+    scan(out, q, rows, n_rows, dim, ROW_F32, 0);
+}
+
+static EMB_AVX512 void emb_scan_l2sq_f32_avx512(float *out, const float *q, const float *rows,
+                                                size_t n_rows, size_t dim)
+{
+    scan(out, q, rows, n_rows, dim, ROW_F32, 1);
+}
+
+static EMB_AVX512 void emb_scan_dot_f16_avx512(float *out, const float *q, const uint16_t *rows,
+                                               size_t n_rows, size_t dim)
+{
+    scan(out, q, rows, n_rows, dim, ROW_F16, 0);
+}
+
+static EMB_AVX512 void emb_scan_l2sq_f16_avx512(float *out, const float *q,
+                                                const uint16_t *rows, size_t n_rows, size_t dim)
+{
+    scan(out, q, rows, n_rows, dim, ROW_F16, 1);
+}
+
+static EMB_AVX512 void emb_scan_dot_bf16_avx512(float *out, const float *q,
+                                                const uint16_t *rows, size_t n_rows, size_t dim)
+{
+    scan(out, q, rows, n_rows, dim, ROW_BF16, 0);
+}
+
+static EMB_AVX512 void emb_scan_l2sq_bf16_avx512(float *out, const float *q,
+                                                 const uint16_t *rows, size_t n_rows, size_t dim)
+{
+    scan(out, q, rows, n_rows, dim, ROW_BF16, 1);
+}
+
+static EMB_AVX512 void emb_scan_dot_i8_avx512(float *out, const float *q, const int8_t *rows,
+                                              size_t n_rows, size_t dim)
+{
+    scan(out, q, rows, n_rows, dim, ROW_I8, 0);
+}
+
+const emb_kernels emb_kernels_avx512 = {
+    .name = "avx512",
+    .dot_f32 = emb_dot_f32_avx512,
+    .l2sq_f32 = emb_l2sq_f32_avx512,
+    .norm_f32 = emb_norm_f32_avx512,
+    .add_f32 = emb_add_f32_avx512,
+    .sub_f32 = emb_sub_f32_avx512,
+    .scale_f32 = emb_scale_f32_avx512,
+    .axpy_f32 = emb_axpy_f32_avx512,
+    .f16_to_f32 = emb_f16_to_f32_avx512,
+    .f32_to_f16 = emb_f32_to_f16_avx512,
+    .bf16_to_f32 = emb_bf16_to_f32_avx512,
+    .f32_to_bf16 = emb_f32_to_bf16_avx512,
+    .i8_to_f32 = emb_i8_to_f32_avx512,
+    .scan_dot_f32 = emb_scan_dot_f32_avx512,
+    .scan_l2sq_f32 = emb_scan_l2sq_f32_avx512,
+    .scan_dot_f16 = emb_scan_dot_f16_avx512,
+    .scan_l2sq_f16 = emb_scan_l2sq_f16_avx512,
+    .scan_dot_bf16 = emb_scan_dot_bf16_avx512,
+    .scan_l2sq_bf16 = emb_scan_l2sq_bf16_avx512,
+    .scan_dot_i8 = emb_scan_dot_i8_avx512,
+};
+
+#endif
