@@ -101,6 +101,23 @@ def sql(ref):
         out.append("select 'ep-%s', abs(pearson - %.17g) < 1e-6 and abs(spearman - %.17g) < 1e-6"
                    " and abs(oov_ratio - %.17g) < 1e-9 from emb_eval_pairs('glove', :data || '/%s');"
                    % (f, p["pearson"], p["spearman"], p["oov_ratio"], f))
+    for n, (f, e) in enumerate(ref["extra"].items(), 1):
+        out.append("-- %s (gensim: evaluate_word_analogies, evaluate_word_pairs, most_similar)" % f)
+        out.append("create virtual table x%d using embedding(dim=%d);" % (n, e["dim"]))
+        out.append("insert into x%d(token_id, token, vector) select * from emb_read_text(:data || '/%s');" % (n, f))
+        out.append("-- rows: 1")
+        out.append("select 'x%d-analogies', correct = %d and total = %d from emb_eval_analogies('x%d', :data || '/questions-words.txt')"
+                   " where section = 'Total accuracy';" % (n, e["total"][0], e["total"][1], n))
+        for pf in ("wordsim353.tsv", "simlex999.txt"):
+            pe, sp, oov = e[pf]
+            out.append("select 'x%d-%s', abs(pearson - %.17g) < 1e-6 and abs(spearman - %.17g) < 1e-6"
+                       " and abs(oov_ratio - %.17g) < 1e-9 from emb_eval_pairs('x%d', :data || '/%s');"
+                       % (n, pf, pe, sp, oov, n, pf))
+        r = e["most_similar_5_9_minus_7"]
+        out.append("select 'x%d-most-similar', (select json_group_array(token) from emb_most_similar('x%d', '[5, 9]', '[7]', 3)) = %s"
+                   " and (select count(*) from emb_most_similar('x%d', '[5, 9]', '[7]', 3) s join json_each(%s) e"
+                   " on e.key = s.token where abs(s.score - e.value) < 1e-4) = 3;"
+                   % (n, n, q(jarr([w for w, _ in r])), n, q(json.dumps(dict(r), ensure_ascii=False))))
     lg = ref["logits"]
     out.append("-- stories260k: tied output layer vs numpy (float64)")
     out.append("create virtual table wte using embedding(dim=%d);" % lg["shape"][1])

@@ -13,6 +13,8 @@ committed; tests/ref/gen_semantics_tests.py turns it into SQL and C tests.
 - evaluate_word_analogies(questions-words.txt) with gensim's defaults
   (restrict_vocab=300000, case_insensitive=True, dummy4unknown=False).
 - evaluate_word_pairs on wordsim353.tsv and simlex999.txt (defaults).
+- the same on googlenews-w2v-257x300, googlenews-w2v-1000x300-unit and
+  glove-twitter-25d-11925 (word2vec text with header).
 - stories260k: the tied output layer computed with numpy from token_embd.weight,
   which this script reads from the GGUF v1 file itself (no gguf library).
 """
@@ -138,6 +140,22 @@ def main():
         pairs[name] = {"pearson": float(pearson[0]), "spearman": float(spearman[0]),
                        "oov_ratio": float(oov)}
     out["pairs"] = pairs
+
+    # the same evaluations on three more files in word2vec text format (header
+    # line), among them mixed-case Google News tokens (the case rules matter)
+    extra = {}
+    for name in ("googlenews-w2v-257x300.txt", "googlenews-w2v-1000x300-unit.txt",
+                 "glove-twitter-25d-11925.txt"):
+        kx = KeyedVectors.load_word2vec_format(os.path.join(DATA, name), binary=False)
+        _, secs = kx.evaluate_word_analogies(os.path.join(DATA, "questions-words.txt"))
+        e = {"dim": kx.vector_size,
+             "total": [len(secs[-1]["correct"]), len(secs[-1]["correct"]) + len(secs[-1]["incorrect"])]}
+        for pf in ("wordsim353.tsv", "simlex999.txt"):
+            pe, sp, oov = kx.evaluate_word_pairs(os.path.join(DATA, pf))
+            e[pf] = [float(pe[0]), float(sp[0]), float(oov)]
+        e["most_similar_5_9_minus_7"] = sims(kx.most_similar(positive=[5, 9], negative=[7], topn=3))
+        extra[name] = e
+    out["extra"] = extra
 
     tokens, W = gguf_tensor(os.path.join(DATA, "stories260k-f32.gguf"), "token_embd.weight")
     rng = np.random.default_rng(260)
