@@ -2,7 +2,7 @@
  * fn_posenc.c - positional encodings as scalar SQL functions.
  *
  *   .load ./embext
- *   select emb_json(emb_pe(1, 4));                        -- [0.84147096,0.5403023,0.009999833,0.99995]
+ *   select emb_json(emb_pe(1, 4));             -- [0.84147096,0.5403023,0.009999833,0.99995]
  *   select emb_json(emb_add_pe('[0,0,0,0]', 1));          -- same as above
  *   select emb_json(emb_rope('[1,0,0,0]', 1));            -- rotate-half (HF LLaMA) RoPE
  *   select emb_json(emb_rope('[1,0,0,0]', 1, 500000, 'gptj'));
@@ -68,8 +68,8 @@ static int arg_pos(sqlite3_context *ctx, const char *zFunc, sqlite3_value *arg, 
 }
 
 /* Optional base argument (argv index i < argc).  0 ok, -1 error reported. */
-static int arg_base(sqlite3_context *ctx, const char *zFunc, int argc, sqlite3_value **argv,
-                    int i, double *base)
+static int arg_base(sqlite3_context *ctx, const char *zFunc, int argc, sqlite3_value **argv, int i,
+                    double *base)
 {
     *base = EMB_PE_BASE;
     if (i >= argc || sqlite3_value_type(argv[i]) == SQLITE_NULL)
@@ -119,8 +119,8 @@ static void fnPe(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 
 /* Decode the vector argument into a fresh sqlite3_malloc'd copy.
  * 1 ok (*out, *dim), 0 NULL result set, -1 error reported. */
-static int arg_vec_copy(sqlite3_context *ctx, const char *zFunc, sqlite3_value *arg,
-                        float **out, int *dim)
+static int arg_vec_copy(sqlite3_context *ctx, const char *zFunc, sqlite3_value *arg, float **out,
+                        int *dim)
 {
     EmbVec v;
     int r = embArgVec(ctx, zFunc, arg, &v);
@@ -214,8 +214,8 @@ int embRegisterPosenc(sqlite3 *db, EmbConn *conn)
         int n_arg;
         void (*fn)(sqlite3_context *, int, sqlite3_value **);
     } fns[] = {
-        {"emb_pe", 2, fnPe},         {"emb_pe", 3, fnPe},         {"emb_add_pe", 2, fnAddPe},
-        {"emb_add_pe", 3, fnAddPe},  {"emb_rope", 2, fnRope},     {"emb_rope", 3, fnRope},
+        {"emb_pe", 2, fnPe},        {"emb_pe", 3, fnPe},     {"emb_add_pe", 2, fnAddPe},
+        {"emb_add_pe", 3, fnAddPe}, {"emb_rope", 2, fnRope}, {"emb_rope", 3, fnRope},
         {"emb_rope", 4, fnRope},
     };
     (void)conn;

@@ -85,8 +85,8 @@ void emb_row_norms(const emb_kernels *kern, const emb_matrix *m, float *norms)
 }
 
 /* Row norms: m->norms, or computed into *owned (freed by the caller). */
-int emb_norms_get(const emb_kernels *kern, const emb_matrix *m, const float **norms,
-                  float **owned, emb_err *err)
+int emb_norms_get(const emb_kernels *kern, const emb_matrix *m, const float **norms, float **owned,
+                  emb_err *err)
 {
     *owned = NULL;
     if (m->norms) {
@@ -154,9 +154,9 @@ static int is_input(int64_t r, const int64_t *pos, size_t n_pos, const int64_t *
     return 0;
 }
 
-int emb_most_similar(const emb_kernels *kern, const emb_matrix *m, const int64_t *pos,
-                     size_t n_pos, const int64_t *neg, size_t n_neg, int method, size_t k,
-                     emb_scored *out, size_t *n_out, emb_err *err)
+int emb_most_similar(const emb_kernels *kern, const emb_matrix *m, const int64_t *pos, size_t n_pos,
+                     const int64_t *neg, size_t n_neg, int method, size_t k, emb_scored *out,
+                     size_t *n_out, emb_err *err)
 {
     if (method != EMB_SIM_3COSADD && method != EMB_SIM_3COSMUL)
         return emb_err_set(err, EMB_EINVAL, "most_similar: unknown method %d", method);

@@ -60,8 +60,8 @@ void emb_row_norms(const emb_kernels *kern, const emb_matrix *m, float *norms);
 /* Row norms of m: m->norms when set (*owned = NULL), else computed into a
  * malloc'd array returned in both *norms and *owned (the caller frees
  * *owned).  EMB_ENOMEM possible. */
-int emb_norms_get(const emb_kernels *kern, const emb_matrix *m, const float **norms,
-                  float **owned, emb_err *err);
+int emb_norms_get(const emb_kernels *kern, const emb_matrix *m, const float **norms, float **owned,
+                  emb_err *err);
 
 /* The 3CosAdd query of gensim: mean of the unit input rows (+1 positive,
  * -1 negative), re-normalised, into mean (dim floats); buf is dim floats of
@@ -74,10 +74,9 @@ void emb_sim_query(const emb_kernels *kern, const emb_matrix *m, const float *no
  * be a present row: EMB_ENOTFOUND otherwise); 3CosAdd needs at least one
  * input, 3CosMul at least one positive (EMB_EINVAL).  Writes up to k results
  * (room for k in out), best first, and their number to *n_out. */
-int emb_most_similar(const emb_kernels *kern, const emb_matrix *m, const int64_t *pos,
-                     size_t n_pos, const int64_t *neg, size_t n_neg, int method, size_t k,
-                     emb_scored *out, size_t *n_out, emb_err *err);
-
+int emb_most_similar(const emb_kernels *kern, const emb_matrix *m, const int64_t *pos, size_t n_pos,
+                     const int64_t *neg, size_t n_neg, int method, size_t k, emb_scored *out,
+                     size_t *n_out, emb_err *err);
 
 /* Helpers shared with wordeval.c.  ASCII upper-case copy of s[0..n) into a
  * malloc'd NUL-terminated string (NULL on out of memory). */

@@ -6,8 +6,7 @@
 #include <stdlib.h>
 
 int emb_logits_topk(const emb_kernels *kern, const emb_matrix *m, const float *hidden, size_t k,
-                    double temperature, emb_scored *out, double *prob, size_t *n_out,
-                    emb_err *err)
+                    double temperature, emb_scored *out, double *prob, size_t *n_out, emb_err *err)
 {
     if (!isfinite(temperature) || !(temperature > 0))
         return emb_err_set(err, EMB_EINVAL, "logits: temperature must be > 0 (found %g)",

@@ -15,7 +15,6 @@
  * hidden has m->dim floats; temperature must be finite and > 0 (EMB_EINVAL).
  * *n_out = min(k, present rows). */
 int emb_logits_topk(const emb_kernels *kern, const emb_matrix *m, const float *hidden, size_t k,
-                    double temperature, emb_scored *out, double *prob, size_t *n_out,
-                    emb_err *err);
+                    double temperature, emb_scored *out, double *prob, size_t *n_out, emb_err *err);
 
 #endif

@@ -32,7 +32,7 @@ typedef struct emb_section_score {
 
 typedef struct emb_analogy_eval {
     emb_section_score *sections;
-    size_t n_sections; /* including the total row */
+    size_t n_sections;  /* including the total row */
     size_t n_questions; /* well-formed question lines */
     size_t n_oov;       /* of those, skipped for unknown words */
 } emb_analogy_eval;

@@ -194,8 +194,8 @@ static void test_semantics_most_similar_gensim(void **state)
         size_t n_out = 99;
         emb_err err;
         int rc = emb_most_similar(kern, &G->m, pos, (size_t)q->n_pos, neg, (size_t)q->n_neg,
-                                  q->cosmul ? EMB_SIM_3COSMUL : EMB_SIM_3COSADD, (size_t)q->k,
-                                  out, &n_out, &err);
+                                  q->cosmul ? EMB_SIM_3COSMUL : EMB_SIM_3COSADD, (size_t)q->k, out,
+                                  &n_out, &err);
         assert_int_equal(rc, EMB_OK);
         assert_int_equal(n_out, q->n_res);
         for (size_t j = 0; j < n_out; j++) {
@@ -205,8 +205,7 @@ static void test_semantics_most_similar_gensim(void **state)
                 fail_msg("query %zu rank %zu: %s vs gensim %s", i, j, w, q->res[j].word);
             double e = fabs(out[j].score - q->res[j].score);
             if (!(e <= 1e-5))
-                fail_msg("query %zu %s: %.7f vs gensim %.7f", i, w, out[j].score,
-                         q->res[j].score);
+                fail_msg("query %zu %s: %.7f vs gensim %.7f", i, w, out[j].score, q->res[j].score);
         }
     }
 }
@@ -250,8 +249,8 @@ static void test_semantics_eval_pairs_gensim(void **state)
         assert_non_null(text);
         emb_pairs_eval pe;
         emb_err err;
-        assert_int_equal(
-            emb_eval_pairs(emb_kernels_get(), &G->m, &tk, text, n, 300000, &pe, &err), EMB_OK);
+        assert_int_equal(emb_eval_pairs(emb_kernels_get(), &G->m, &tk, text, n, 300000, &pe, &err),
+                         EMB_OK);
         if (!(fabs(pe.pearson - ref_pair_evals[i].pearson) <= 1e-6) ||
             !(fabs(pe.spearman - ref_pair_evals[i].spearman) <= 1e-6) ||
             !(fabs(pe.oov_ratio - ref_pair_evals[i].oov_ratio) <= 1e-9))
@@ -326,7 +325,8 @@ static void test_semantics_multiscan_reference(void **state)
                 for (size_t r = 0; r < n; r++)
                     emb_packed_set_row(&pk, r, m + r * dim);
                 for (size_t c = 0; c * EMB_MS_CHUNK < n; c++) {
-                    size_t cn = emb_packed_chunk_rows(&pk, c), stride = emb_packed_chunk_stride(&pk, c);
+                    size_t cn = emb_packed_chunk_rows(&pk, c),
+                           stride = emb_packed_chunk_stride(&pk, c);
                     assert_true(stride >= cn && stride % 16 == 0);
                     emb_packed_scan4(&k, &pk, c, q, out);
                     for (size_t i = 0; i < 4; i++)
@@ -399,24 +399,27 @@ static void test_semantics_most_similar_small(void **state)
     assert_int_equal(n, 0);
     /* 3cosmul with one positive ranks as cosine */
     int64_t one = 0;
-    assert_int_equal(emb_most_similar(kern, &m, &one, 1, NULL, 0, EMB_SIM_3COSMUL, 3, out, &n, &err),
-                     EMB_OK);
+    assert_int_equal(
+        emb_most_similar(kern, &m, &one, 1, NULL, 0, EMB_SIM_3COSMUL, 3, out, &n, &err), EMB_OK);
     assert_int_equal(out[0].id, 6); /* King at 30 deg */
     assert_true(fabs(out[0].score - (1 + cos(M_PI / 6)) / 2 / (1 + 1e-6)) < 1e-6);
     assert_int_equal(out[1].id, 2);
     /* errors */
-    assert_int_equal(emb_most_similar(kern, &m, NULL, 0, NULL, 0, EMB_SIM_3COSADD, 3, out, &n, &err),
-                     EMB_EINVAL);
+    assert_int_equal(
+        emb_most_similar(kern, &m, NULL, 0, NULL, 0, EMB_SIM_3COSADD, 3, out, &n, &err),
+        EMB_EINVAL);
     assert_string_equal(err.msg, "most_similar: no input (positive and negative are both empty)");
     assert_int_equal(emb_most_similar(kern, &m, NULL, 0, neg, 1, EMB_SIM_3COSMUL, 3, out, &n, &err),
                      EMB_EINVAL);
     assert_string_equal(err.msg, "most_similar: 3cosmul needs at least one positive input");
     int64_t absent = 8, big = 99;
-    assert_int_equal(emb_most_similar(kern, &m, &absent, 1, NULL, 0, EMB_SIM_3COSADD, 3, out, &n, &err),
-                     EMB_ENOTFOUND);
+    assert_int_equal(
+        emb_most_similar(kern, &m, &absent, 1, NULL, 0, EMB_SIM_3COSADD, 3, out, &n, &err),
+        EMB_ENOTFOUND);
     assert_string_equal(err.msg, "most_similar: no row with token_id 8");
-    assert_int_equal(emb_most_similar(kern, &m, &big, 1, NULL, 0, EMB_SIM_3COSADD, 3, out, &n, &err),
-                     EMB_ENOTFOUND);
+    assert_int_equal(
+        emb_most_similar(kern, &m, &big, 1, NULL, 0, EMB_SIM_3COSADD, 3, out, &n, &err),
+        EMB_ENOTFOUND);
     assert_int_equal(emb_sim_method_parse("3cosmul"), EMB_SIM_3COSMUL);
     assert_int_equal(emb_sim_method_parse("3CosAdd"), -1);
 }
@@ -442,7 +445,8 @@ static void test_semantics_most_similar_dtypes(void **state)
     emb_scored ref[6], out[6];
     size_t n_ref, n;
     emb_err err;
-    assert_int_equal(emb_most_similar(kern, &m, pos, 2, neg, 1, EMB_SIM_3COSADD, 6, ref, &n_ref, &err), 0);
+    assert_int_equal(
+        emb_most_similar(kern, &m, pos, 2, neg, 1, EMB_SIM_3COSADD, 6, ref, &n_ref, &err), 0);
     const void *datas[3] = {h, bf, i8};
     const int dtypes[3] = {EMB_DTYPE_F16, EMB_DTYPE_BF16, EMB_DTYPE_I8};
     for (int t = 0; t < 3; t++) {
@@ -450,7 +454,8 @@ static void test_semantics_most_similar_dtypes(void **state)
         q.dtype = dtypes[t];
         q.data = datas[t];
         q.scales = dtypes[t] == EMB_DTYPE_I8 ? scales : NULL;
-        assert_int_equal(emb_most_similar(kern, &q, pos, 2, neg, 1, EMB_SIM_3COSADD, 6, out, &n, &err), 0);
+        assert_int_equal(
+            emb_most_similar(kern, &q, pos, 2, neg, 1, EMB_SIM_3COSADD, 6, out, &n, &err), 0);
         assert_int_equal(n, n_ref);
         for (size_t i = 0; i < n; i++) {
             assert_int_equal(out[i].id, ref[i].id);
@@ -467,7 +472,8 @@ static void small_eval(const char *text, size_t restrict_vocab, emb_analogy_eval
     toks_init(&t, small_words, 10);
     emb_tokens tk = as_tokens(&t);
     emb_err err;
-    int rc = emb_eval_analogies(emb_kernels_get(), &m, &tk, text, strlen(text), restrict_vocab, ev, &err);
+    int rc = emb_eval_analogies(emb_kernels_get(), &m, &tk, text, strlen(text), restrict_vocab, ev,
+                                &err);
     assert_int_equal(rc, expect_rc);
     if (expect_msg)
         assert_string_equal(err.msg, expect_msg);
@@ -536,7 +542,8 @@ static void test_semantics_eval_pairs_rules(void **state)
                        "a\tb\tx\n"
                        "a\tb\t1\t2\n"
                        "b\td\t2\n";
-    assert_int_equal(emb_eval_pairs(emb_kernels_get(), &m, &tk, text, strlen(text), 300000, &pe, &err), 0);
+    assert_int_equal(
+        emb_eval_pairs(emb_kernels_get(), &m, &tk, text, strlen(text), 300000, &pe, &err), 0);
     assert_int_equal(pe.n_pairs, 4);
     assert_int_equal(pe.n_oov, 1);
     assert_true(fabs(pe.oov_ratio - 20.0) < 1e-12);
@@ -545,9 +552,11 @@ static void test_semantics_eval_pairs_rules(void **state)
     assert_true(fabs(pe.pearson - emb_pearson(gold, model, 4)) < 1e-6);
     assert_true(fabs(pe.spearman - emb_spearman(gold, model, 4)) < 1e-12);
     const char *none = "a\tzzz\t1\n";
-    assert_int_equal(emb_eval_pairs(emb_kernels_get(), &m, &tk, none, strlen(none), 300000, &pe, &err),
-                     EMB_EINVAL);
-    assert_string_equal(err.msg, "eval_pairs: no valid similarity judgements (1 pairs out of vocabulary)");
+    assert_int_equal(
+        emb_eval_pairs(emb_kernels_get(), &m, &tk, none, strlen(none), 300000, &pe, &err),
+        EMB_EINVAL);
+    assert_string_equal(err.msg,
+                        "eval_pairs: no valid similarity judgements (1 pairs out of vocabulary)");
     toks_free(&t);
 }
 
