@@ -44,7 +44,9 @@ for isa in serial avx2 avx512 neon; do
         continue
     fi
     echo "== SQL tests, kernel set $isa"
-    EMB_ISA=$isa "$BUILD/sqlrun" "$EXT" tests/sql/*.sql >"$log" 2>&1
+    # the sql/ walkthroughs check themselves too (every row ends in a true column)
+    walk=$(ls sql/walkthrough_*.sql 2>/dev/null)
+    EMB_ISA=$isa "$BUILD/sqlrun" "$EXT" tests/sql/*.sql $walk >"$log" 2>&1
     rc=$?
     cat "$log"
     p=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$log")
