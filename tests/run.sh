@@ -1,7 +1,8 @@
 #!/bin/sh
 # Run the whole suite against one build folder ($BUILD, default build):
-# every cmocka binary, then the SQL scripts (tests/sql/*.sql, sql/walkthrough_*.sql) once per kernel set this CPU
-# supports (EMB_ISA forces each; a set the CPU lacks is reported, not run).
+# every cmocka binary, then the SQL scripts (tests/sql/*.sql and the
+# sql/walkthrough_*.sql walkthroughs) once per kernel set this CPU supports
+# (EMB_ISA forces each; a set the CPU lacks is reported, not run).
 # Appends "<passed> <failed>" to $BUILD/summary and prints the totals.
 set -u
 BUILD=${BUILD:-build}
