@@ -13,8 +13,8 @@
  *   which round to nearest even under the default FPCR and keep NaN a
  *   (quiet) NaN; bf16 uses integer bit operations with the serial rounding
  *   and NaN rule.
- * - Scans do four rows at a time with two accumulators per row: each query
- *   load feeds four FMAs and eight independent chains hide FMA latency.
+ * - Scans run the same four-accumulator loop over one row after another,
+ *   widening f16/bf16/int8 on the fly.
  */
 #if defined(__aarch64__)
 
@@ -91,35 +91,43 @@ EMB_NEON_INLINE void store8_tail(float *out, float32x4x2_t v, size_t m)
 
 /* ---- reductions --------------------------------------------------------- */
 
-EMB_NEON_INLINE float reduce_f32(const float *a, const float *b, size_t n, int l2)
+/* dot (l2 = 0) or squared L2 (l2 = 1) of the float vector q against n
+ * elements of `type` at p: four accumulators, 16 elements per step. */
+EMB_NEON_INLINE float row_reduce(const float *q, const void *p, size_t n, int type, int l2)
 {
     float32x4_t s0 = vdupq_n_f32(0), s1 = vdupq_n_f32(0);
     float32x4_t s2 = vdupq_n_f32(0), s3 = vdupq_n_f32(0);
     size_t i = 0;
     for (; i + 16 <= n; i += 16) {
-        s0 = acc_step(s0, vld1q_f32(a + i), vld1q_f32(b + i), l2);
-        s1 = acc_step(s1, vld1q_f32(a + i + 4), vld1q_f32(b + i + 4), l2);
-        s2 = acc_step(s2, vld1q_f32(a + i + 8), vld1q_f32(b + i + 8), l2);
-        s3 = acc_step(s3, vld1q_f32(a + i + 12), vld1q_f32(b + i + 12), l2);
+        float32x4x2_t x = load8(p, i, type), y = load8(p, i + 8, type);
+        s0 = acc_step(s0, vld1q_f32(q + i), x.val[0], l2);
+        s1 = acc_step(s1, vld1q_f32(q + i + 4), x.val[1], l2);
+        s2 = acc_step(s2, vld1q_f32(q + i + 8), y.val[0], l2);
+        s3 = acc_step(s3, vld1q_f32(q + i + 12), y.val[1], l2);
     }
-    for (; i + 4 <= n; i += 4)
-        s0 = acc_step(s0, vld1q_f32(a + i), vld1q_f32(b + i), l2);
-    float s = vaddvq_f32(vaddq_f32(vaddq_f32(s0, s1), vaddq_f32(s2, s3)));
-    for (; i < n; i++) {
-        float d = l2 ? a[i] - b[i] : a[i];
-        s += d * (l2 ? d : b[i]);
+    if (i + 8 <= n) {
+        float32x4x2_t x = load8(p, i, type);
+        s0 = acc_step(s0, vld1q_f32(q + i), x.val[0], l2);
+        s1 = acc_step(s1, vld1q_f32(q + i + 4), x.val[1], l2);
+        i += 8;
     }
-    return s;
+    if (i < n) {
+        float32x4x2_t qt = load8_tail(q, i, n - i, ROW_F32);
+        float32x4x2_t x = load8_tail(p, i, n - i, type);
+        s2 = acc_step(s2, qt.val[0], x.val[0], l2);
+        s3 = acc_step(s3, qt.val[1], x.val[1], l2);
+    }
+    return vaddvq_f32(vaddq_f32(vaddq_f32(s0, s1), vaddq_f32(s2, s3)));
 }
 
 static float emb_dot_f32_neon(const float *a, const float *b, size_t n)
 {
-    return reduce_f32(a, b, n, 0);
+    return row_reduce(a, b, n, ROW_F32, 0);
 }
 
 static float emb_l2sq_f32_neon(const float *a, const float *b, size_t n)
 {
-    return reduce_f32(a, b, n, 1);
+    return row_reduce(a, b, n, ROW_F32, 1);
 }
 
 static float emb_norm_f32_neon(const float *a, size_t n)
@@ -279,55 +287,15 @@ static void emb_f32_to_bf16_neon(uint16_t *out, const float *in, size_t n)
 
 /* ---- scans -------------------------------------------------------------- */
 
-/* out[r] = dot or l2sq of q against row r of `type`, four rows at a time. */
-EMB_NEON_INLINE void scan(float *out, const float *q, const void *rows, size_t n_rows, size_t dim,
-                        int type, int l2)
+/* out[r] = dot or l2sq of q against row r, one row after another (a single
+ * sequential stream; interleaving rows was slower on the x86 machines
+ * measured, see kern_avx512.c). */
+EMB_NEON_INLINE void scan(float *out, const float *q, const void *rows, size_t n_rows,
+                          size_t dim, int type, int l2)
 {
-    size_t esz = type == ROW_F32 ? 4 : type == ROW_I8 ? 1 : 2;
-    size_t stride = dim * esz;
-    size_t tail = dim % 8, body = dim - tail;
-    const char *base = rows;
-    float32x4x2_t qt = load8_tail(q, body, tail, ROW_F32);
-    size_t r = 0;
-    for (; r + 4 <= n_rows; r += 4) {
-        const char *p[4] = {base + r * stride, base + (r + 1) * stride, base + (r + 2) * stride,
-                            base + (r + 3) * stride};
-        float32x4_t a[4], b[4];
-        for (int k = 0; k < 4; k++)
-            a[k] = b[k] = vdupq_n_f32(0);
-        for (size_t i = 0; i < body; i += 8) {
-            float32x4_t q0 = vld1q_f32(q + i), q1 = vld1q_f32(q + i + 4);
-            for (int k = 0; k < 4; k++) {
-                float32x4x2_t x = load8(p[k], i, type);
-                a[k] = acc_step(a[k], q0, x.val[0], l2);
-                b[k] = acc_step(b[k], q1, x.val[1], l2);
-            }
-        }
-        if (tail) {
-            for (int k = 0; k < 4; k++) {
-                float32x4x2_t x = load8_tail(p[k], body, tail, type);
-                a[k] = acc_step(a[k], qt.val[0], x.val[0], l2);
-                b[k] = acc_step(b[k], qt.val[1], x.val[1], l2);
-            }
-        }
-        for (int k = 0; k < 4; k++)
-            out[r + (size_t)k] = vaddvq_f32(vaddq_f32(a[k], b[k]));
-    }
-    for (; r < n_rows; r++) {
-        const char *p = base + r * stride;
-        float32x4_t a = vdupq_n_f32(0), b = vdupq_n_f32(0);
-        for (size_t i = 0; i < body; i += 8) {
-            float32x4x2_t x = load8(p, i, type);
-            a = acc_step(a, vld1q_f32(q + i), x.val[0], l2);
-            b = acc_step(b, vld1q_f32(q + i + 4), x.val[1], l2);
-        }
-        if (tail) {
-            float32x4x2_t x = load8_tail(p, body, tail, type);
-            a = acc_step(a, qt.val[0], x.val[0], l2);
-            b = acc_step(b, qt.val[1], x.val[1], l2);
-        }
-        out[r] = vaddvq_f32(vaddq_f32(a, b));
-    }
+    size_t stride = dim * (type == ROW_F32 ? 4 : type == ROW_I8 ? 1 : 2);
+    for (size_t r = 0; r < n_rows; r++)
+        out[r] = row_reduce(q, (const char *)rows + r * stride, dim, type, l2);
 }
 
 static void emb_scan_dot_f32_neon(float *out, const float *q, const float *rows, size_t n_rows,
