@@ -17,6 +17,7 @@ CFLAGS  ?= -O2 -g
 PREFIX  ?= /usr/local
 LIBDIR  ?= $(PREFIX)/lib
 BUILD   ?= build
+FUZZ_SECONDS ?= 30
 SQLITE3 ?= sqlite3
 
 WARN    = -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes -Wvla
@@ -64,6 +65,8 @@ test: deps
 	@rm -f build/summary build/asan/summary
 	$(MAKE) test-only; st1=$$?; \
 	$(MAKE) BUILD=build/asan CFLAGS="$(ASAN_CFLAGS)" LDFLAGS="-fsanitize=address,undefined" test-only; st2=$$?; \
+	sh tests/cross-aarch64.sh || st2=1; \
+	sh tests/fuzz/run.sh $(FUZZ_SECONDS) || st2=1; \
 	cat build/summary build/asan/summary 2>/dev/null | \
 	  awk '{p+=$$1; f+=$$2} END {printf "%d passed, %d failed\n", p, f}'; \
 	[ $$st1 = 0 ] && [ $$st2 = 0 ]

@@ -2,9 +2,10 @@
  * bench_kernels.c - micro-benchmark of the kernel tables.
  *
  * For every kernel set this CPU supports (emb_kernels_all()):
- *   - ns per call of dot_f32 and of cosine (dot + two norms, the three
- *     calls emb_cosine makes with the current table) at dims 50, 768, 4096,
- *     inputs hot in L1/L2;
+ *   - ns per call at dims 50, 768, 4096, inputs hot in L1/L2, of dot_f32,
+ *     of the three-pass cosine (dot_f32 + 2 x norm_f32, what emb_cosine
+ *     did before dot_norms_f32) and of the fused cosine (one dot_norms_f32
+ *     pass, then dot / sqrt(aa * bb) in double, as emb_cosine does now);
  *   - scan throughput in GB/s (bytes of rows read per second) for
  *     scan_dot_f32, scan_dot_f16, scan_dot_bf16 and scan_dot_i8 over a
  *     50,000 x 768 matrix (153.6 MB as f32: far larger than any cache).
@@ -18,6 +19,7 @@
  */
 #include "kernels.h"
 
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,7 +64,7 @@ static float *random_floats(size_t n, uint32_t seed)
     return p;
 }
 
-enum { OP_DOT, OP_COS };
+enum { OP_DOT, OP_COS3, OP_COS };
 
 /* Median ns per call of one op at one dim. */
 static double time_op(const emb_kernels *k, int op, const float *a, const float *b, size_t dim,
@@ -76,9 +78,13 @@ static double time_op(const emb_kernels *k, int op, const float *a, const float 
         for (size_t i = 0; i < reps; i++) {
             if (op == OP_DOT) {
                 acc += k->dot_f32(a, b, dim);
+            } else if (op == OP_COS3) {
+                double na = k->norm_f32(a, dim), nb = k->norm_f32(b, dim);
+                acc += (float)(k->dot_f32(a, b, dim) / (na * nb));
             } else {
-                float na = k->norm_f32(a, dim), nb = k->norm_f32(b, dim);
-                acc += k->dot_f32(a, b, dim) / (na * nb);
+                float d, aa, bb;
+                k->dot_norms_f32(a, b, dim, &d, &aa, &bb);
+                acc += (float)((double)d / sqrt((double)aa * (double)bb));
             }
         }
         t[r] = (now_ns() - t0) / (double)reps;
@@ -117,8 +123,9 @@ int main(int argc, char **argv)
     float *a = random_floats(4096, 1), *b = random_floats(4096, 2);
 
     printf("## Kernel calls (ns per call, median of %d runs, inputs in cache)\n\n", runs);
-    printf("| set | dot 50 | dot 768 | dot 4096 | cosine 50 | cosine 768 | cosine 4096 |\n");
-    printf("|---|---:|---:|---:|---:|---:|---:|\n");
+    printf("| set | dot 50 | dot 768 | dot 4096 | cos3 50 | cos3 768 | cos3 4096 "
+           "| cosine 50 | cosine 768 | cosine 4096 |\n");
+    printf("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for (const emb_kernels *const *kp = emb_kernels_all(); *kp; kp++) {
         printf("| %s", (*kp)->name);
         for (int op = OP_DOT; op <= OP_COS; op++)
@@ -127,7 +134,8 @@ int main(int argc, char **argv)
         printf(" |\n");
         fflush(stdout);
     }
-    printf("\ncosine = dot_f32 + 2 x norm_f32 (three passes over the inputs).\n");
+    printf("\ncos3 = dot_f32 + 2 x norm_f32 (three passes over the inputs, the old "
+           "emb_cosine);\ncosine = dot_norms_f32 (one pass, emb_cosine now).\n");
 
     size_t n_rows = quick ? 10000 : 50000, dim = 768, total = n_rows * dim;
     float *rows32 = random_floats(total, 3), *q = random_floats(dim, 4);

@@ -11,11 +11,15 @@
  * program that links SQLite statically.
  */
 #include "embext.h"
+#include "embtab.h"
 
 SQLITE_EXTENSION_INIT1
 
 static int (*const registrars[])(sqlite3 *, EmbConn *) = {
     embRegisterVecFns,
+    embRegisterEmbeddingTable,
+    embRegisterTableFns,
+    embRegisterReaders,
     embRegisterPosenc,
 };
 
@@ -26,7 +30,12 @@ __attribute__((visibility("default"))) int
 sqlite3_embext_init(sqlite3 *db, char **pzErrMsg, const sqlite3_api_routines *pApi)
 {
     SQLITE_EXTENSION_INIT2(pApi);
-    EmbConn *conn = NULL;
+    EmbConn *conn = embConnNew();
+    if (!conn) {
+        if (pzErrMsg)
+            *pzErrMsg = sqlite3_mprintf("embext: out of memory");
+        return SQLITE_NOMEM;
+    }
     for (size_t i = 0; i < sizeof registrars / sizeof registrars[0]; i++) {
         int rc = registrars[i](db, conn);
         if (rc != SQLITE_OK) {

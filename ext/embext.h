@@ -26,6 +26,9 @@ typedef struct EmbConn EmbConn;
 #define EMB_FILEIO (SQLITE_UTF8 | SQLITE_DIRECTONLY)
 
 int embRegisterVecFns(sqlite3 *db, EmbConn *conn);
+int embRegisterEmbeddingTable(sqlite3 *db, EmbConn *conn);
+int embRegisterTableFns(sqlite3 *db, EmbConn *conn);
+int embRegisterReaders(sqlite3 *db, EmbConn *conn);
 int embRegisterPosenc(sqlite3 *db, EmbConn *conn);
 
 /* The entry point (ext/embext.c); exported from the shared library. */

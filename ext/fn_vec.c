@@ -21,7 +21,9 @@
  *
  * How it works: arguments are decoded by value.c (borrowed blobs, parsed
  * JSON), the arithmetic runs on the active kernel table (src/kernels.h),
- * aggregates accumulate in double.  NULL in any argument gives NULL.
+ * aggregates accumulate in double.  emb_cosine reads both vectors once
+ * (dot_norms_f32: the three sums in one pass) and divides in double.
+ * NULL in any argument gives NULL.
  */
 #include "embext.h"
 #include "value.h"
@@ -141,13 +143,16 @@ static void fnIsa(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     sqlite3_result_text(ctx, kern()->name, -1, SQLITE_STATIC);
 }
 
+/* One pass over both vectors (dot_norms_f32); the three float sums are
+ * combined in double, where the product aa * bb of two finite floats can
+ * neither overflow nor underflow. */
 static double cosine(const float *a, const float *b, int dim)
 {
-    const emb_kernels *k = kern();
-    double na = k->norm_f32(a, (size_t)dim), nb = k->norm_f32(b, (size_t)dim);
-    if (na == 0 || nb == 0)
+    float dot, aa, bb;
+    kern()->dot_norms_f32(a, b, (size_t)dim, &dot, &aa, &bb);
+    if (aa == 0 || bb == 0)
         return 0.0;
-    double c = k->dot_f32(a, b, (size_t)dim) / (na * nb);
+    double c = (double)dot / sqrt((double)aa * (double)bb);
     return c > 1 ? 1 : c < -1 ? -1 : c;
 }
 

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Install what a make target needs on Debian 12 when it is missing.
-#   deps.sh test    build + test tools (cmocka, sqlite3, libsqlite3-dev, clang for fuzzing)
+#   deps.sh test    build + test tools (cmocka, sqlite3, libsqlite3-dev, clang + libclang-rt-14-dev for fuzzing)
 #   deps.sh bench   also numpy, faiss, gensim (Debian packages)
 set -e
 need=""
@@ -9,7 +9,9 @@ want libcmocka-dev
 want sqlite3
 want libsqlite3-dev
 want clang
+want libclang-rt-14-dev
 want python3
+want gcc-aarch64-linux-gnu
 if [ "$1" = bench ]; then
     want python3-numpy
     want python3-faiss

@@ -144,6 +144,40 @@ static EMB_AVX2 float emb_norm_f32_avx2(const float *a, size_t n)
     return _mm_cvtss_f32(_mm_sqrt_ss(_mm_set_ss(s)));
 }
 
+/* One step of the fused cosine: dot += x*y, xx += x*x, yy += y*y. */
+EMB_AVX2_INLINE void dn_step(__m256 *d, __m256 *xx, __m256 *yy, __m256 x, __m256 y)
+{
+    *d = _mm256_fmadd_ps(x, y, *d);
+    *xx = _mm256_fmadd_ps(x, x, *xx);
+    *yy = _mm256_fmadd_ps(y, y, *yy);
+}
+
+/* Twelve accumulators (four per sum, 32 floats per step): three FMAs per
+ * 8 floats against two loads, so this is FMA-bound, not load-bound. */
+static EMB_AVX2 void emb_dot_norms_f32_avx2(const float *a, const float *b, size_t n, float *dot,
+                                            float *aa, float *bb)
+{
+    __m256 d0 = _mm256_setzero_ps(), d1 = d0, d2 = d0, d3 = d0;
+    __m256 x0 = d0, x1 = d0, x2 = d0, x3 = d0;
+    __m256 y0 = d0, y1 = d0, y2 = d0, y3 = d0;
+    size_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        dn_step(&d0, &x0, &y0, _mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i));
+        dn_step(&d1, &x1, &y1, _mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8));
+        dn_step(&d2, &x2, &y2, _mm256_loadu_ps(a + i + 16), _mm256_loadu_ps(b + i + 16));
+        dn_step(&d3, &x3, &y3, _mm256_loadu_ps(a + i + 24), _mm256_loadu_ps(b + i + 24));
+    }
+    for (; i + 8 <= n; i += 8)
+        dn_step(&d0, &x0, &y0, _mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i));
+    if (i < n) {
+        __m256i m = tail_mask(n - i);
+        dn_step(&d1, &x1, &y1, _mm256_maskload_ps(a + i, m), _mm256_maskload_ps(b + i, m));
+    }
+    *dot = hsum(_mm256_add_ps(_mm256_add_ps(d0, d1), _mm256_add_ps(d2, d3)));
+    *aa = hsum(_mm256_add_ps(_mm256_add_ps(x0, x1), _mm256_add_ps(x2, x3)));
+    *bb = hsum(_mm256_add_ps(_mm256_add_ps(y0, y1), _mm256_add_ps(y2, y3)));
+}
+
 /* ---- element-wise ------------------------------------------------------- */
 
 /* op: 0 add, 1 sub, 2 scale (a*s), 3 axpy (a + s*b) */
@@ -345,6 +379,7 @@ const emb_kernels emb_kernels_avx2 = {
     .dot_f32 = emb_dot_f32_avx2,
     .l2sq_f32 = emb_l2sq_f32_avx2,
     .norm_f32 = emb_norm_f32_avx2,
+    .dot_norms_f32 = emb_dot_norms_f32_avx2,
     .add_f32 = emb_add_f32_avx2,
     .sub_f32 = emb_sub_f32_avx2,
     .scale_f32 = emb_scale_f32_avx2,

@@ -142,6 +142,44 @@ static EMB_AVX512 float emb_norm_f32_avx512(const float *a, size_t n)
     return _mm_cvtss_f32(_mm_sqrt_ss(_mm_set_ss(s)));
 }
 
+/* One step of the fused cosine: dot += x*y, xx += x*x, yy += y*y.  The
+ * empty asm pins x and y in registers: without it GCC 12 folds a load into
+ * the x*y FMA and then loads y a second time for y*y (12 loads per 64
+ * floats instead of 8, measured 30% slower at n = 4096). */
+EMB_AVX512_INLINE void dn_step(__m512 *d, __m512 *xx, __m512 *yy, __m512 x, __m512 y)
+{
+    __asm__("" : "+v"(x), "+v"(y));
+    *d = _mm512_fmadd_ps(x, y, *d);
+    *xx = _mm512_fmadd_ps(x, x, *xx);
+    *yy = _mm512_fmadd_ps(y, y, *yy);
+}
+
+/* Twelve accumulators (four per sum, 64 floats per step); the tail is one
+ * masked step, so no scalar loop. */
+static EMB_AVX512 void emb_dot_norms_f32_avx512(const float *a, const float *b, size_t n,
+                                                float *dot, float *aa, float *bb)
+{
+    __m512 d0 = _mm512_setzero_ps(), d1 = d0, d2 = d0, d3 = d0;
+    __m512 x0 = d0, x1 = d0, x2 = d0, x3 = d0;
+    __m512 y0 = d0, y1 = d0, y2 = d0, y3 = d0;
+    size_t i = 0;
+    for (; i + 64 <= n; i += 64) {
+        dn_step(&d0, &x0, &y0, _mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i));
+        dn_step(&d1, &x1, &y1, _mm512_loadu_ps(a + i + 16), _mm512_loadu_ps(b + i + 16));
+        dn_step(&d2, &x2, &y2, _mm512_loadu_ps(a + i + 32), _mm512_loadu_ps(b + i + 32));
+        dn_step(&d3, &x3, &y3, _mm512_loadu_ps(a + i + 48), _mm512_loadu_ps(b + i + 48));
+    }
+    for (; i + 16 <= n; i += 16)
+        dn_step(&d0, &x0, &y0, _mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i));
+    if (i < n) {
+        __mmask16 m = tail_mask(n - i);
+        dn_step(&d1, &x1, &y1, _mm512_maskz_loadu_ps(m, a + i), _mm512_maskz_loadu_ps(m, b + i));
+    }
+    *dot = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(d0, d1), _mm512_add_ps(d2, d3)));
+    *aa = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(x0, x1), _mm512_add_ps(x2, x3)));
+    *bb = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(y0, y1), _mm512_add_ps(y2, y3)));
+}
+
 /* ---- element-wise ------------------------------------------------------- */
 
 /* op: 0 add, 1 sub, 2 scale (a*s), 3 axpy (a + s*b) */
@@ -333,6 +371,7 @@ const emb_kernels emb_kernels_avx512 = {
     .dot_f32 = emb_dot_f32_avx512,
     .l2sq_f32 = emb_l2sq_f32_avx512,
     .norm_f32 = emb_norm_f32_avx512,
+    .dot_norms_f32 = emb_dot_norms_f32_avx512,
     .add_f32 = emb_add_f32_avx512,
     .sub_f32 = emb_sub_f32_avx512,
     .scale_f32 = emb_scale_f32_avx512,

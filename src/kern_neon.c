@@ -153,6 +153,46 @@ static float emb_norm_f32_neon(const float *a, size_t n)
     return vget_lane_f32(vsqrt_f32(vdup_n_f32(s)), 0);
 }
 
+/* One step of the fused cosine: dot += x*y, xx += x*x, yy += y*y. */
+EMB_NEON_INLINE void dn_step(float32x4_t *d, float32x4_t *xx, float32x4_t *yy, float32x4_t x,
+                             float32x4_t y)
+{
+    *d = vfmaq_f32(*d, x, y);
+    *xx = vfmaq_f32(*xx, x, x);
+    *yy = vfmaq_f32(*yy, y, y);
+}
+
+/* Twelve accumulators (four per sum, 16 floats per step); a tail of fewer
+ * than 8 elements goes through the zero-padded buffer like row_reduce. */
+static void emb_dot_norms_f32_neon(const float *a, const float *b, size_t n, float *dot,
+                                   float *aa, float *bb)
+{
+    float32x4_t d0 = vdupq_n_f32(0), d1 = d0, d2 = d0, d3 = d0;
+    float32x4_t x0 = d0, x1 = d0, x2 = d0, x3 = d0;
+    float32x4_t y0 = d0, y1 = d0, y2 = d0, y3 = d0;
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        dn_step(&d0, &x0, &y0, vld1q_f32(a + i), vld1q_f32(b + i));
+        dn_step(&d1, &x1, &y1, vld1q_f32(a + i + 4), vld1q_f32(b + i + 4));
+        dn_step(&d2, &x2, &y2, vld1q_f32(a + i + 8), vld1q_f32(b + i + 8));
+        dn_step(&d3, &x3, &y3, vld1q_f32(a + i + 12), vld1q_f32(b + i + 12));
+    }
+    if (i + 8 <= n) {
+        dn_step(&d0, &x0, &y0, vld1q_f32(a + i), vld1q_f32(b + i));
+        dn_step(&d1, &x1, &y1, vld1q_f32(a + i + 4), vld1q_f32(b + i + 4));
+        i += 8;
+    }
+    if (i < n) {
+        float32x4x2_t at = load8_tail(a, i, n - i, ROW_F32);
+        float32x4x2_t bt = load8_tail(b, i, n - i, ROW_F32);
+        dn_step(&d2, &x2, &y2, at.val[0], bt.val[0]);
+        dn_step(&d3, &x3, &y3, at.val[1], bt.val[1]);
+    }
+    *dot = vaddvq_f32(vaddq_f32(vaddq_f32(d0, d1), vaddq_f32(d2, d3)));
+    *aa = vaddvq_f32(vaddq_f32(vaddq_f32(x0, x1), vaddq_f32(x2, x3)));
+    *bb = vaddvq_f32(vaddq_f32(vaddq_f32(y0, y1), vaddq_f32(y2, y3)));
+}
+
 /* ---- element-wise ------------------------------------------------------- */
 
 /* op: 0 add, 1 sub, 2 scale (a*s), 3 axpy (a + s*b) */
@@ -345,6 +385,7 @@ const emb_kernels emb_kernels_neon = {
     .dot_f32 = emb_dot_f32_neon,
     .l2sq_f32 = emb_l2sq_f32_neon,
     .norm_f32 = emb_norm_f32_neon,
+    .dot_norms_f32 = emb_dot_norms_f32_neon,
     .add_f32 = emb_add_f32_neon,
     .sub_f32 = emb_sub_f32_neon,
     .scale_f32 = emb_scale_f32_neon,

@@ -50,6 +50,30 @@ static float emb_norm_f32_serial(const float *a, size_t n)
     return sqrtf(emb_dot_f32_serial(a, a, n));
 }
 
+/* Four lanes per sum, written as small arrays so the compiler can keep each
+ * sum in one vector register (it does for the dot above too). */
+static void emb_dot_norms_f32_serial(const float *a, const float *b, size_t n, float *dot,
+                                     float *aa, float *bb)
+{
+    float d[4] = {0}, x[4] = {0}, y[4] = {0};
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        for (int j = 0; j < 4; j++) {
+            d[j] += a[i + j] * b[i + j];
+            x[j] += a[i + j] * a[i + j];
+            y[j] += b[i + j] * b[i + j];
+        }
+    }
+    for (; i < n; i++) {
+        d[0] += a[i] * b[i];
+        x[0] += a[i] * a[i];
+        y[0] += b[i] * b[i];
+    }
+    *dot = (d[0] + d[1]) + (d[2] + d[3]);
+    *aa = (x[0] + x[1]) + (x[2] + x[3]);
+    *bb = (y[0] + y[1]) + (y[2] + y[3]);
+}
+
 static void emb_add_f32_serial(float *out, const float *a, const float *b, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -262,6 +286,7 @@ const emb_kernels emb_kernels_serial = {
     .dot_f32 = emb_dot_f32_serial,
     .l2sq_f32 = emb_l2sq_f32_serial,
     .norm_f32 = emb_norm_f32_serial,
+    .dot_norms_f32 = emb_dot_norms_f32_serial,
     .add_f32 = emb_add_f32_serial,
     .sub_f32 = emb_sub_f32_serial,
     .scale_f32 = emb_scale_f32_serial,

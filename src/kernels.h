@@ -23,6 +23,11 @@ typedef struct emb_kernels {
     float (*dot_f32)(const float *a, const float *b, size_t n);
     float (*l2sq_f32)(const float *a, const float *b, size_t n); /* sum (a-b)^2 */
     float (*norm_f32)(const float *a, size_t n);                 /* sqrt(sum a^2) */
+    /* Cosine in one pass: *dot = sum a*b, *aa = sum a^2, *bb = sum b^2
+     * (all three always written; n == 0 gives three zeros).  The outputs
+     * must not overlap the inputs. */
+    void (*dot_norms_f32)(const float *a, const float *b, size_t n, float *dot, float *aa,
+                          float *bb);
 
     /* element-wise; out may equal a or b */
     void (*add_f32)(float *out, const float *a, const float *b, size_t n);

@@ -66,4 +66,14 @@ typedef struct emb_hit {
 int emb_matrix_search(const emb_kernels *kern, const emb_matrix *m, const float *q, int metric,
                       size_t k, const uint8_t *allow, emb_hit *out, size_t *n_out, emb_err *err);
 
+/* The same distances for every row: dist[r] for r < n_rows, NaN for rows
+ * that are absent or not allowed.  For callers that rank lazily. */
+int emb_matrix_distances(const emb_kernels *kern, const emb_matrix *m, const float *q, int metric,
+                         const uint8_t *allow, float *dist, emb_err *err);
+
+/* The k best entries of dist[0..n) (NaN = not a candidate) that rank after
+ * `after` (by distance, then id; NULL = from the start), ascending, into out
+ * (room for k).  Returns how many. */
+size_t emb_topk_select(const float *dist, size_t n, size_t k, const emb_hit *after, emb_hit *out);
+
 #endif

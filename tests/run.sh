@@ -10,6 +10,8 @@ EXT=$BUILD/embext.so
 here=$(cd "$(dirname "$0")/.." && pwd)
 if [ -z "${EMB_DATA:-}" ]; then
     EMB_DATA=$here/../shared/data
+    # worktrees live one level deeper (/work/wt/<name>)
+    [ -d "$EMB_DATA" ] || EMB_DATA=$here/../../shared/data
 fi
 export EMB_DATA
 export EMB_FIXTURES=${EMB_FIXTURES:-$here/tests/fixtures}

@@ -9,6 +9,12 @@ select 'cos-03', abs(emb_cosine('[1,2]', '[-1,-2]') + 1.0) < 1e-6;
 select 'cos-04', emb_cosine('[0,0,0]', '[1,2,3]') = 0.0;
 select 'cos-05', emb_cosine_distance('[0,0,0]', '[1,2,3]') = 1.0;
 select 'cos-06', abs(emb_cosine_distance('[1,0]', '[1,1]') - (1 - 1/sqrt(2))) < 1e-6;
+-- 40 elements: SIMD body plus tail in every kernel set; a_i = i, b_i = 41 - i
+select 'cos-07', abs(emb_cosine('[' || group_concat(i, ',') || ']',
+                                '[' || group_concat(41 - i, ',') || ']') - 11480.0 / 22140) < 1e-6
+  from (with recursive s(i) as (select 1 union all select i + 1 from s where i < 40)
+        select i from s order by i);
+select 'cos-08', emb_cosine('[0,0,0]', '[0,0,0]') = 0.0;
 select 'norm-01', emb_norm('[3,4]') = 5.0;
 select 'norm-02', emb_json(emb_normalize('[3,4]')) = '[0.6,0.8]';
 select 'norm-03', emb_json(emb_normalize('[0,0]')) = '[0,0]';

@@ -177,6 +177,7 @@ static void test_kernels_tables_complete(void **state)
         HAS(dot_f32);
         HAS(l2sq_f32);
         HAS(norm_f32);
+        HAS(dot_norms_f32);
         HAS(add_f32);
         HAS(sub_f32);
         HAS(scale_f32);
@@ -241,6 +242,50 @@ static void check_reduction(int op, int exact)
     }
 }
 
+/* dot_norms_f32: all three sums against their own reference and tolerance,
+ * written into the middle of a guarded array (nothing else may change). */
+static void check_dot_norms(int exact)
+{
+    rng_seed(1100 + (uint64_t)exact);
+    for (const emb_kernels *const *kp = emb_kernels_all(); *kp; kp++) {
+        const emb_kernels *k = *kp;
+        for (size_t li = 0; li < N_LENGTHS; li++) {
+            size_t n = lengths[li];
+            for (size_t off = 0; off < 4; off++) {
+                size_t off_b = (off * 3 + 1) % 4;
+                float *a = buf_new(n, off, 4), *b = buf_new(n, off_b, 4);
+                float out[5] = {GUARD, GUARD, GUARD, GUARD, GUARD};
+                fill(a, n, exact);
+                fill(b, n, exact);
+                double mag[3], want[3];
+                want[0] = ref_dot(a, b, n, &mag[0]);
+                want[1] = ref_dot(a, a, n, &mag[1]);
+                want[2] = ref_dot(b, b, n, &mag[2]);
+                k->dot_norms_f32(a, b, n, &out[1], &out[2], &out[3]);
+                static const char *const what[3] = {"dot", "aa", "bb"};
+                for (int j = 0; j < 3; j++) {
+                    double got = out[1 + j];
+                    double err = fabs(got - want[j]), tol = tol_for(n, mag[j], exact);
+                    CHECK(err <= tol,
+                          "%s dot_norms %s exact %d n %zu off %zu: got %.9g want %.9g tol %g\n",
+                          k->name, what[j], exact, n, off, got, want[j], tol);
+                }
+                CHECK(out[0] == GUARD && out[4] == GUARD, "%s dot_norms n %zu: wrote outside\n",
+                      k->name, n);
+                buf_free(a, off, 4);
+                buf_free(b, off_b, 4);
+            }
+        }
+    }
+}
+
+static void test_kernels_dot_norms_matches_reference(void **state)
+{
+    (void)state;
+    check_dot_norms(1);
+    check_dot_norms(0);
+}
+
 static void test_kernels_dot_matches_reference(void **state)
 {
     (void)state;
@@ -276,6 +321,16 @@ static void test_kernels_reductions_propagate_nan(void **state)
                 CHECK(isnan(k->dot_f32(a, b, n)), "%s dot n %zu pos %zu\n", k->name, n, pos);
                 CHECK(isnan(k->l2sq_f32(b, a, n)), "%s l2sq n %zu pos %zu\n", k->name, n, pos);
                 CHECK(isnan(k->norm_f32(a, n)), "%s norm n %zu pos %zu\n", k->name, n, pos);
+                /* NaN in a: dot and aa are NaN, bb = n/4 exactly; then in b */
+                float d, aa, bb;
+                k->dot_norms_f32(a, b, n, &d, &aa, &bb);
+                CHECK(isnan(d) && isnan(aa) && bb == 0.25f * (float)n,
+                      "%s dot_norms(nan, b) n %zu pos %zu: %g %g %g\n", k->name, n, pos, (double)d,
+                      (double)aa, (double)bb);
+                k->dot_norms_f32(b, a, n, &d, &aa, &bb);
+                CHECK(isnan(d) && aa == 0.25f * (float)n && isnan(bb),
+                      "%s dot_norms(a, nan) n %zu pos %zu: %g %g %g\n", k->name, n, pos, (double)d,
+                      (double)aa, (double)bb);
             }
         }
     }
@@ -643,6 +698,7 @@ int main(void)
         cmocka_unit_test(test_kernels_dot_matches_reference),
         cmocka_unit_test(test_kernels_l2sq_matches_reference),
         cmocka_unit_test(test_kernels_norm_matches_reference),
+        cmocka_unit_test(test_kernels_dot_norms_matches_reference),
         cmocka_unit_test(test_kernels_reductions_propagate_nan),
         cmocka_unit_test(test_kernels_add_is_exact),
         cmocka_unit_test(test_kernels_sub_is_exact),

@@ -1,0 +1,410 @@
+/*
+ * tvf_read.c - table-valued functions that import embedding matrices.
+ *
+ *   .load ./embext
+ *   create virtual table wte using embedding(dim=50);
+ *   insert into wte(token_id, token, vector)
+ *       select * from emb_read_text('glove.6B.50d.txt');
+ *   select count(*) from emb_read_gguf('stories260k-f32.gguf');      -- 512
+ *   select token_id, emb_json(vector) from emb_random(3, 4, 7, 0.02);
+ *
+ * Every function yields rows (token_id INTEGER, token TEXT, vector BLOB):
+ * token_id is the row number from 0, vector is a little-endian float32 BLOB
+ * (f16 / bf16 / f64 / Q8_0 sources are widened or rounded to float32).
+ *
+ *   emb_read_text(path)          GloVe text (no header: "token v1 .. vD" per
+ *                                line) or word2vec / fastText .vec text (first
+ *                                line "V D"), detected automatically.  UTF-8
+ *                                tokens, CRLF, trailing blanks, a last line
+ *                                without newline, blank lines all accepted.
+ *   emb_read_word2vec(path)      word2vec binary: "V D\n", then V times
+ *                                token, ' ', D float32 LE, optional '\n'.
+ *   emb_read_npy(path)           numpy .npy v1/v2/v3, 2-D, '<f4', '<f2' or
+ *                                '<f8', C or Fortran order; token is NULL.
+ *   emb_read_safetensors(path, tensor)
+ *                                2-D F32 / F16 / BF16 tensor by name, e.g.
+ *                                'transformer.wte.weight'; token is NULL.  A
+ *                                wrong name lists the tensors in the file.
+ *   emb_read_gguf(path [, tensor])
+ *                                GGUF v1/v2/v3, tensor 'token_embd.weight' by
+ *                                default, F32 / F16 / BF16 / Q8_0; tokens from
+ *                                tokenizer.ggml.tokens (NULL past its end).
+ *                                GGUF lists dims fastest first: ne[0] = dim,
+ *                                ne[1] = rows.
+ *   emb_random(rows, dim [, seed [, std]])
+ *                                rows x dim values from N(0, std^2), default
+ *                                seed 42, std 1 (nn.Embedding's init); the
+ *                                same seed gives the same values on every
+ *                                machine (xoshiro256** + Marsaglia polar).
+ *
+ * Errors stop the statement with a message naming the function, the file
+ * (last path component) and the place:
+ *   emb_read_text: bad.txt: expected 4 values, found 3 (line 5)
+ *   emb_read_npy: x.npy: unsupported dtype '>f4' (expected <f4, <f2 or <f8)
+ *   emb_read_npy: x.npy: cannot open (No such file or directory)
+ *   emb_read_safetensors: m.safetensors: no tensor 'wte' (available: a, b)
+ * An INSERT ... SELECT that hits an error leaves no partial rows: binary
+ * formats are fully checked when opened; text and word2vec rows are
+ * checked as they are read, and SQLite undoes the statement (autocommit, or
+ * a target such as an embedding table that gets a statement journal).
+ * Inside an explicit transaction the text and word2vec readers first read
+ * the whole file once to validate it, because an INSERT into a plain table
+ * without constraints has no statement journal to undo partial rows.
+ *
+ * Security: the file readers are SQLITE_VTAB_DIRECTONLY, so a view or
+ * trigger in a database schema cannot use them to read files ("unsafe use
+ * of virtual table"); emb_random is SQLITE_VTAB_INNOCUOUS.
+ *
+ * How it works: each function is an eponymous-only virtual table whose
+ * arguments are HIDDEN columns (like SQLite's generate_series).  xBestIndex
+ * requires equality constraints on the required argument columns and sets
+ * idxNum bit j when argument j is passed (argv in argument order).  xFilter
+ * opens a streaming reader from src/reader.h over a read-only memory map;
+ * each xNext decodes one row into a dim-float buffer, so memory stays one
+ * row plus the mapping.
+ */
+#include "embext.h"
+#include "reader.h"
+#include "value.h"
+
+#include <string.h>
+
+#define N_COLS 3 /* token_id, token, vector; hidden argument columns follow */
+#define MAX_ARGS 4
+
+typedef struct ReadFn {
+    const char *zName;
+    int kind;
+    int nReq, nMax;
+    const char *zUsage;
+    const char *zSchema;
+    const char *azArg[MAX_ARGS];
+} ReadFn;
+
+static const ReadFn aReadFn[] = {
+    {"emb_read_text", EMB_READ_TEXT, 1, 1, "emb_read_text(path)",
+     "CREATE TABLE x(token_id INTEGER, token TEXT, vector BLOB, path HIDDEN)", {"path"}},
+    {"emb_read_word2vec", EMB_READ_WORD2VEC, 1, 1, "emb_read_word2vec(path)",
+     "CREATE TABLE x(token_id INTEGER, token TEXT, vector BLOB, path HIDDEN)", {"path"}},
+    {"emb_read_npy", EMB_READ_NPY, 1, 1, "emb_read_npy(path)",
+     "CREATE TABLE x(token_id INTEGER, token TEXT, vector BLOB, path HIDDEN)", {"path"}},
+    {"emb_read_safetensors", EMB_READ_SAFETENSORS, 2, 2, "emb_read_safetensors(path, tensor)",
+     "CREATE TABLE x(token_id INTEGER, token TEXT, vector BLOB, path HIDDEN, tensor HIDDEN)",
+     {"path", "tensor"}},
+    {"emb_read_gguf", EMB_READ_GGUF, 1, 2, "emb_read_gguf(path [, tensor])",
+     "CREATE TABLE x(token_id INTEGER, token TEXT, vector BLOB, path HIDDEN, tensor HIDDEN)",
+     {"path", "tensor"}},
+    {"emb_random", EMB_READ_RANDOM, 2, 4, "emb_random(rows, dim [, seed [, std]])",
+     "CREATE TABLE x(token_id INTEGER, token TEXT, vector BLOB, rows HIDDEN, dim HIDDEN,"
+     " seed HIDDEN, std HIDDEN)",
+     {"rows", "dim", "seed", "std"}},
+};
+
+typedef struct ReadVtab {
+    sqlite3_vtab base;
+    sqlite3 *db;
+    const ReadFn *fn;
+} ReadVtab;
+
+typedef struct ReadCursor {
+    sqlite3_vtab_cursor base;
+    emb_reader *r;
+    int eof;
+    int64_t id;
+    const char *tok;
+    size_t tok_len;
+    const float *vec;
+} ReadCursor;
+
+static int readConnect(sqlite3 *db, void *pAux, int argc, const char *const *argv,
+                       sqlite3_vtab **ppVtab, char **pzErr)
+{
+    (void)argc;
+    (void)argv;
+    const ReadFn *fn = pAux;
+    int rc = sqlite3_declare_vtab(db, fn->zSchema);
+    if (rc != SQLITE_OK) {
+        *pzErr = sqlite3_mprintf("%s: %s", fn->zName, sqlite3_errmsg(db));
+        return rc;
+    }
+    sqlite3_vtab_config(db, fn->kind == EMB_READ_RANDOM ? SQLITE_VTAB_INNOCUOUS
+                                                         : SQLITE_VTAB_DIRECTONLY);
+    ReadVtab *vt = sqlite3_malloc(sizeof *vt);
+    if (!vt)
+        return SQLITE_NOMEM;
+    memset(vt, 0, sizeof *vt);
+    vt->fn = fn;
+    vt->db = db;
+    *ppVtab = &vt->base;
+    return SQLITE_OK;
+}
+
+static int readDisconnect(sqlite3_vtab *pVtab)
+{
+    sqlite3_free(pVtab);
+    return SQLITE_OK;
+}
+
+/* idxNum bit j = argument j is passed; argv holds the passed ones in order. */
+static int readBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *info)
+{
+    const ReadFn *fn = ((ReadVtab *)pVtab)->fn;
+    int aIdx[MAX_ARGS] = {-1, -1, -1, -1};
+    int unusable = 0;
+    for (int i = 0; i < info->nConstraint; i++) {
+        const struct sqlite3_index_constraint *c = &info->aConstraint[i];
+        int j = c->iColumn - N_COLS;
+        if (j < 0 || j >= fn->nMax)
+            continue;
+        if (c->op != SQLITE_INDEX_CONSTRAINT_EQ)
+            continue;
+        if (!c->usable) {
+            unusable |= 1 << j;
+            continue;
+        }
+        aIdx[j] = i;
+    }
+    int idxNum = 0, n = 0;
+    for (int j = 0; j < fn->nMax; j++) {
+        if (aIdx[j] < 0)
+            continue;
+        info->aConstraintUsage[aIdx[j]].argvIndex = ++n;
+        info->aConstraintUsage[aIdx[j]].omit = 1;
+        idxNum |= 1 << j;
+    }
+    for (int j = 0; j < fn->nReq; j++) {
+        if (idxNum & (1 << j))
+            continue;
+        if (unusable & (1 << j))
+            return SQLITE_CONSTRAINT;
+        sqlite3_free(pVtab->zErrMsg);
+        pVtab->zErrMsg = sqlite3_mprintf("%s: missing argument '%s' (usage: %s)", fn->zName,
+                                         fn->azArg[j], fn->zUsage);
+        return SQLITE_ERROR;
+    }
+    info->idxNum = idxNum;
+    info->estimatedCost = 1e6;
+    info->estimatedRows = 100000;
+    return SQLITE_OK;
+}
+
+static int readOpen(sqlite3_vtab *pVtab, sqlite3_vtab_cursor **ppCursor)
+{
+    (void)pVtab;
+    ReadCursor *cur = sqlite3_malloc(sizeof *cur);
+    if (!cur)
+        return SQLITE_NOMEM;
+    memset(cur, 0, sizeof *cur);
+    cur->eof = 1;
+    *ppCursor = &cur->base;
+    return SQLITE_OK;
+}
+
+static int readClose(sqlite3_vtab_cursor *pCur)
+{
+    ReadCursor *cur = (ReadCursor *)pCur;
+    emb_reader_free(cur->r);
+    sqlite3_free(cur);
+    return SQLITE_OK;
+}
+
+static int setError(sqlite3_vtab *pVtab, const char *zFunc, const emb_err *err, int code)
+{
+    if (code == EMB_ENOMEM)
+        return SQLITE_NOMEM;
+    /* the reader says "<component>: <file>: ..."; replace the component */
+    const char *msg = err->msg;
+    const char *colon = strstr(msg, ": ");
+    if (colon)
+        msg = colon + 2;
+    sqlite3_free(pVtab->zErrMsg);
+    pVtab->zErrMsg = sqlite3_mprintf("%s: %s", zFunc, msg);
+    return pVtab->zErrMsg ? SQLITE_ERROR : SQLITE_NOMEM;
+}
+
+static int argError(sqlite3_vtab *pVtab, const ReadFn *fn, const char *zArg,
+                    const char *zExpected, sqlite3_value *v)
+{
+    sqlite3_free(pVtab->zErrMsg);
+    pVtab->zErrMsg = sqlite3_mprintf("%s: %s must be %s (found %s)", fn->zName, zArg,
+                                     zExpected, embTypeName(sqlite3_value_type(v)));
+    return pVtab->zErrMsg ? SQLITE_ERROR : SQLITE_NOMEM;
+}
+
+static int step(ReadCursor *cur)
+{
+    ReadVtab *vt = (ReadVtab *)cur->base.pVtab;
+    emb_err err;
+    int rc = emb_reader_next(cur->r, &cur->id, &cur->tok, &cur->tok_len, &cur->vec, &err);
+    if (rc == EMB_OK)
+        return SQLITE_OK;
+    cur->eof = 1;
+    if (rc == EMB_DONE)
+        return SQLITE_OK;
+    return setError(&vt->base, vt->fn->zName, &err, rc);
+}
+
+static int openRandom(ReadVtab *vt, sqlite3_value **args, emb_reader **out)
+{
+    const ReadFn *fn = vt->fn;
+    sqlite3_int64 seed = EMB_RANDOM_DEFAULT_SEED;
+    double std = 1.0;
+    if (sqlite3_value_type(args[0]) != SQLITE_INTEGER)
+        return argError(&vt->base, fn, "rows", "an integer", args[0]);
+    if (sqlite3_value_type(args[1]) != SQLITE_INTEGER)
+        return argError(&vt->base, fn, "dim", "an integer", args[1]);
+    if (args[2] && sqlite3_value_type(args[2]) != SQLITE_NULL) {
+        if (sqlite3_value_type(args[2]) != SQLITE_INTEGER)
+            return argError(&vt->base, fn, "seed", "an integer", args[2]);
+        seed = sqlite3_value_int64(args[2]);
+    }
+    if (args[3] && sqlite3_value_type(args[3]) != SQLITE_NULL) {
+        int t = sqlite3_value_type(args[3]);
+        if (t != SQLITE_INTEGER && t != SQLITE_FLOAT)
+            return argError(&vt->base, fn, "std", "a number", args[3]);
+        std = sqlite3_value_double(args[3]);
+    }
+    emb_err err;
+    int rc = emb_random_open(sqlite3_value_int64(args[0]), sqlite3_value_int64(args[1]),
+                             (uint64_t)seed, std, out, &err);
+    return rc ? setError(&vt->base, fn->zName, &err, rc) : SQLITE_OK;
+}
+
+/* Text and word2vec rows are checked only as they are read, so an error can
+ * come after rows were already inserted.  In autocommit mode SQLite rolls
+ * the whole statement back.  Inside an explicit transaction it does so only
+ * when the statement has a statement journal, which an INSERT into a plain
+ * table without constraints does not get; so there the file is read once
+ * to validate it before the first row is returned. */
+static int canFailMidway(const ReadFn *fn)
+{
+    return fn->kind == EMB_READ_TEXT || fn->kind == EMB_READ_WORD2VEC;
+}
+
+static int validate(emb_reader **pr, int kind, const char *path, const char *tensor,
+                    emb_err *err)
+{
+    int64_t id;
+    const char *tok;
+    size_t len;
+    const float *vec;
+    int rc;
+    while ((rc = emb_reader_next(*pr, &id, &tok, &len, &vec, err)) == EMB_OK) {
+    }
+    emb_reader_free(*pr);
+    *pr = NULL;
+    if (rc < 0)
+        return rc;
+    return emb_reader_open(kind, path, tensor, pr, err);
+}
+
+static int readFilter(sqlite3_vtab_cursor *pCur, int idxNum, const char *idxStr, int argc,
+                      sqlite3_value **argv)
+{
+    (void)idxStr;
+    ReadCursor *cur = (ReadCursor *)pCur;
+    ReadVtab *vt = (ReadVtab *)pCur->pVtab;
+    const ReadFn *fn = vt->fn;
+    sqlite3_value *args[MAX_ARGS] = {0};
+    int k = 0;
+    for (int j = 0; j < fn->nMax; j++)
+        if ((idxNum & (1 << j)) && k < argc)
+            args[j] = argv[k++];
+    emb_reader_free(cur->r);
+    cur->r = NULL;
+    cur->eof = 1;
+    int rc;
+    if (fn->kind == EMB_READ_RANDOM) {
+        rc = openRandom(vt, args, &cur->r);
+    } else {
+        if (!args[0] || sqlite3_value_type(args[0]) != SQLITE_TEXT)
+            return argError(&vt->base, fn, "path", "text", args[0]);
+        const char *tensor = NULL;
+        if (args[1] && sqlite3_value_type(args[1]) != SQLITE_NULL) {
+            if (sqlite3_value_type(args[1]) != SQLITE_TEXT)
+                return argError(&vt->base, fn, "tensor", "text", args[1]);
+            tensor = (const char *)sqlite3_value_text(args[1]);
+        } else if (fn->kind == EMB_READ_SAFETENSORS) {
+            return argError(&vt->base, fn, "tensor", "text", args[1]);
+        }
+        const char *path = (const char *)sqlite3_value_text(args[0]);
+        emb_err err;
+        rc = emb_reader_open(fn->kind, path, tensor, &cur->r, &err);
+        if (rc == EMB_OK && canFailMidway(fn) && !sqlite3_get_autocommit(vt->db))
+            rc = validate(&cur->r, fn->kind, path, tensor, &err);
+        if (rc)
+            rc = setError(&vt->base, fn->zName, &err, rc);
+    }
+    if (rc != SQLITE_OK)
+        return rc;
+    cur->eof = 0;
+    return step(cur);
+}
+
+static int readNext(sqlite3_vtab_cursor *pCur)
+{
+    return step((ReadCursor *)pCur);
+}
+
+static int readEof(sqlite3_vtab_cursor *pCur)
+{
+    return ((ReadCursor *)pCur)->eof;
+}
+
+static int readColumn(sqlite3_vtab_cursor *pCur, sqlite3_context *ctx, int i)
+{
+    ReadCursor *cur = (ReadCursor *)pCur;
+    switch (i) {
+    case 0:
+        sqlite3_result_int64(ctx, cur->id);
+        break;
+    case 1:
+        if (cur->tok)
+            sqlite3_result_text(ctx, cur->tok, (int)cur->tok_len, SQLITE_TRANSIENT);
+        else
+            sqlite3_result_null(ctx);
+        break;
+    case 2:
+        /* float32 in host order; embext targets little-endian hosts */
+        sqlite3_result_blob(ctx, cur->vec, (int)(emb_reader_dim(cur->r) * sizeof(float)),
+                            SQLITE_TRANSIENT);
+        break;
+    default:
+        sqlite3_result_null(ctx);
+        break;
+    }
+    return SQLITE_OK;
+}
+
+static int readRowid(sqlite3_vtab_cursor *pCur, sqlite3_int64 *pRowid)
+{
+    *pRowid = ((ReadCursor *)pCur)->id;
+    return SQLITE_OK;
+}
+
+static const sqlite3_module readModule = {
+    .iVersion = 0,
+    .xCreate = NULL, /* eponymous-only */
+    .xConnect = readConnect,
+    .xBestIndex = readBestIndex,
+    .xDisconnect = readDisconnect,
+    .xDestroy = readDisconnect,
+    .xOpen = readOpen,
+    .xClose = readClose,
+    .xFilter = readFilter,
+    .xNext = readNext,
+    .xEof = readEof,
+    .xColumn = readColumn,
+    .xRowid = readRowid,
+};
+
+int embRegisterReaders(sqlite3 *db, EmbConn *conn)
+{
+    (void)conn;
+    for (size_t i = 0; i < sizeof aReadFn / sizeof aReadFn[0]; i++) {
+        int rc = sqlite3_create_module(db, aReadFn[i].zName, &readModule, (void *)&aReadFn[i]);
+        if (rc != SQLITE_OK)
+            return rc;
+    }
+    return SQLITE_OK;
+}

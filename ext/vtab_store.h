@@ -1,0 +1,139 @@
+/*
+ * vtab_store.h - internals shared by the `embedding` virtual table files:
+ * the table object, its shadow-table I/O, the write buffer (one chunk) and
+ * the per-connection matrix cache.  Not a public interface (see embtab.h
+ * for what SQL functions use).
+ *
+ *   ext/vtab_embedding.c  module methods (create/connect, best index, cursor,
+ *                         update, transactions)
+ *   ext/vtab_store.c      shadow tables, chunk buffer, cache, EmbConn registry
+ *                         and the embtab.h API
+ */
+#ifndef EMB_VTAB_STORE_H
+#define EMB_VTAB_STORE_H
+
+#include "embtab.h"
+#include "matrix.h"
+#include "vocab.h"
+
+#include <stdint.h>
+
+/* Largest token_id accepted (2^24 - 1): the cache and search index rows by id. */
+#define EMB_VTAB_MAX_ID 16777215
+/* Default chunk size: rows per chunk blob such that a chunk is <= 128 KB. */
+#define EMB_CHUNK_BYTES (128 * 1024)
+#define EMB_CHUNK_MAX_ROWS 4096
+
+/* Column numbers of the declared schema. */
+enum { EMB_COL_ID = 0, EMB_COL_TOKEN, EMB_COL_VECTOR, EMB_COL_DISTANCE, EMB_COL_K, EMB_COL_METRIC };
+
+/* The in-memory copy of one table's matrix (reference counted: the table
+ * holds one reference while the copy is current, each EmbTableRef one). */
+typedef struct EmbCache {
+    int nRef;
+    int64_t version;      /* _config version this copy reflects */
+    size_t n_rows, cap;   /* row slots used / allocated */
+    size_t dim;
+    int dtype;
+    size_t row_bytes;
+    unsigned char *data;  /* cap * row_bytes */
+    float *scales;        /* int8 only */
+    uint8_t *valid;
+    float *norms;
+    char **tok;           /* per slot, sqlite3_malloc'd or NULL */
+    int *tok_len;
+    emb_vocab *vocab;
+    emb_matrix m;         /* view over the arrays, refreshed after changes */
+} EmbCache;
+
+/* Write buffer: one chunk held in memory while rows are written to it. */
+typedef struct EmbChunkBuf {
+    int64_t chunk;        /* -1: empty */
+    int dirty;
+    uint8_t *valid;       /* chunk_rows */
+    unsigned char *vectors; /* chunk_rows * row_bytes */
+    float *scales;        /* chunk_rows (int8 only) */
+} EmbChunkBuf;
+
+typedef struct EmbVtab EmbVtab;
+struct EmbVtab {
+    sqlite3_vtab base;
+    sqlite3 *db;
+    EmbConn *conn;
+    EmbVtab *pNext;       /* conn's registry list */
+    char *zDb, *zName;
+    int dim, dtype, metric, chunk_rows;
+    size_t row_bytes;
+    EmbCache *cache;      /* current copy or NULL */
+    EmbChunkBuf buf;
+    int64_t next_id;      /* next automatic id, -1 = unknown */
+    int version_written;  /* a new version is stored since the last (re)start */
+    int txn_wrote;        /* this transaction changed the table (cache is ahead) */
+    int64_t last_chunk;   /* chunk of the previous row write, -1 = none */
+    float *scratch;       /* dim floats */
+    sqlite3_stmt *stVersion, *stVersionPut, *stChunkGet, *stChunkPut, *stChunkDel;
+    sqlite3_stmt *stTokFind, *stTokIns, *stTokDel;
+};
+
+struct EmbConn {
+    EmbVtab *list;
+};
+
+/* Error message on the vtab (replaces the old one); returns rc. */
+int embVtabError(EmbVtab *p, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Free conn's cached copy of table zName (if connected); 1 if one was freed. */
+int embTableReleaseCache(EmbConn *conn, const char *zName);
+
+/* Registry (vtab_store.c). */
+void embConnAdd(EmbConn *conn, EmbVtab *p);
+void embConnRemove(EmbConn *conn, EmbVtab *p);
+
+/* Statements and shadow tables. */
+void embStoreFinalize(EmbVtab *p);
+int embStoreReadVersion(EmbVtab *p, int64_t *out);
+int embStoreWriteVersion(EmbVtab *p, int64_t v);
+
+/* Chunk buffer: load chunk c (flushing the previous one), flush, discard. */
+int embBufLoad(EmbVtab *p, int64_t c);
+int embBufFlush(EmbVtab *p);
+void embBufDiscard(EmbVtab *p);
+void embBufFree(EmbVtab *p);
+
+/* Cache: make p->cache current (flush, version check, (re)load). */
+int embCacheEnsure(EmbVtab *p);
+/* p->cache, loading it if absent (no version check). */
+EmbCache *embCacheGet(EmbVtab *p);
+void embCacheRelease(EmbCache *c);
+void embCacheDrop(EmbVtab *p);
+/* Write-through (drops the cache when it cannot be updated in place). */
+void embCachePut(EmbVtab *p, int64_t id, const unsigned char *row, float scale, const char *tok,
+                 int n_tok, int keep_tok);
+void embCacheDel(EmbVtab *p, int64_t id);
+
+/* Read (write == 0) or overwrite n bytes at offset off of column zCol of
+ * stored chunk c in place (sqlite3_blob_*).  SQLITE_NOTFOUND: no such chunk. */
+int embChunkIO(EmbVtab *p, const char *zCol, int64_t c, int write, void *buf, int n, int off);
+
+/* Token helpers on the shadow table. */
+int embTokFind(EmbVtab *p, const char *tok, int n, int64_t *id);
+int embTokPut(EmbVtab *p, int64_t id, const char *tok, int n);
+int embTokDel(EmbVtab *p, int64_t id);
+
+/* Module methods implemented in vtab_query.c and vtab_write.c. */
+int embBestIndex(sqlite3_vtab *tab, sqlite3_index_info *info);
+int embOpen(sqlite3_vtab *tab, sqlite3_vtab_cursor **ppCur);
+int embClose(sqlite3_vtab_cursor *cur);
+int embFilter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, int argc,
+              sqlite3_value **argv);
+int embNext(sqlite3_vtab_cursor *cur);
+int embEof(sqlite3_vtab_cursor *cur);
+int embColumn(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int iCol);
+int embRowid(sqlite3_vtab_cursor *cur, sqlite3_int64 *pRowid);
+int embUpdate(sqlite3_vtab *tab, int argc, sqlite3_value **argv, sqlite3_int64 *pRowid);
+
+/* Prepare (once) *pp with SQL built by sqlite3_mprintf (which has %w, so no
+ * printf format attribute here). */
+int embStmt(EmbVtab *p, sqlite3_stmt **pp, const char *fmt, ...);
+
+#endif

@@ -1,0 +1,7 @@
+/* fuzz_gguf.c - libFuzzer target for the gguf reader (see fuzz_reader.h, run.sh). */
+#include "fuzz_reader.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    return fuzz_reader(EMB_READ_GGUF, data, size, NULL);
+}

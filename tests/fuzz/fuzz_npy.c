@@ -1,0 +1,7 @@
+/* fuzz_npy.c - libFuzzer target for the npy reader (see fuzz_reader.h, run.sh). */
+#include "fuzz_reader.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    return fuzz_reader(EMB_READ_NPY, data, size, NULL);
+}

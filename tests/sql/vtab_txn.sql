@@ -1,0 +1,128 @@
+-- Transactions, savepoints, statement rollback, DROP and RENAME of the
+-- `embedding` table.  `snap` keeps a copy of the matrix to compare with.
+
+create virtual table wte using embedding(dim=2, chunk_rows=2, dtype=bf16);
+insert into wte(token, vector) values ('a', '[1,0]'), ('b', '[0,1]'), ('c', '[1,1]');
+create table snap as select token_id, token, vector from wte;
+create view diff as
+  select count(*) as n from (
+    select token_id, token, vector from wte except select token_id, token, vector from snap
+    union all
+    select token_id, token, vector from snap except select token_id, token, vector from wte);
+
+-- a multi-row INSERT whose 3rd row fails leaves the table unchanged (autocommit)
+-- error: embedding wte: token 'a' already exists (token_id 0)
+insert into wte(token, vector) values ('d', '[1,0]'), ('e', '[0,1]'), ('a', '[1,1]');
+select 'stmt-01', (select n from diff) = 0 and (select count(*) from wte) = 3;
+-- error: embedding wte: vector dimension mismatch (2 vs 3)
+insert into wte(token, vector) select 'x' || value, case when value = 3 then '[1,2,3]' else '[1,2]' end from json_each('[1,2,3,4]');
+select 'stmt-02', (select n from diff) = 0;
+-- the same inside a transaction: only the failing statement is undone
+begin;
+insert into wte(token, vector) values ('d', '[2,0]');
+-- error: embedding wte: token 'b' already exists (token_id 1)
+insert into wte(token, vector) values ('e', '[1,0]'), ('f', '[0,1]'), ('b', '[1,1]');
+select 'stmt-03', group_concat(coalesce(token, '-')) = 'a,b,c,d' from wte;
+-- error: embedding wte: token_id 1 already exists
+update wte set token_id = token_id + 1 where token_id >= 0;
+select 'stmt-04', group_concat(token_id) = '0,1,2,3' from wte;
+commit;
+select 'stmt-05', group_concat(coalesce(token, '-')) = 'a,b,c,d' from wte;
+delete from wte where token = 'd';
+select 'stmt-06', (select n from diff) = 0;
+
+-- ROLLBACK restores the matrix exactly, including the cache seen by KNN
+begin;
+insert into wte(token, vector) values ('z', '[5,5]');
+update wte set vector = '[-1,-1]', token = 'aa' where token_id = 0;
+delete from wte where token_id = 1;
+select 'rb-01', group_concat(token_id) = '0,2,3' from wte;
+select 'rb-02', group_concat(token_id) = '0,2' from wte where vector match '[-1,-1]' and k = 2 and metric = 'l2';
+rollback;
+select 'rb-03', (select n from diff) = 0;
+select 'rb-04', group_concat(token_id) = '0,2' from wte where vector match '[1,0]' and k = 2;
+select 'rb-05', (select count(*) from wte_tokens) = 3;
+select 'rb-06', token_id = 0 from wte where token = 'a';
+-- many rows across chunks, then rollback
+begin;
+insert into wte(vector) select emb_vec(json_array(value, -value)) from json_each('[1,2,3,4,5,6,7,8,9,10,11,12,13]');
+select 'rb-07', count(*) = 16 from wte;
+select 'rb-08', max(token_id) = 15 from wte;
+rollback;
+select 'rb-09', (select n from diff) = 0 and (select count(*) from wte_chunks) = 2;
+
+-- savepoints
+begin;
+insert into wte(token, vector) values ('s1', '[1,2]');
+savepoint one;
+insert into wte(token, vector) values ('s2', '[2,2]');
+update wte set vector = '[9,9]' where token_id = 0;
+savepoint two;
+delete from wte where token_id = 2;
+select 'sp-01', group_concat(token) = 'a,b,s1,s2' from wte;
+rollback to two;
+select 'sp-02', group_concat(token) = 'a,b,c,s1,s2' from wte;
+select 'sp-03', emb_json(vector) = '[9,9]' from wte where token_id = 0;
+rollback to one;
+select 'sp-04', group_concat(token) = 'a,b,c,s1' from wte;
+select 'sp-05', emb_json(vector) = '[1,0]' from wte where token_id = 0;
+insert into wte(token, vector) values ('s3', '[3,3]');
+release one;
+select 'sp-06', group_concat(token) = 'a,b,c,s1,s3' from wte;
+select 'sp-07', token_id = 4 from wte where token = 's3';
+commit;
+select 'sp-08', group_concat(token) = 'a,b,c,s1,s3' from wte;
+delete from wte where token_id >= 3;
+select 'sp-09', (select n from diff) = 0;
+
+-- DROP removes the shadow tables; RENAME renames them
+create virtual table other using embedding(dim=2);
+insert into other(vector) values ('[1,2]');
+alter table other rename to renamed;
+select 'ren-01', (select group_concat(name) from (select name from sqlite_master where type = 'table' and name like 'renamed%' order by name)) = 'renamed,renamed_chunks,renamed_config,renamed_tokens';
+select 'ren-02', (select count(*) from sqlite_master where name like 'other%') = 0;
+select 'ren-03', emb_json(vector) = '[1,2]' from renamed where token_id = 0;
+insert into renamed(vector) values ('[3,4]');
+select 'ren-04', count(*) = 2 from renamed;
+drop table renamed;
+select 'drop-01', (select count(*) from sqlite_master where name like 'renamed%') = 0;
+drop table wte;
+select 'drop-02', (select count(*) from sqlite_master where name like 'wte%') = 0;
+
+-- in-place overwrites (a row of a chunk that is not in the write buffer),
+-- checked against the stored data: emb_cache_release forces a reload
+create virtual table ip using embedding(dim=2, chunk_rows=2, dtype=int8);
+insert into ip(token, vector) values ('a', '[1,0]'), ('b', '[0,1]'), ('c', '[1,1]'), ('d', '[2,1]'), ('e', '[4,4]');
+create table ipsnap as select token_id, token, vector from ip;
+update ip set vector = '[0.5,-0.25]' where token_id = 1;
+update ip set token = 'dd' where token_id = 3;
+update ip set vector = '[3,3]' where token_id = 0;
+select 'ip-00', emb_cache_release('ip') = 1;
+select 'ip-01', emb_l2(vector, '[0.5,-0.25]') < 0.003 from ip where token_id = 1;
+select 'ip-02', token = 'dd' and vector = (select vector from ipsnap where token_id = 3) from ip where token_id = 3;
+select 'ip-03', emb_json(vector) = '[3,3]' from ip where token_id = 0;
+select 'ip-04', group_concat(token) = 'a,b,c,dd,e' from ip;
+begin;
+update ip set vector = '[9,9]' where token_id = 0;
+update ip set vector = '[7,7]' where token_id = 4;
+update ip set vector = '[5,5]' where token_id = 2;
+rollback;
+select 'ip-05', emb_cache_release('ip') in (0, 1);
+select 'ip-06', group_concat(emb_json(vector), ';') = '[3,3];[1,1];[4,4]' from ip where token_id in (0, 4, 2);
+-- a multi-row UPDATE failing on its 2nd row after an in-place write: unchanged
+-- error: embedding ip: vector dimension mismatch (2 vs 3)
+update ip set vector = case when token_id = 2 then '[1,2,3]' else '[6,6]' end where token_id in (0, 2, 4);
+select 'ip-07', emb_cache_release('ip') in (0, 1);
+select 'ip-08', group_concat(emb_json(vector), ';') = '[3,3];[1,1];[4,4]' from ip where token_id in (0, 2, 4);
+-- the same inside a transaction (statement rollback; row 0 is written in place)
+begin;
+update ip set vector = '[8,8]' where token_id = 4;
+-- error: embedding ip: vector dimension mismatch (2 vs 3)
+update ip set vector = case when token_id = 2 then '[1,2,3]' else '[6,6]' end where token_id in (0, 2);
+commit;
+select 'ip-09', emb_cache_release('ip') in (0, 1);
+select 'ip-10', group_concat(emb_json(vector), ';') = '[3,3];[1,1];[8,8]' from ip where token_id in (0, 2, 4);
+-- sequential overwrites of many rows go through the buffer
+update ip set vector = emb_scale(vector, 2);
+select 'ip-11', emb_cache_release('ip') in (0, 1);
+select 'ip-12', group_concat(emb_json(vector), ';') = '[6,6];[2,2];[16,16]' from ip where token_id in (0, 2, 4);
