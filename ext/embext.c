@@ -21,6 +21,7 @@ static int (*const registrars[])(sqlite3 *, EmbConn *) = {
     embRegisterTableFns,
     embRegisterReaders,
     embRegisterPosenc,
+    embRegisterSemantics,
 };
 
 #ifdef _WIN32
