@@ -15,7 +15,9 @@
  *   select * from emb_eval_analogies('glove', :data || '/questions-words.txt');
  *   select * from emb_eval_pairs('glove', :data || '/wordsim353.tsv');
  *
- * Functions (arguments are positional; optional ones may be omitted or NULL):
+ * Functions (arguments are positional, or constraints on the HIDDEN columns
+ * of the same names; optional ones may be omitted or NULL; `table` may be
+ * "schema.table"):
  *   emb_most_similar(table, positive, negative [, k [, method]])
  *       -> (token_id, token, score)
  *     positive / negative: JSON arrays of tokens (strings) and/or token ids
@@ -57,17 +59,17 @@
  *   emb_logits: dimension mismatch (50 vs 3)
  *   emb_eval_analogies: cannot read file 'x.txt'
  *
- * How it works: one generic eponymous virtual table per function (like
- * SQLite's ext/misc/series.c): result columns first, then one HIDDEN column
- * per argument; xBestIndex consumes the equality constraints on the hidden
- * columns (idxNum = bit set of the arguments given, their values arrive in
- * argv in argument order) and rejects plans where one is unusable; xFilter
- * opens the table through embtab.h (the per-connection matrix cache with its
- * row norms, reloaded when the table changed), computes every result row
- * with the pure-C core (src/analogy.c, src/logits.c, src/wordeval.c) and the
- * cursor walks them.  Nothing else is cached: most_similar and logits are
- * one SIMD scan over the cached rows; the analogy evaluation builds its
- * transposed unit-row copy once per call.
+ * How it works: each function is a generic eponymous virtual table
+ * (ext/tvf.c, like SQLite's series.c) whose HIDDEN columns take the
+ * arguments; xFilter opens the table through embtab.h (the per-connection
+ * matrix copy with its row norms, kept by the vtab and reloaded when the
+ * table's version changed, so writes are seen by the next call), computes
+ * every result row with the pure-C core (src/analogy.c, src/logits.c,
+ * src/wordeval.c) and the cursor walks them.  most_similar and logits are
+ * one SIMD kernel scan over the cached rows (cosine = dot / cached norm, as
+ * gensim); the analogy evaluation packs the unit rows once per call and
+ * scores 4 questions per pass (src/multiscan.c): the GloVe 10k run takes
+ * ~0.1 s, gensim 4.2 ~1.1 s.  Speed and numbers: see tests/ref/gensim_ref.py.
  */
 #include "embtab.h"
 #include "logits.h"
