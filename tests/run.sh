@@ -66,6 +66,19 @@ if [ "$ran" = 0 ]; then
     echo "FAILED: no kernel set ran the SQL tests"
     fail=$((fail + 1))
 fi
+# The demo (`make demo`) through the sqlite3 shell: it must run cleanly and
+# find queen for king - man + woman on the shipped GloVe rows.
+if command -v sqlite3 >/dev/null 2>&1; then
+    echo "== demo (sql/demo.sql in the sqlite3 shell)"
+    if sqlite3 :memory: -cmd ".load $EXT" <sql/demo.sql >"$log" 2>&1 &&
+        ! grep -q "Error" "$log" && grep -q "queen *│ 0.8524" "$log"; then
+        pass=$((pass + 1))
+    else
+        cat "$log"
+        echo "FAILED: sql/demo.sql"
+        fail=$((fail + 1))
+    fi
+fi
 echo "$pass $fail" >>"$BUILD/summary"
 echo "$BUILD: $pass passed, $fail failed"
 [ "$fail" = 0 ]
