@@ -20,6 +20,8 @@ static int (*const registrars[])(sqlite3 *, EmbConn *) = {
     embRegisterEmbeddingTable,
     embRegisterTableFns,
     embRegisterReaders,
+    embRegisterPosenc,
+    embRegisterSemantics,
 };
 
 #ifdef _WIN32

@@ -1,37 +1,55 @@
--- embext walkthrough (hand-written vectors): run with `make demo`.
+-- embext demo: `make demo` runs this on the shipped real data
+-- (data/glove.6B.50d.5k.txt: the 5,000 most frequent words of GloVe 6B 50d, PDDL).
 .headers on
 .mode box
--- 1. "I love dogs" -> token ids -> vectors.  A toy vocabulary of 4-dim vectors.
-create table vocab(token_id integer primary key, token text unique, vector blob);
-insert into vocab values
-  (0, 'I',     emb_vec('[0.9, 0.1, 0.0, 0.2]')),
-  (1, 'love',  emb_vec('[0.1, 0.8, 0.3, 0.0]')),
-  (2, 'dogs',  emb_vec('[0.2, 0.3, 0.9, 0.1]')),
-  (3, 'cats',  emb_vec('[0.25, 0.35, 0.85, 0.05]')),
-  (4, 'hate',  emb_vec('[0.1, -0.8, 0.3, 0.0]'));
-select 'I love dogs -> ids and vectors' as step;
-select v.token_id, v.token, emb_json(v.vector) as vector
-  from (select 0 as pos, 'I' as w union all select 1, 'love' union all select 2, 'dogs') s
-  join vocab v on v.token = s.w order by s.pos;
--- 2. Cosine similarity: dogs is closer to cats than to hate.
-select 'cosine similarity' as step;
+.timer off
+
+-- 1. Import a real matrix into an embedding table stored in the database.
+create virtual table glove using embedding(dim=50, metric=cosine);
+insert into glove(token_id, token, vector) select * from emb_read_text('data/glove.6B.50d.5k.txt');
+select count(*) as rows, emb_dims(vector) as dim, emb_isa() as kernels from glove;
+
+-- 2. Lookups: by token (index), by id, a sequence "the king and the queen" -> ids -> vectors.
+select token_id, token, substr(emb_json(vector), 1, 48) || '...' as vector
+  from glove where token = 'king';
+select token_id, token from glove where token_id in (0, 1, 2, 3);
+select s.pos, s.token_id, g.token, round(emb_norm(s.vector), 4) as norm
+  from emb_sequence('glove', (select json_group_array(token_id) from
+         (select t.token_id from (select 0 as p, 'the' as w union all select 1, 'king'
+            union all select 2, 'and' union all select 3, 'the' union all select 4, 'queen') q
+          join glove t on t.token = q.w order by q.p))) s
+  join glove g on g.token_id = s.token_id;
+
+-- 3. Nearest neighbours of "king" (exact cosine top-k by SIMD scan).
+select token, round(1 - distance, 4) as cosine
+  from glove where vector match (select vector from glove where token = 'king') and k = 6;
+
+-- 4. king - man + woman = ?  gensim's most_similar rules (inputs normalised, excluded).
+select token, round(score, 4) as score
+  from emb_most_similar('glove', '["king", "woman"]', '["man"]', 5);
+--    ... and the same with plain vector arithmetic and a KNN query:
+select token, round(1 - distance, 4) as cosine from glove
+ where vector match (select emb_add(emb_sub(emb_normalize(k.vector), emb_normalize(m.vector)),
+                                    emb_normalize(w.vector))
+                       from glove k, glove m, glove w
+                      where k.token = 'king' and m.token = 'man' and w.token = 'woman')
+   and k = 5;
+
+-- 5. More analogies: a is to b as c is to ?
+select 'paris : france :: tokyo : ?' as question, token, round(score, 4) as score
+  from emb_analogy('glove', 'paris', 'france', 'tokyo', 1)
+union all
+select 'good : better :: bad : ?', token, round(score, 4)
+  from emb_analogy('glove', 'good', 'better', 'bad', 1);
+
+-- 6. Similarity of word pairs, and sentence vectors (mean pooling, EmbeddingBag 'mean').
 select a.token as a, b.token as b, round(emb_cosine(a.vector, b.vector), 4) as cosine
-  from vocab a, vocab b where a.token = 'dogs' and b.token in ('cats', 'hate', 'I');
--- 3. Sentence vector: mean pooling (EmbeddingBag 'mean').
-select 'mean of I love dogs' as step;
-select emb_json(emb_avg(vector)) as sentence from vocab where token in ('I', 'love', 'dogs');
--- 4. king - man + woman with small hand-written 3-dim vectors
---    (dims: royalty, maleness, femaleness).
-create table words(token text primary key, vector blob);
-insert into words values
-  ('king',  emb_vec('[0.9, 0.8, 0.1]')), ('queen', emb_vec('[0.9, 0.1, 0.8]')),
-  ('man',   emb_vec('[0.1, 0.9, 0.1]')), ('woman', emb_vec('[0.1, 0.1, 0.9]')),
-  ('prince',emb_vec('[0.7, 0.7, 0.1]')), ('apple', emb_vec('[0.0, 0.1, 0.1]'));
-select 'king - man + woman, ranked by cosine' as step;
-with q(v) as (select emb_add(emb_sub(k.vector, m.vector), w.vector)
-                from words k, words m, words w
-               where k.token = 'king' and m.token = 'man' and w.token = 'woman')
-select token, round(emb_cosine(vector, q.v), 4) as cosine
-  from words, q where token not in ('king', 'man', 'woman')
- order by cosine desc;
-select 'kernel set' as step, emb_isa() as isa, emb_version() as version;
+  from glove a, glove b
+ where (a.token, b.token) in (values ('dog', 'dogs'), ('dog', 'car'), ('film', 'movie'), ('love', 'music'));
+select round(emb_cosine((select emb_avg(vector) from glove where token in ('i', 'love', 'dogs')),
+                        (select emb_avg(vector) from glove where token in ('we', 'like', 'horse'))), 4)
+       as "cos(mean(i love dogs), mean(we like horse))";
+
+-- 7. Positional encodings for a 3-token sequence (the input representation of a transformer).
+select pos, token_id, substr(emb_json(vector), 1, 40) || '...' as token_plus_sinusoidal_pe
+  from emb_sequence('glove', '[49, 1, 3]', 'sinusoidal');

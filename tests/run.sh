@@ -1,7 +1,8 @@
 #!/bin/sh
 # Run the whole suite against one build folder ($BUILD, default build):
-# every cmocka binary, then the SQL scripts once per kernel set this CPU
-# supports (EMB_ISA forces each; a set the CPU lacks is reported, not run).
+# every cmocka binary, then the SQL scripts (tests/sql/*.sql and the
+# sql/walkthrough_*.sql walkthroughs) once per kernel set this CPU supports
+# (EMB_ISA forces each; a set the CPU lacks is reported, not run).
 # Appends "<passed> <failed>" to $BUILD/summary and prints the totals.
 set -u
 BUILD=${BUILD:-build}
@@ -46,7 +47,9 @@ for isa in serial avx2 avx512 neon; do
         continue
     fi
     echo "== SQL tests, kernel set $isa"
-    EMB_ISA=$isa "$BUILD/sqlrun" "$EXT" tests/sql/*.sql >"$log" 2>&1
+    # the sql/ walkthroughs check themselves too (every row ends in a true column)
+    walk=$(ls sql/walkthrough_*.sql 2>/dev/null)
+    EMB_ISA=$isa "$BUILD/sqlrun" "$EXT" tests/sql/*.sql $walk >"$log" 2>&1
     rc=$?
     cat "$log"
     p=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$log")
@@ -62,6 +65,19 @@ done
 if [ "$ran" = 0 ]; then
     echo "FAILED: no kernel set ran the SQL tests"
     fail=$((fail + 1))
+fi
+# The demo (`make demo`) through the sqlite3 shell: it must run cleanly and
+# find queen for king - man + woman on the shipped GloVe rows.
+if command -v sqlite3 >/dev/null 2>&1; then
+    echo "== demo (sql/demo.sql in the sqlite3 shell)"
+    if sqlite3 :memory: -cmd ".load $EXT" <sql/demo.sql >"$log" 2>&1 &&
+        ! grep -q "Error" "$log" && grep -q "queen *│ 0.8524" "$log"; then
+        pass=$((pass + 1))
+    else
+        cat "$log"
+        echo "FAILED: sql/demo.sql"
+        fail=$((fail + 1))
+    fi
 fi
 echo "$pass $fail" >>"$BUILD/summary"
 echo "$BUILD: $pass passed, $fail failed"

@@ -1,0 +1,324 @@
+/*
+ * tvf.c - generic eponymous table-valued functions whose rows are computed
+ * at once in xFilter (see tvf.h).  Used by tvf_semantics.c:
+ *
+ *   .load ./embext
+ *   select * from emb_most_similar('glove', '["king","woman"]', '["man"]', 5);
+ *
+ * Contract of the methods: xConnect declares the spec's schema (and
+ * SQLITE_VTAB_DIRECTONLY for functions that read files); xBestIndex
+ * consumes the usable equality constraints on argument columns, idxNum is
+ * the bit set of the arguments given (their values arrive in argv in
+ * argument order), an argument constraint that is not usable makes the plan
+ * impossible (SQLITE_CONSTRAINT), and a plan without every required
+ * argument costs 1e12; xFilter maps argv back to argument slots, checks the
+ * required ones ("<fn>: missing argument <name>"), drops the previous rows
+ * and calls xCompute; the cursor then walks the buffered rows in order;
+ * argument columns read back as NULL.
+ */
+#include "tvf.h"
+#include "value.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct TvfAux {
+    const TvfSpec *spec;
+    EmbConn *conn;
+} TvfAux;
+
+/* ---- helpers --------------------------------------------------------------- */
+
+int embTvfError(TvfVtab *p, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    sqlite3_free(p->base.zErrMsg);
+    p->base.zErrMsg = sqlite3_vmprintf(fmt, ap);
+    va_end(ap);
+    return p->base.zErrMsg ? SQLITE_ERROR : SQLITE_NOMEM;
+}
+
+static void tvfClear(TvfCursor *cur, int nOut)
+{
+    for (int i = 0; i < cur->nRow * nOut; i++)
+        sqlite3_free(cur->cells[i].z);
+    sqlite3_free(cur->cells);
+    cur->cells = NULL;
+    cur->nRow = cur->nCap = cur->iRow = 0;
+}
+
+/* A new zeroed (all NULL) row; NULL on out of memory. */
+TvfCell *embTvfRow(TvfCursor *cur, int nOut)
+{
+    if (cur->nRow == cur->nCap) {
+        int nc = cur->nCap ? cur->nCap * 2 : 16;
+        TvfCell *c = sqlite3_realloc64(cur->cells, (sqlite3_uint64)nc * nOut * sizeof *c);
+        if (!c)
+            return NULL;
+        cur->cells = c;
+        cur->nCap = nc;
+    }
+    TvfCell *row = cur->cells + (size_t)cur->nRow++ * nOut;
+    memset(row, 0, (size_t)nOut * sizeof *row);
+    return row;
+}
+
+int embTvfCellText(TvfCell *c, const char *z, int n)
+{
+    if (!z)
+        return SQLITE_OK;
+    c->z = n < 0 ? sqlite3_mprintf("%s", z) : sqlite3_mprintf("%.*s", n, z);
+    if (!c->z)
+        return SQLITE_NOMEM;
+    c->type = SQLITE_TEXT;
+    return SQLITE_OK;
+}
+
+void embTvfCellInt(TvfCell *c, sqlite3_int64 v)
+{
+    c->type = SQLITE_INTEGER;
+    c->i = v;
+}
+
+void embTvfCellDouble(TvfCell *c, double v)
+{
+    c->type = isnan(v) ? SQLITE_NULL : SQLITE_FLOAT;
+    c->d = v;
+}
+
+/* Optional integer argument >= lo (NULL / absent: def). */
+int embTvfArgInt(TvfVtab *p, sqlite3_value *arg, const char *zWhat, sqlite3_int64 lo,
+                 sqlite3_int64 def, sqlite3_int64 *out)
+{
+    *out = def;
+    if (!arg || sqlite3_value_type(arg) == SQLITE_NULL)
+        return SQLITE_OK;
+    if (sqlite3_value_numeric_type(arg) != SQLITE_INTEGER)
+        return embTvfError(p, "%s: %s must be an integer (found %s)", p->spec->zName, zWhat,
+                           embTypeName(sqlite3_value_type(arg)));
+    *out = sqlite3_value_int64(arg);
+    if (*out < lo)
+        return embTvfError(p, "%s: %s must be >= %lld (found %lld)", p->spec->zName, zWhat,
+                           (long long)lo, (long long)*out);
+    return SQLITE_OK;
+}
+/* Read a whole file given as a text argument. */
+int embTvfReadFile(TvfVtab *p, sqlite3_value *arg, char **pz, size_t *pn)
+{
+    const char *zFunc = p->spec->zName;
+    if (!arg || sqlite3_value_type(arg) != SQLITE_TEXT)
+        return embTvfError(p, "%s: path must be text (found %s)", zFunc,
+                           embTypeName(arg ? sqlite3_value_type(arg) : SQLITE_NULL));
+    const char *zPath = (const char *)sqlite3_value_text(arg);
+    FILE *f = zPath ? fopen(zPath, "rb") : NULL;
+    if (!f)
+        return embTvfError(p, "%s: cannot read file '%s'", zFunc, zPath ? zPath : "");
+    char *buf = NULL;
+    size_t n = 0, cap = 0;
+    for (;;) {
+        if (n == cap) {
+            size_t nc = cap ? cap * 2 : 65536;
+            char *b = sqlite3_realloc64(buf, nc);
+            if (!b) {
+                sqlite3_free(buf);
+                fclose(f);
+                return SQLITE_NOMEM;
+            }
+            buf = b;
+            cap = nc;
+        }
+        size_t got = fread(buf + n, 1, cap - n, f);
+        n += got;
+        if (got == 0)
+            break;
+    }
+    int bad = ferror(f);
+    fclose(f);
+    if (bad) {
+        sqlite3_free(buf);
+        return embTvfError(p, "%s: cannot read file '%s'", zFunc, zPath);
+    }
+    *pz = buf;
+    *pn = n;
+    return SQLITE_OK;
+}
+
+/* ---- virtual table methods ------------------------------------------------- */
+
+/* xConnect: declare the schema; file readers are DIRECTONLY. */
+static int tvfConnect(sqlite3 *db, void *pAux, int argc, const char *const *argv,
+                      sqlite3_vtab **ppVtab, char **pzErr)
+{
+    const TvfAux *aux = pAux;
+    (void)argc;
+    (void)argv;
+    (void)pzErr;
+    int rc = sqlite3_declare_vtab(db, aux->spec->zSchema);
+    if (rc != SQLITE_OK)
+        return rc;
+    if (aux->spec->fileIo)
+        sqlite3_vtab_config(db, SQLITE_VTAB_DIRECTONLY);
+    TvfVtab *p = sqlite3_malloc(sizeof *p);
+    if (!p)
+        return SQLITE_NOMEM;
+    memset(p, 0, sizeof *p);
+    p->db = db;
+    p->spec = aux->spec;
+    p->conn = aux->conn;
+    *ppVtab = &p->base;
+    return SQLITE_OK;
+}
+
+static int tvfDisconnect(sqlite3_vtab *pVtab)
+{
+    sqlite3_free(pVtab);
+    return SQLITE_OK;
+}
+
+static int tvfOpen(sqlite3_vtab *pVtab, sqlite3_vtab_cursor **ppCur)
+{
+    (void)pVtab;
+    TvfCursor *cur = sqlite3_malloc(sizeof *cur);
+    if (!cur)
+        return SQLITE_NOMEM;
+    memset(cur, 0, sizeof *cur);
+    *ppCur = &cur->base;
+    return SQLITE_OK;
+}
+
+static int tvfClose(sqlite3_vtab_cursor *pCur)
+{
+    TvfCursor *cur = (TvfCursor *)pCur;
+    tvfClear(cur, ((TvfVtab *)pCur->pVtab)->spec->nOut);
+    sqlite3_free(cur);
+    return SQLITE_OK;
+}
+
+/* xBestIndex: consume equality constraints on the argument columns; idxNum
+ * is the bit set of arguments given.  An argument whose constraint is not
+ * usable in this plan makes the plan impossible (SQLITE_CONSTRAINT). */
+static int tvfBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *info)
+{
+    const TvfSpec *s = ((TvfVtab *)pVtab)->spec;
+    int aIdx[TVF_MAX_ARGS], unusable = 0, idxNum = 0, n = 0;
+    for (int a = 0; a < s->nArg; a++)
+        aIdx[a] = -1;
+    for (int c = 0; c < info->nConstraint; c++) {
+        const struct sqlite3_index_constraint *pc = &info->aConstraint[c];
+        int a = pc->iColumn - s->nOut;
+        if (a < 0 || a >= s->nArg || pc->op != SQLITE_INDEX_CONSTRAINT_EQ)
+            continue;
+        if (!pc->usable)
+            unusable |= 1 << a;
+        else
+            aIdx[a] = c;
+    }
+    for (int a = 0; a < s->nArg; a++) {
+        if (aIdx[a] < 0)
+            continue;
+        idxNum |= 1 << a;
+        info->aConstraintUsage[aIdx[a]].argvIndex = ++n;
+        info->aConstraintUsage[aIdx[a]].omit = 1;
+    }
+    if (unusable & ~idxNum)
+        return SQLITE_CONSTRAINT;
+    int req = (1 << s->nRequired) - 1;
+    info->idxNum = idxNum;
+    info->estimatedCost = (idxNum & req) == req ? 1000.0 : 1e12;
+    info->estimatedRows = 10;
+    return SQLITE_OK;
+}
+
+static int tvfFilter(sqlite3_vtab_cursor *pCur, int idxNum, const char *idxStr, int argc,
+                     sqlite3_value **argv)
+{
+    TvfCursor *cur = (TvfCursor *)pCur;
+    TvfVtab *p = (TvfVtab *)pCur->pVtab;
+    const TvfSpec *s = p->spec;
+    sqlite3_value *args[TVF_MAX_ARGS];
+    (void)idxStr;
+    tvfClear(cur, s->nOut);
+    int j = 0;
+    for (int a = 0; a < s->nArg; a++)
+        args[a] = (idxNum & (1 << a)) && j < argc ? argv[j++] : NULL;
+    for (int a = 0; a < s->nRequired; a++)
+        if (!args[a] || (a == 0 && sqlite3_value_type(args[a]) == SQLITE_NULL))
+            return embTvfError(p, "%s: missing argument %s", s->zName, s->azArg[a]);
+    return s->xCompute(p, cur, args);
+}
+
+static int tvfNext(sqlite3_vtab_cursor *pCur)
+{
+    ((TvfCursor *)pCur)->iRow++;
+    return SQLITE_OK;
+}
+
+static int tvfEof(sqlite3_vtab_cursor *pCur)
+{
+    TvfCursor *cur = (TvfCursor *)pCur;
+    return cur->iRow >= cur->nRow;
+}
+
+static int tvfColumn(sqlite3_vtab_cursor *pCur, sqlite3_context *ctx, int i)
+{
+    TvfCursor *cur = (TvfCursor *)pCur;
+    const TvfSpec *s = ((TvfVtab *)pCur->pVtab)->spec;
+    if (i >= s->nOut)
+        return SQLITE_OK; /* hidden argument columns read back as NULL */
+    const TvfCell *c = &cur->cells[(size_t)cur->iRow * s->nOut + i];
+    switch (c->type) {
+    case SQLITE_INTEGER:
+        sqlite3_result_int64(ctx, c->i);
+        break;
+    case SQLITE_FLOAT:
+        sqlite3_result_double(ctx, c->d);
+        break;
+    case SQLITE_TEXT:
+        sqlite3_result_text(ctx, c->z, -1, SQLITE_TRANSIENT);
+        break;
+    default:
+        break;
+    }
+    return SQLITE_OK;
+}
+
+static int tvfRowid(sqlite3_vtab_cursor *pCur, sqlite3_int64 *pRowid)
+{
+    *pRowid = ((TvfCursor *)pCur)->iRow + 1;
+    return SQLITE_OK;
+}
+
+static const sqlite3_module tvfModule = {
+    .iVersion = 0,
+    .xCreate = NULL, /* eponymous-only */
+    .xConnect = tvfConnect,
+    .xBestIndex = tvfBestIndex,
+    .xDisconnect = tvfDisconnect,
+    .xDestroy = tvfDisconnect,
+    .xOpen = tvfOpen,
+    .xClose = tvfClose,
+    .xFilter = tvfFilter,
+    .xNext = tvfNext,
+    .xEof = tvfEof,
+    .xColumn = tvfColumn,
+    .xRowid = tvfRowid,
+};
+
+int embTvfRegister(sqlite3 *db, EmbConn *conn, const TvfSpec *specs, int n)
+{
+    for (int i = 0; i < n; i++) {
+        TvfAux *aux = sqlite3_malloc(sizeof *aux);
+        if (!aux)
+            return SQLITE_NOMEM;
+        aux->spec = &specs[i];
+        aux->conn = conn;
+        int rc = sqlite3_create_module_v2(db, specs[i].zName, &tvfModule, aux, sqlite3_free);
+        if (rc != SQLITE_OK)
+            return rc;
+    }
+    return SQLITE_OK;
+}

@@ -1,0 +1,77 @@
+/*
+ * tvf.h - plumbing shared by table-valued functions that compute all their
+ * rows at once (ext/tvf.c): one eponymous virtual table per function, its
+ * arguments as HIDDEN columns (like SQLite's ext/misc/series.c), results
+ * buffered as typed cells.
+ *
+ * A function is described by a TvfSpec: its name, CREATE TABLE text
+ * (result columns first, then one HIDDEN column per argument), counts, and
+ * xCompute, called from xFilter with args[i] = the i-th argument's value or
+ * NULL when it was not given.  xCompute appends rows with embTvfRow and the
+ * embTvfCell* setters; on error it returns an SQLite code after
+ * embTvfError set the message (or SQLITE_NOMEM).
+ */
+#ifndef EMB_TVF_H
+#define EMB_TVF_H
+
+#include "embext.h"
+
+#define TVF_MAX_ARGS 8 /* arguments per function, at most */
+
+typedef struct TvfVtab TvfVtab;
+typedef struct TvfCursor TvfCursor;
+
+typedef struct TvfSpec {
+    const char *zName;
+    const char *zSchema;
+    int nOut;                 /* result columns */
+    int nArg;                 /* hidden argument columns */
+    int nRequired;            /* leading arguments that must be given */
+    int fileIo;               /* reads files: SQLITE_VTAB_DIRECTONLY */
+    const char *const *azArg; /* argument names, for messages */
+    int (*xCompute)(TvfVtab *p, TvfCursor *cur, sqlite3_value **args);
+} TvfSpec;
+
+/* The virtual table of one function (base first, as SQLite requires). */
+struct TvfVtab {
+    sqlite3_vtab base;
+    sqlite3 *db;
+    const TvfSpec *spec;
+    EmbConn *conn;
+};
+
+typedef struct TvfCell {
+    int type; /* SQLITE_NULL, SQLITE_INTEGER, SQLITE_FLOAT, SQLITE_TEXT */
+    sqlite3_int64 i;
+    double d;
+    char *z; /* sqlite3_malloc'd */
+} TvfCell;
+
+/* A cursor: the rows xCompute produced, walked in order. */
+struct TvfCursor {
+    sqlite3_vtab_cursor base;
+    TvfCell *cells; /* nRow * nOut */
+    int nRow, nCap, iRow;
+};
+
+/* Register every spec as an eponymous-only module of db; conn is passed to
+ * xCompute through TvfVtab.conn. */
+int embTvfRegister(sqlite3 *db, EmbConn *conn, const TvfSpec *specs, int n);
+
+/* Set p's error message (printf-style, sqlite3_mprintf: no %zu); returns
+ * SQLITE_ERROR (SQLITE_NOMEM if the message could not be built). */
+int embTvfError(TvfVtab *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Append a row of nOut NULL cells; NULL on out of memory. */
+TvfCell *embTvfRow(TvfCursor *cur, int nOut);
+/* Cell setters; text is copied (n < 0: NUL-terminated; z NULL: stays NULL).
+ * A NaN double becomes NULL. */
+int embTvfCellText(TvfCell *c, const char *z, int n);
+void embTvfCellInt(TvfCell *c, sqlite3_int64 v);
+void embTvfCellDouble(TvfCell *c, double v);
+/* Optional integer argument >= lo; NULL or absent gives def. */
+int embTvfArgInt(TvfVtab *p, sqlite3_value *arg, const char *zWhat, sqlite3_int64 lo,
+                 sqlite3_int64 def, sqlite3_int64 *out);
+/* Read the whole file named by a text argument into *pz (sqlite3_malloc'd). */
+int embTvfReadFile(TvfVtab *p, sqlite3_value *arg, char **pz, size_t *pn);
+
+#endif
