@@ -171,6 +171,27 @@ def bare_topk(ctx, rows, inv_norms, q, k=10):
     return list(ids[:max(got, 0)])
 
 
+def small_page_copy(A):
+    """A copy of numpy array A in memory that uses 4 KiB pages only (libc
+    malloc + madvise(MADV_NOHUGEPAGE)), like a C program's malloc'd buffer
+    where transparent huge pages are in "madvise" mode.  numpy itself asks
+    for huge pages on large arrays.  The memory is never freed (bench
+    process)."""
+    libc = ctypes.CDLL("libc.so.6", use_errno=True)
+    libc.aligned_alloc.restype = ctypes.c_void_p
+    libc.aligned_alloc.argtypes = [ctypes.c_size_t, ctypes.c_size_t]
+    libc.madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+    size = (A.nbytes + 4095) // 4096 * 4096
+    p = libc.aligned_alloc(4096, size)
+    if not p:
+        raise MemoryError("aligned_alloc(%d)" % size)
+    libc.madvise(p, size, 15)  # MADV_NOHUGEPAGE
+    buf = (ctypes.c_char * size).from_address(p)
+    M = np.frombuffer(buf, dtype=A.dtype, count=A.size).reshape(A.shape)
+    M[...] = A
+    return M
+
+
 def inv_norms_of(E):
     n = np.linalg.norm(E.astype(np.float32), axis=1)
     return np.where(n > 0, 1.0 / np.where(n > 0, n, 1), 0).astype(np.float32)
