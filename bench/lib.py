@@ -147,7 +147,15 @@ def git_describe(root):
         sha = run(["git", "-C", root, "rev-parse", "--short", "HEAD"]).strip()
         br = run(["git", "-C", root, "rev-parse", "--abbrev-ref", "HEAD"]).strip()
         dirty = run(["git", "-C", root, "status", "--porcelain", "--untracked-files=no"]).strip()
-        return "%s (branch %s%s)" % (sha, br, ", with uncommitted changes" if dirty else "")
+        extra = ""
+        if br != "main":
+            try:
+                m = run(["git", "-C", root, "rev-parse", "--short", "main"]).strip()
+                run(["git", "-C", root, "merge-base", "--is-ancestor", "main", "HEAD"])
+                extra = ", contains main at %s" % m
+            except Exception:  # noqa: BLE001 - no local main, or not merged
+                pass
+        return "%s (branch %s%s%s)" % (sha, br, extra, ", with uncommitted changes" if dirty else "")
     except Exception:  # noqa: BLE001
         return "unknown"
 
