@@ -70,7 +70,12 @@ fi
 # find queen for king - man + woman on the shipped GloVe rows.
 if command -v sqlite3 >/dev/null 2>&1; then
     echo "== demo (sql/demo.sql in the sqlite3 shell)"
-    if sqlite3 :memory: -cmd ".load $EXT" <sql/demo.sql >"$log" 2>&1 &&
+    preload=
+    if nm -D "$EXT" 2>/dev/null | grep -q __asan_init; then
+        # a sanitizer build: the shell is not instrumented, preload the runtimes
+        preload="$(${CC:-cc} -print-file-name=libasan.so) $(${CC:-cc} -print-file-name=libubsan.so)"
+    fi
+    if LD_PRELOAD=$preload sqlite3 :memory: -cmd ".load $EXT" <sql/demo.sql >"$log" 2>&1 &&
         ! grep -q "Error" "$log" && grep -q "queen *│ 0.8524" "$log"; then
         pass=$((pass + 1))
     else
