@@ -731,6 +731,16 @@ def run_profiles(ctx):
 
 # ---- report ------------------------------------------------------------------------
 
+def section_key(text):
+    """Order of sections in the report: features, cases by number, then the rest."""
+    import re
+    title = text.split("\n", 1)[0][3:]
+    m = re.match(r"(\d+)([a-z]?)\.", title)
+    if m:
+        return (1, int(m.group(1)), m.group(2))
+    return (0, 0, "") if title.startswith("Features") else (2, 0, title)
+
+
 def write_report(ctx, path):
     c = lib.connect(":memory:", [ctx.embext])
     isa = c.execute("SELECT emb_isa()").fetchone()[0] if ctx.feat.get("emb_isa") is None else "?"
@@ -774,7 +784,7 @@ def write_report(ctx, path):
              "## Summary (medians; ratio = embext / other, below 1 = embext faster)", "",
              lib.table(["case", "embext", "median", "other", "other median", "ratio"], ctx.summary)
              if ctx.summary else "No embext case ran.", ""]
-    parts += ctx.sections
+    parts += sorted(ctx.sections, key=section_key)
     notes = os.path.join(ctx.root, "bench", "NOTES.md")
     if os.path.exists(notes):
         with open(notes, encoding="utf-8") as f:
