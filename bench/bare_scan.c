@@ -22,6 +22,12 @@
 
 #define EXPORT __attribute__((visibility("default")))
 
+EXPORT int bare_isa(void);
+EXPORT int bare_topk_f32(const float *rows, const float *inv_norms, int64_t n_rows, int64_t dim,
+                         const float *q, int k, int64_t *ids, float *sims);
+EXPORT int bare_topk_f16(const uint16_t *rows, const float *inv_norms, int64_t n_rows, int64_t dim,
+                         const float *q, int k, int64_t *ids, float *sims);
+
 __attribute__((target("avx512f"))) static float dot_f32_avx512(const float *a, const float *b, size_t n)
 {
     __m512 s0 = _mm512_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
@@ -179,8 +185,7 @@ static void heap_offer(float *hs, int64_t *hi, int *len, int k, float s, int64_t
 
 static void heap_drain(float *hs, int64_t *hi, int len, int64_t *ids, float *sims)
 {
-    /* selection by repeated extraction of the worst: fill from the back */
-    int k = len;
+    /* repeated extraction of the worst fills the output from the back */
     while (len > 0) {
         ids[len - 1] = hi[0];
         sims[len - 1] = hs[0];
@@ -203,7 +208,6 @@ static void heap_drain(float *hs, int64_t *hi, int len, int64_t *ids, float *sim
         hs[i] = s;
         hi[i] = id;
     }
-    (void)k;
 }
 
 /* Top-k cosine of q against n_rows rows of dim f32 (row-major), inv_norms[r]

@@ -36,12 +36,13 @@ fi
 make embext.so build/libembcore.a
 mkdir -p build/bench
 CC=${CC:-cc}
-$CC -O3 -Wall -Wextra -o build/bench/membw bench/membw.c
-$CC -O3 -Wall -Wextra -shared -fPIC -fvisibility=hidden -o build/bench/bare_scan.so bench/bare_scan.c -lm
-$CC -O2 -Wall -Wextra -o build/bench/sqlbench bench/sqlbench.c -lsqlite3
+W="-std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes -Wvla"
+$CC -O3 $W -o build/bench/membw bench/membw.c
+$CC -O3 $W -shared -fPIC -fvisibility=hidden -o build/bench/bare_scan.so bench/bare_scan.c -lm
+$CC -O2 $W -o build/bench/sqlbench bench/sqlbench.c -lsqlite3
 rm -f build/bench/bench_kernels
 if [ -f bench/bench_kernels.c ]; then
-    $CC -O2 -std=c11 -D_GNU_SOURCE -Wall -Wextra -Isrc -o build/bench/bench_kernels \
+    $CC -O2 $W -Isrc -o build/bench/bench_kernels \
         bench/bench_kernels.c build/libembcore.a -lm -lpthread ||
         echo "run.sh: bench/bench_kernels.c did not build; reported as missing" >&2
 fi
