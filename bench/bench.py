@@ -108,7 +108,7 @@ class Ctx:
             self.targets.append((what, measured, "not measured"))
             return
         ok = ratio >= limit if higher_is_better else ratio <= limit
-        self.targets.append((what, measured, "**met**" if ok else "**not met**"))
+        self.targets.append((what, measured, "**met**" if ok else "**not met** (why: Analysis and Profiles below)"))
         if not ok and profile:
             self.profiles.append((what, profile))
 
