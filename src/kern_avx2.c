@@ -432,9 +432,16 @@ static EMB_AVX2 void emb_scan_dot_f32_multi_avx2(float *out, const float *q, siz
                 }
             }
             size_t na = n_rows - r0 < MQ_ROWS ? n_rows - r0 : MQ_ROWS;
+            /* reduce with constant indices first, so acc stays in registers */
+            float res[MQ_ROWS][MQ_QUERIES];
+#pragma GCC unroll 4
+            for (size_t a = 0; a < MQ_ROWS; a++)
+#pragma GCC unroll 4
+                for (size_t b = 0; b < MQ_QUERIES; b++)
+                    res[a][b] = hsum(acc[a][b]);
             for (size_t a = 0; a < na; a++)
                 for (size_t b = 0; b < nb; b++)
-                    out[(r0 + a) * n_q + j0 + b] = hsum(acc[a][b]);
+                    out[(r0 + a) * n_q + j0 + b] = res[a][b];
         }
     }
 }

@@ -395,8 +395,22 @@ static EMB_AVX512 void emb_scan_dot_f32_multi_avx512(float *out, const float *q,
 #pragma GCC unroll 4
                 for (size_t b = 0; b < MQ_QUERIES; b++)
                     acc[a][b] = _mm512_setzero_ps();
-            for (size_t i = 0; i < dim; i += 16) {
-                __mmask16 m = dim - i >= 16 ? (__mmask16)0xffff : tail_mask(dim - i);
+            size_t i = 0;
+            for (; i + 16 <= dim; i += 16) {
+                __m512 qv[MQ_QUERIES];
+#pragma GCC unroll 4
+                for (size_t b = 0; b < MQ_QUERIES; b++)
+                    qv[b] = _mm512_loadu_ps(qp[b] + i);
+#pragma GCC unroll 4
+                for (size_t a = 0; a < MQ_ROWS; a++) {
+                    __m512 x = _mm512_loadu_ps(rp[a] + i);
+#pragma GCC unroll 4
+                    for (size_t b = 0; b < MQ_QUERIES; b++)
+                        acc[a][b] = _mm512_fmadd_ps(x, qv[b], acc[a][b]);
+                }
+            }
+            if (i < dim) {
+                __mmask16 m = tail_mask(dim - i);
                 __m512 qv[MQ_QUERIES];
 #pragma GCC unroll 4
                 for (size_t b = 0; b < MQ_QUERIES; b++)
@@ -410,9 +424,16 @@ static EMB_AVX512 void emb_scan_dot_f32_multi_avx512(float *out, const float *q,
                 }
             }
             size_t na = n_rows - r0 < MQ_ROWS ? n_rows - r0 : MQ_ROWS;
+            /* reduce with constant indices first, so acc stays in registers */
+            float res[MQ_ROWS][MQ_QUERIES];
+#pragma GCC unroll 4
+            for (size_t a = 0; a < MQ_ROWS; a++)
+#pragma GCC unroll 4
+                for (size_t b = 0; b < MQ_QUERIES; b++)
+                    res[a][b] = _mm512_reduce_add_ps(acc[a][b]);
             for (size_t a = 0; a < na; a++)
                 for (size_t b = 0; b < nb; b++)
-                    out[(r0 + a) * n_q + j0 + b] = _mm512_reduce_add_ps(acc[a][b]);
+                    out[(r0 + a) * n_q + j0 + b] = res[a][b];
         }
     }
 }

@@ -424,9 +424,16 @@ static void emb_scan_dot_f32_multi_neon(float *out, const float *q, size_t n_q, 
                 }
             }
             size_t na = n_rows - r0 < MQ_ROWS ? n_rows - r0 : MQ_ROWS;
+            /* reduce with constant indices first, so acc stays in registers */
+            float res[MQ_ROWS][MQ_QUERIES];
+#pragma GCC unroll 4
+            for (size_t a = 0; a < MQ_ROWS; a++)
+#pragma GCC unroll 4
+                for (size_t b = 0; b < MQ_QUERIES; b++)
+                    res[a][b] = vaddvq_f32(acc[a][b]);
             for (size_t a = 0; a < na; a++) {
                 for (size_t b = 0; b < nb; b++) {
-                    float s = vaddvq_f32(acc[a][b]);
+                    float s = res[a][b];
                     for (size_t i = body; i < dim; i++)
                         s += qp[b][i] * rp[a][i];
                     out[(r0 + a) * n_q + j0 + b] = s;
