@@ -405,30 +405,31 @@ static EMB_AVX2 void emb_scan_dot_f32_multi_avx2(float *out, const float *q, siz
 #pragma GCC unroll 4
                 for (size_t b = 0; b < MQ_QUERIES; b++)
                     acc[a][b] = _mm256_setzero_ps();
-            for (size_t i = 0; i < dim; i += 8) {
+            size_t i = 0;
+            for (; i < body; i += 8) {
                 __m256 qv[MQ_QUERIES];
-                if (i < body) {
+#pragma GCC unroll 4
+                for (size_t b = 0; b < MQ_QUERIES; b++)
+                    qv[b] = _mm256_loadu_ps(qp[b] + i);
+#pragma GCC unroll 4
+                for (size_t a = 0; a < MQ_ROWS; a++) {
+                    __m256 x = _mm256_loadu_ps(rp[a] + i);
 #pragma GCC unroll 4
                     for (size_t b = 0; b < MQ_QUERIES; b++)
-                        qv[b] = _mm256_loadu_ps(qp[b] + i);
+                        acc[a][b] = _mm256_fmadd_ps(x, qv[b], acc[a][b]);
+                }
+            }
+            if (i < dim) {
+                __m256 qv[MQ_QUERIES];
 #pragma GCC unroll 4
-                    for (size_t a = 0; a < MQ_ROWS; a++) {
-                        __m256 x = _mm256_loadu_ps(rp[a] + i);
+                for (size_t b = 0; b < MQ_QUERIES; b++)
+                    qv[b] = _mm256_maskload_ps(qp[b] + i, tm);
 #pragma GCC unroll 4
-                        for (size_t b = 0; b < MQ_QUERIES; b++)
-                            acc[a][b] = _mm256_fmadd_ps(x, qv[b], acc[a][b]);
-                    }
-                } else {
+                for (size_t a = 0; a < MQ_ROWS; a++) {
+                    __m256 x = _mm256_maskload_ps(rp[a] + i, tm);
 #pragma GCC unroll 4
                     for (size_t b = 0; b < MQ_QUERIES; b++)
-                        qv[b] = _mm256_maskload_ps(qp[b] + i, tm);
-#pragma GCC unroll 4
-                    for (size_t a = 0; a < MQ_ROWS; a++) {
-                        __m256 x = _mm256_maskload_ps(rp[a] + i, tm);
-#pragma GCC unroll 4
-                        for (size_t b = 0; b < MQ_QUERIES; b++)
-                            acc[a][b] = _mm256_fmadd_ps(x, qv[b], acc[a][b]);
-                    }
+                        acc[a][b] = _mm256_fmadd_ps(x, qv[b], acc[a][b]);
                 }
             }
             size_t na = n_rows - r0 < MQ_ROWS ? n_rows - r0 : MQ_ROWS;
