@@ -15,7 +15,8 @@
  *   for int8 a `scales` blob (one float per row).
  *   Writes go to an in-memory copy of one chunk (EmbChunkBuf) which is
  *   written back when a write moves to another chunk, at xSync, at
- *   xSavepoint and before the cache is loaded; xRollback / xRollbackTo
+ *   xSavepoint (except the savepoints of xUpdate's own shadow-table
+ *   statements) and before the cache is loaded; xRollback / xRollbackTo
  *   discard it.  So a bulk insert rewrites each chunk blob once.  A lone
  *   overwrite of an existing row in another chunk (an SGD-style UPDATE) is
  *   done in place with sqlite3_blob_write (embChunkIO) instead: it touches
@@ -316,7 +317,8 @@ int embTokFind(EmbVtab *p, const char *tok, int n, int64_t *id)
 int embTokPut(EmbVtab *p, int64_t id, const char *tok, int n)
 {
     int rc = embStmt(p, &p->stTokIns,
-                     "INSERT OR REPLACE INTO \"%w\".\"%w_tokens\"(token_id, token) VALUES (?, ?)",
+                     "INSERT INTO \"%w\".\"%w_tokens\"(token_id, token) VALUES (?, ?)"
+                     " ON CONFLICT(token_id) DO UPDATE SET token = excluded.token",
                      p->zDb, p->zName);
     if (rc)
         return rc;
