@@ -435,10 +435,11 @@ static int embRollback(sqlite3_vtab *tab)
 
 /* A savepoint flushes the chunk buffer so that ROLLBACK TO can simply
  * discard it.  Savepoints opened while this table's xUpdate runs belong to
- * its own shadow-table statements (the token INSERT opens a statement
- * savepoint); those statements never touch the buffer, so it need not be
- * flushed (flushing there rewrote the whole chunk once per inserted row),
- * and rolling one of them back leaves the buffer as it is. */
+ * its own shadow-table statements (a statement journal: the version's
+ * INSERT OR REPLACE, a token write made multi-write by a trigger, formerly
+ * every token INSERT OR REPLACE); those statements never touch the buffer,
+ * so it need not be flushed (flushing there rewrote the whole chunk once
+ * per inserted row), and rolling one of them back leaves it as it is. */
 static int embSavepoint(sqlite3_vtab *tab, int iSavepoint)
 {
     EmbVtab *p = (EmbVtab *)tab;
