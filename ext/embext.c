@@ -22,6 +22,7 @@ static int (*const registrars[])(sqlite3 *, EmbConn *) = {
     embRegisterReaders,
     embRegisterPosenc,
     embRegisterSemantics,
+    embRegisterKnn,
 };
 
 #ifdef _WIN32

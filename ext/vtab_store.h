@@ -70,6 +70,8 @@ struct EmbVtab {
     int version_written;  /* a new version is stored since the last (re)start */
     int txn_wrote;        /* this transaction changed the table (cache is ahead) */
     int64_t last_chunk;   /* chunk of the previous row write, -1 = none */
+    int in_update;        /* > 0 while xUpdate runs (its shadow-table statements
+                             may open savepoints on this table, see xSavepoint) */
     float *scratch;       /* dim floats */
     sqlite3_stmt *stVersion, *stVersionPut, *stChunkGet, *stChunkPut, *stChunkDel;
     sqlite3_stmt *stTokFind, *stTokIns, *stTokDel;
