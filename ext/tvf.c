@@ -239,7 +239,7 @@ static int tvfFilter(sqlite3_vtab_cursor *pCur, int idxNum, const char *idxStr, 
     TvfCursor *cur = (TvfCursor *)pCur;
     TvfVtab *p = (TvfVtab *)pCur->pVtab;
     const TvfSpec *s = p->spec;
-    sqlite3_value *args[TVF_MAX_ARGS];
+    sqlite3_value *args[TVF_MAX_ARGS] = {0};
     (void)idxStr;
     tvfClear(cur, s->nOut);
     int j = 0;

@@ -262,7 +262,7 @@ static void curSettle(EmbCursor *c)
         int64_t end = cache ? (int64_t)cache->n_rows - 1 : -1;
         if (c->hi > end)
             c->hi = end;
-        while (c->cur <= c->hi && !cache->valid[c->cur])
+        while (cache && c->cur <= c->hi && !cache->valid[c->cur])
             c->cur++;
     }
 }
