@@ -18,31 +18,8 @@
 #include <string.h>
 #include <unistd.h>
 
-static sqlite3_mem_methods real_mem;
-static long fail_after = -1; /* -1: never */
-static int failed_once;
+#include "oom_sqlite.h"
 
-static void *oom_malloc(int n)
-{
-    if (fail_after == 0) {
-        failed_once = 1;
-        return NULL;
-    }
-    if (fail_after > 0)
-        fail_after--;
-    return real_mem.xMalloc(n);
-}
-
-static void *oom_realloc(void *p, int n)
-{
-    if (fail_after == 0) {
-        failed_once = 1;
-        return NULL;
-    }
-    if (fail_after > 0)
-        fail_after--;
-    return real_mem.xRealloc(p, n);
-}
 
 static char questions[512], pairs[512];
 
@@ -124,16 +101,16 @@ static void test_semantics_oom_sweep(void **state)
     for (k = 0; !done && k < 200000; k++) {
         db = open_db();
         got[0] = 0;
-        failed_once = 0;
-        fail_after = k;
+        oom_failed_once = 0;
+        oom_fail_after = k;
         for (size_t i = 0; i < n; i++) {
             char *err = NULL;
             int rc = sqlite3_exec(db, script[i], collect, got, &err);
             if (rc != SQLITE_OK) {
-                int oom = rc == SQLITE_NOMEM || strstr(err ? err : "", "out of memory");
+                int oom = oom_error(rc, err);
                 int expected = i == 4 && strstr(err ? err : "", "unknown token 'nope'");
                 if (!oom && !expected) {
-                    fail_after = -1;
+                    oom_fail_after = -1;
                     fprintf(stderr, "k=%ld: %s -> %d %s\n", k, script[i], rc, err ? err : "");
                     sqlite3_free(err);
                     fail_msg("unexpected error under OOM");
@@ -143,8 +120,8 @@ static void test_semantics_oom_sweep(void **state)
             }
             sqlite3_free(err);
         }
-        fail_after = -1;
-        if (!failed_once) {
+        oom_fail_after = -1;
+        if (!oom_failed_once) {
             done = 1;
             assert_string_equal(got, want);
         }
@@ -186,11 +163,7 @@ static int teardown(void **state)
 
 int main(void)
 {
-    sqlite3_config(SQLITE_CONFIG_GETMALLOC, &real_mem);
-    sqlite3_mem_methods m = real_mem;
-    m.xMalloc = oom_malloc;
-    m.xRealloc = oom_realloc;
-    sqlite3_config(SQLITE_CONFIG_MALLOC, &m);
+    oom_install();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_semantics_oom_sweep),
     };

@@ -14,6 +14,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "oom_sqlite.h"
+
 static char db_path[512];
 
 static sqlite3 *open_path(const char *path)
@@ -222,32 +224,8 @@ static void test_vtab_files_query_plans(void **state)
 /* ---- out-of-memory sweep ---------------------------------------------------
  * Allocation number k fails (k = 0, 1, 2, ...) while a script of writes and
  * reads runs; every statement must succeed or fail cleanly, and afterwards
- * the table must still be readable and consistent (ASan checks leaks). */
-static sqlite3_mem_methods real_mem;
-static long fail_after = -1; /* -1: never */
-static int failed_once;
-
-static void *oom_malloc(int n)
-{
-    if (fail_after == 0) {
-        failed_once = 1;
-        return NULL;
-    }
-    if (fail_after > 0)
-        fail_after--;
-    return real_mem.xMalloc(n);
-}
-
-static void *oom_realloc(void *p, int n)
-{
-    if (fail_after == 0) {
-        failed_once = 1;
-        return NULL;
-    }
-    if (fail_after > 0)
-        fail_after--;
-    return real_mem.xRealloc(p, n);
-}
+ * the table must still be readable and consistent (ASan checks leaks).
+ * Allocation failures come from oom_sqlite.h. */
 
 static void test_vtab_files_oom(void **state)
 {
@@ -270,21 +248,21 @@ static void test_vtab_files_oom(void **state)
         sqlite3 *db = open_path(":memory:");
         exec_ok(db, "create virtual table wte using embedding(dim=3, chunk_rows=2);"
                     "insert into wte(token, vector) values ('a','[1,0,0]'),('b','[0,1,0]'),('c','[0,0,1]');");
-        failed_once = 0;
-        fail_after = k;
+        oom_failed_once = 0;
+        oom_fail_after = k;
         for (size_t i = 0; i < sizeof script / sizeof script[0]; i++) {
             char *err = NULL;
             int rc = sqlite3_exec(db, script[i], NULL, NULL, &err);
-            if (rc != SQLITE_OK && rc != SQLITE_NOMEM && !strstr(err ? err : "", "out of memory")) {
-                fail_after = -1;
+            if (rc != SQLITE_OK && !oom_error(rc, err)) {
+                oom_fail_after = -1;
                 fprintf(stderr, "k=%ld: %s -> %d %s\n", k, script[i], rc, err ? err : "");
                 sqlite3_free(err);
                 fail_msg("unexpected error under OOM");
             }
             sqlite3_free(err);
         }
-        fail_after = -1;
-        if (!failed_once)
+        oom_fail_after = -1;
+        if (!oom_failed_once)
             done = 1;
         /* still consistent: the copy and the stored data agree */
         sqlite3_exec(db, "rollback", NULL, NULL, NULL);
@@ -303,11 +281,7 @@ static void test_vtab_files_oom(void **state)
 
 int main(void)
 {
-    sqlite3_config(SQLITE_CONFIG_GETMALLOC, &real_mem);
-    sqlite3_mem_methods m = real_mem;
-    m.xMalloc = oom_malloc;
-    m.xRealloc = oom_realloc;
-    sqlite3_config(SQLITE_CONFIG_MALLOC, &m);
+    oom_install();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_vtab_files_two_connections, setup, teardown),
         cmocka_unit_test_setup_teardown(test_vtab_files_reopen, setup, teardown),
