@@ -18,24 +18,16 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "oom_sqlite.h"
+#include "ext_harness.h"
 
 
 static char questions[512], pairs[512];
 
 static sqlite3 *open_db(void)
 {
-    sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
-    sqlite3_enable_load_extension(db, 1);
-    const char *ext = getenv("EMB_EXT");
+    sqlite3 *db = ext_open(":memory:");
     char *err = NULL;
-    int rc = sqlite3_load_extension(db, ext && *ext ? ext : "build/embext.so", NULL, &err);
-    if (rc != SQLITE_OK)
-        fprintf(stderr, "load: %s\n", err ? err : "?");
-    sqlite3_free(err);
-    assert_int_equal(rc, SQLITE_OK);
-    rc = sqlite3_exec(db,
+    int rc = sqlite3_exec(db,
                       "create virtual table w using embedding(dim=2);"
                       "insert into w(token_id, token, vector) values (0,'athens','[1,0]'),"
                       "(1,'greece','[0,1]'),(2,'rome','[0.7,0.1]'),(3,'italy','[0.6,0.9]'),"

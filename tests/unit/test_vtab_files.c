@@ -14,22 +14,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "oom_sqlite.h"
+#include "ext_harness.h"
 
 static char db_path[512];
 
 static sqlite3 *open_path(const char *path)
 {
-    sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    sqlite3_enable_load_extension(db, 1);
-    const char *ext = getenv("EMB_EXT");
-    char *err = NULL;
-    int rc = sqlite3_load_extension(db, ext && *ext ? ext : "build/embext.so", NULL, &err);
-    if (rc != SQLITE_OK)
-        fprintf(stderr, "load: %s\n", err ? err : "?");
-    sqlite3_free(err);
-    assert_int_equal(rc, SQLITE_OK);
+    sqlite3 *db = ext_open(path);
     sqlite3_busy_timeout(db, 2000);
     return db;
 }
@@ -225,7 +216,7 @@ static void test_vtab_files_query_plans(void **state)
  * Allocation number k fails (k = 0, 1, 2, ...) while a script of writes and
  * reads runs; every statement must succeed or fail cleanly, and afterwards
  * the table must still be readable and consistent (ASan checks leaks).
- * Allocation failures come from oom_sqlite.h. */
+ * Allocation failures come from ext_harness.h. */
 
 static void test_vtab_files_oom(void **state)
 {

@@ -1,7 +1,12 @@
 /*
- * oom_sqlite.h - out-of-memory injection for SQLite-level unit tests
- * (static, header only; include after <cmocka.h> and <sqlite3.h>).
+ * ext_harness.h - shared helpers for the unit tests that drive the built
+ * extension through SQLite (static, header only; include after <cmocka.h>
+ * and <sqlite3.h>): opening a connection with the extension loaded, and
+ * out-of-memory injection.
  *
+ *   sqlite3 *db = ext_open(":memory:");     embext loaded from $EMB_EXT
+ *                                           (tests/run.sh sets it) or
+ *                                           build/embext.so
  *   int main(void) { oom_install(); ... }      before any other SQLite call
  *   oom_failed_once = 0; oom_fail_after = k;   allocation number k fails
  *   ... run statements; check oom_error(rc, err) for every failure ...
@@ -12,10 +17,29 @@
  * everything the extension allocates through SQLite); once allocation k has
  * failed, every later one fails too until oom_fail_after is reset.
  */
-#ifndef EMB_OOM_SQLITE_H
-#define EMB_OOM_SQLITE_H
+#ifndef EMB_EXT_HARNESS_H
+#define EMB_EXT_HARNESS_H
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+/* Open path (file name or ":memory:") and load the extension; any failure
+ * fails the test. */
+static sqlite3 *ext_open(const char *path)
+{
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_enable_load_extension(db, 1);
+    const char *ext = getenv("EMB_EXT");
+    char *err = NULL;
+    int rc = sqlite3_load_extension(db, ext && *ext ? ext : "build/embext.so", NULL, &err);
+    if (rc != SQLITE_OK)
+        fprintf(stderr, "load: %s\n", err ? err : "?");
+    sqlite3_free(err);
+    assert_int_equal(rc, SQLITE_OK);
+    return db;
+}
 
 static sqlite3_mem_methods oom_real_mem;
 static long oom_fail_after = -1; /* -1: never */
