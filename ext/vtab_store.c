@@ -698,6 +698,21 @@ int embTableReleaseCache(EmbConn *conn, const char *zName)
     return 1;
 }
 
+/* embCacheEnsure for a function (no statement on the table holds p): if
+ * SQLite disconnected p meanwhile, free it, *pp = NULL, SQLITE_ERROR. */
+static int ensureHeld(EmbVtab **pp)
+{
+    EmbVtab *p = *pp;
+    p->busy++;
+    int rc = embCacheEnsure(p);
+    if (--p->busy == 0 && p->zombie) {
+        embVtabFree(p);
+        *pp = NULL;
+        return SQLITE_ERROR;
+    }
+    return rc;
+}
+
 int embTableOpen(EmbConn *conn, sqlite3 *db, const char *zFunc, const char *zName,
                  EmbTableRef **pp, char **pzErr)
 {
@@ -712,8 +727,13 @@ int embTableOpen(EmbConn *conn, sqlite3 *db, const char *zFunc, const char *zNam
     if (dot && !zDb)
         return SQLITE_NOMEM;
     EmbVtab *p = connFind(conn, zDb, zTab);
-    if (!p) {
-        /* force xConnect by preparing a statement that reads the table */
+    int rc = p ? ensureHeld(&p) : SQLITE_ERROR;
+    if (rc != SQLITE_OK && rc != SQLITE_NOMEM) {
+        /* Not connected yet, or its copy cannot be loaded because another
+         * connection dropped or re-created the table and this connection
+         * still holds the old instance.  Preparing and stepping a statement
+         * that reads the table makes SQLite check the schema and connect the
+         * current instance, which goes first in the registry. */
         char *sql = zDb ? sqlite3_mprintf("SELECT 1 FROM \"%w\".\"%w\" WHERE 0", zDb, zTab)
                         : sqlite3_mprintf("SELECT 1 FROM \"%w\" WHERE 0", zTab);
         sqlite3_stmt *st = NULL;
@@ -721,17 +741,23 @@ int embTableOpen(EmbConn *conn, sqlite3 *db, const char *zFunc, const char *zNam
             sqlite3_free(zDb);
             return SQLITE_NOMEM;
         }
-        if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK)
+        p = NULL;
+        int qrc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+        if (qrc == SQLITE_OK && (qrc = sqlite3_step(st)) == SQLITE_DONE)
             p = connFind(conn, zDb, zTab);
         sqlite3_finalize(st);
         sqlite3_free(sql);
+        if (qrc == SQLITE_NOMEM) {
+            sqlite3_free(zDb);
+            return SQLITE_NOMEM;
+        }
+        rc = p ? ensureHeld(&p) : SQLITE_ERROR;
     }
     sqlite3_free(zDb);
     if (!p) {
         *pzErr = sqlite3_mprintf("%s: no such embedding table: %s", zFunc, zName);
         return SQLITE_ERROR;
     }
-    int rc = embCacheEnsure(p);
     if (rc != SQLITE_OK) {
         if (rc != SQLITE_NOMEM)
             *pzErr = sqlite3_mprintf("%s: %s", zFunc,

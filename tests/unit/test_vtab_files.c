@@ -125,6 +125,49 @@ static void test_vtab_files_two_connections(void **state)
     sqlite3_close(a);
 }
 
+/* The error of sql on db (the statement must fail). */
+static void expect_error(sqlite3 *db, const char *sql, const char *want)
+{
+    char *err = NULL;
+    int rc = sqlite3_exec(db, sql, NULL, NULL, &err);
+    assert_int_not_equal(rc, SQLITE_OK);
+    assert_non_null(err);
+    if (strcmp(err, want) != 0)
+        fprintf(stderr, "%s\n  want: %s\n  got:  %s\n", sql, want, err);
+    assert_string_equal(err, want);
+    sqlite3_free(err);
+}
+
+/* Another connection drops the table, then re-creates it with another dim:
+ * this connection's functions must see "no such embedding table", then the
+ * new table -- not its old instance (that used to read the new rows with
+ * the old layout: "corrupt chunk 0"). */
+static void test_vtab_files_dropped_by_other(void **state)
+{
+    (void)state;
+    sqlite3 *a = open_db(), *b = open_db();
+    exec_ok(a, "create virtual table w using embedding(dim=2);"
+               "insert into w(vector) values ('[1,0]'), ('[0,1]');");
+    expect(a, "select emb_json(emb_lookup('w', 1))", "[0,1]");
+    exec_ok(b, "drop table w");
+    expect_error(a, "select emb_lookup('w', 0)", "emb_lookup: no such embedding table: w");
+    expect_error(a, "select * from emb_most_similar('w', '[0]')",
+                 "emb_most_similar: no such embedding table: w");
+    expect_error(a, "select * from emb_sequence('w', '[0]')",
+                 "emb_sequence: no such embedding table: w");
+    exec_ok(b, "create virtual table w using embedding(dim=3);"
+               "insert into w(vector) values ('[1,2,3]');");
+    expect(a, "select emb_json(emb_lookup('w', 0))", "[1,2,3]");
+    expect(a, "select emb_json(vector) from emb_sequence('w', '[0, 0]')", "[1,2,3],[1,2,3]");
+    expect(a, "select count(*) from emb_most_similar('w', '[0]')", "0");
+    /* same again without a failing call in between */
+    exec_ok(b, "drop table w; create virtual table w using embedding(dim=4);"
+               "insert into w(vector) values ('[4,3,2,1]');");
+    expect(a, "select emb_json(emb_lookup('w', 0))", "[4,3,2,1]");
+    sqlite3_close(a);
+    sqlite3_close(b);
+}
+
 static void test_vtab_files_reopen(void **state)
 {
     (void)state;
@@ -276,6 +319,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_vtab_files_two_connections, setup, teardown),
         cmocka_unit_test_setup_teardown(test_vtab_files_reopen, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_vtab_files_dropped_by_other, setup, teardown),
         cmocka_unit_test_setup_teardown(test_vtab_files_query_plans, setup, teardown),
         cmocka_unit_test_setup_teardown(test_vtab_files_oom, setup, teardown),
     };
