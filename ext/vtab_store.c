@@ -424,7 +424,8 @@ static int cacheGrow(EmbCache *c, size_t n)
 static float cacheRowNorm(EmbVtab *p, EmbCache *c, size_t r)
 {
     const emb_kernels *k = emb_kernels_get();
-    if (c->dtype == EMB_DTYPE_F32)
+    if (c->dtype == EMB_DTYPE_F32) /* f32 rows: 4 * dim bytes from an aligned malloc */
+        /* cppcheck-suppress invalidPointerCast */
         return k->norm_f32((const float *)(c->data + r * c->row_bytes), c->dim);
     emb_matrix_row_f32(k, &c->m, r, p->scratch);
     return k->norm_f32(p->scratch, c->dim);
