@@ -105,6 +105,19 @@ select * from emb_most_similar('plain', '["a"]');
 -- error: too many arguments on emb_most_similar() - max 5
 select * from emb_most_similar('w', '["a"]', '[]', 3, '3cosadd', 5);
 
+-- 100000 nested brackets: a clear error, no deep recursion
+-- error: emb_sequence: ids must be a JSON array of integers or of arrays of integers
+select count(*) from emb_sequence('w', (select group_concat('[', '') || '0' || group_concat(']', '')
+  from (with recursive s(v) as (select 1 union all select v + 1 from s where v < 100000) select v from s)));
+-- error: emb_dims: invalid JSON vector: expected a number at offset 1 (found '[')
+select emb_dims((select group_concat('[', '') || '0' || group_concat(']', '')
+  from (with recursive s(v) as (select 1 union all select v + 1 from s where v < 100000) select v from s)));
+select 'ms-100k-terms', count(*) = 0 from emb_most_similar('w',
+  (select json_group_array(v % 3) from (with recursive s(v) as (select 1 union all select v + 1 from s where v < 100000) select v from s)));
+select 'mul-kmax', count(*) = 1 from emb_most_similar('w', '["a"]', '["b"]', 9223372036854775807, '3cosmul');
+select 'an-kmax', count(*) = 0 from emb_analogy('w', 'a', 'b', 'c', 9223372036854775807);
+select 'lg-kmax', count(*) = 3 from emb_logits('w', '[1,0]', 9223372036854775807);
+
 -- emb_analogy
 -- error: emb_analogy: missing argument table
 select * from emb_analogy(null, 'a', 'b', 'c');
