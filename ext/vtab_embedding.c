@@ -446,10 +446,20 @@ static int embRollback(sqlite3_vtab *tab)
     return undo((EmbVtab *)tab, 1);
 }
 
+/* A savepoint flushes the chunk buffer so that ROLLBACK TO can simply
+ * discard it.  Savepoints opened while this table's xUpdate runs belong to
+ * its own shadow-table statements (a statement journal: the version's
+ * INSERT OR REPLACE, a token write made multi-write by a trigger, formerly
+ * every token INSERT OR REPLACE); those statements never touch the buffer,
+ * so it need not be flushed (flushing there rewrote the whole chunk once
+ * per inserted row), and rolling one of them back leaves it as it is. */
 static int embSavepoint(sqlite3_vtab *tab, int iSavepoint)
 {
+    EmbVtab *p = (EmbVtab *)tab;
     (void)iSavepoint;
-    return embBufFlush((EmbVtab *)tab);
+    if (p->in_update)
+        return SQLITE_OK;
+    return embBufFlush(p);
 }
 
 static int embRelease(sqlite3_vtab *tab, int iSavepoint)
@@ -461,8 +471,16 @@ static int embRelease(sqlite3_vtab *tab, int iSavepoint)
 
 static int embRollbackTo(sqlite3_vtab *tab, int iSavepoint)
 {
+    EmbVtab *p = (EmbVtab *)tab;
     (void)iSavepoint;
-    return undo((EmbVtab *)tab, 0);
+    if (p->in_update) {
+        /* a shadow-table statement of xUpdate failed (xUpdate fails too);
+         * keep the buffer, reload the cache from storage to be safe */
+        if (p->txn_wrote)
+            embCacheDrop(p);
+        return SQLITE_OK;
+    }
+    return undo(p, 0);
 }
 
 static sqlite3_module embModule = {

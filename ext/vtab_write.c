@@ -284,11 +284,10 @@ static int doDelete(EmbVtab *p, sqlite3_value *v)
     return delRow(p, id);
 }
 
-int embUpdate(sqlite3_vtab *tab, int argc, sqlite3_value **argv, sqlite3_int64 *pRowid)
+static int update(EmbVtab *p, int argc, sqlite3_value **argv, sqlite3_int64 *pRowid)
 {
-    EmbVtab *p = (EmbVtab *)tab;
-    sqlite3_free(tab->zErrMsg);
-    tab->zErrMsg = NULL;
+    sqlite3_free(p->base.zErrMsg);
+    p->base.zErrMsg = NULL;
     if (argc == 1)
         return doDelete(p, argv[0]);
 
@@ -399,4 +398,13 @@ int embUpdate(sqlite3_vtab *tab, int argc, sqlite3_value **argv, sqlite3_int64 *
     if (isInsert)
         *pRowid = newId;
     return SQLITE_OK;
+}
+
+int embUpdate(sqlite3_vtab *tab, int argc, sqlite3_value **argv, sqlite3_int64 *pRowid)
+{
+    EmbVtab *p = (EmbVtab *)tab;
+    p->in_update++;
+    int rc = update(p, argc, argv, pRowid);
+    p->in_update--;
+    return rc;
 }

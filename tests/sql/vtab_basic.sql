@@ -199,3 +199,18 @@ select 'ver-02', (select value from wte_config where key = 'version') = (select 
 
 -- shadow tables are protected from direct writes when defensive... and listed
 select 'shadow-01', (select count(*) from sqlite_master where name like 'wte\_%' escape '\' and type = 'table') = 3;
+
+-- a cache above 8 MB (its vector array is advised onto huge pages and grows
+-- by copy, not realloc): grown by write-through from empty, then reloaded
+create virtual table big using embedding(dim=512);
+create table bigsrc as select token_id, vector from emb_random(6000, 512, 5);
+select 'big-00', count(*) = 0 from big where vector match (select vector from bigsrc where token_id = 0) and k = 1;
+insert into big(token_id, vector) select token_id, vector from bigsrc where token_id < 3000;
+insert into big(token_id, vector) select token_id, vector from bigsrc where token_id >= 3000;
+select 'big-01', count(*) = 6000 from big join bigsrc using (token_id) where big.vector = bigsrc.vector;
+select 'big-03', (select token_id from big where vector match (select vector from bigsrc where token_id = 4321) and k = 1) = 4321;
+select 'big-04', emb_cache_release('big') = 1;
+select 'big-05', (select token_id from big where vector match (select vector from bigsrc where token_id = 5999) and k = 1) = 5999;
+select 'big-06', count(*) = 6000 from big join bigsrc using (token_id) where big.vector = bigsrc.vector;
+drop table big;
+drop table bigsrc;

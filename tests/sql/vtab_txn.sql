@@ -126,3 +126,59 @@ select 'ip-10', group_concat(emb_json(vector), ';') = '[3,3];[1,1];[8,8]' from i
 update ip set vector = emb_scale(vector, 2);
 select 'ip-11', emb_cache_release('ip') in (0, 1);
 select 'ip-12', group_concat(emb_json(vector), ';') = '[6,6];[2,2];[16,16]' from ip where token_id in (0, 2, 4);
+
+-- token writes in the middle of a chunk: xUpdate's own shadow-table
+-- statements open savepoints of their own (here: the trigger makes the token
+-- INSERT a multi-write statement); the chunk buffer is not flushed for them,
+-- so ROLLBACK TO, statement rollback and a failing token write must still
+-- keep exactly the rows written before them.  emb_cache_release forces a
+-- reload from storage.
+create virtual table tk using embedding(dim=2, chunk_rows=8);
+insert into tk(token, vector) values ('a', '[1,0]'), ('b', '[0,1]');
+create trigger tk_boom before insert on tk_tokens when new.token like 'boom%'
+  begin select raise(abort, 'boom'); end;
+begin;
+insert into tk(token, vector) values ('c', '[1,1]');
+savepoint s;
+insert into tk(token, vector) select 'x' || value, emb_vec(json_array(value, 0)) from json_each('[1,2,3]');
+select 'tk-01', group_concat(token) = 'a,b,c,x1,x2,x3' from tk;
+rollback to s;
+select 'tk-02', group_concat(token) = 'a,b,c' from tk;
+select 'tk-03', (select group_concat(token) from (select token from tk_tokens order by token_id)) = 'a,b,c';
+insert into tk(token, vector) values ('x1', '[5,5]');
+select 'tk-04', token_id = 3 from tk where token = 'x1';
+-- error: embedding tk: token 'b' already exists (token_id 1)
+insert into tk(token, vector) values ('y1', '[1,0]'), ('y2', '[0,1]'), ('b', '[1,1]');
+select 'tk-05', group_concat(token) = 'a,b,c,x1' from tk;
+-- a single-row INSERT has no statement journal: its failing token write must
+-- not drop the buffered rows before it (row 'e' is only in the buffer)
+insert into tk(token, vector) values ('e', '[4,4]');
+-- error: embedding tk: boom
+insert into tk(token, vector) values ('boom', '[3,4]');
+select 'tk-06', group_concat(token) = 'a,b,c,x1,e' from tk;
+-- error: embedding tk: boom
+insert into tk(token, vector) values ('q1', '[1,1]'), ('boom2', '[2,2]'), ('q2', '[3,3]');
+select 'tk-07', group_concat(token) = 'a,b,c,x1,e' from tk;
+insert into tk(token, vector) values ('d', '[2,1]');
+commit;
+select 'tk-08', emb_cache_release('tk') in (0, 1);
+select 'tk-09', group_concat(token_id || ':' || token || '=' || emb_json(vector), ' ') = '0:a=[1,0] 1:b=[0,1] 2:c=[1,1] 3:x1=[5,5] 4:e=[4,4] 5:d=[2,1]' from tk;
+select 'tk-10', (select group_concat(token_id || token) from (select * from tk_tokens order by token_id)) = '0a,1b,2c,3x1,4e,5d';
+select 'tk-11', token_id = 2 from tk where vector match '[1,1]' and k = 1 and metric = 'l2';
+-- the same failures in autocommit mode leave the table unchanged
+-- error: embedding tk: boom
+insert into tk(token, vector) values ('boom', '[3,4]');
+-- error: embedding tk: boom
+insert into tk(token, vector) values ('q1', '[1,1]'), ('boom2', '[2,2]');
+select 'tk-12', emb_cache_release('tk') in (0, 1);
+select 'tk-13', group_concat(token) = 'a,b,c,x1,e,d' and count(*) = 6 from tk;
+-- token of an existing row replaced (upsert on token_id), then rolled back
+begin;
+update tk set token = 'cc' where token_id = 2;
+insert or replace into tk(token_id, token, vector) values (3, 'x9', '[6,6]');
+select 'tk-14', group_concat(token) = 'a,b,cc,x9,e,d' from tk;
+select 'tk-15', (select group_concat(token) from (select token from tk_tokens order by token_id)) = 'a,b,cc,x9,e,d';
+rollback;
+select 'tk-16', (select group_concat(token) from (select token from tk_tokens order by token_id)) = 'a,b,c,x1,e,d';
+select 'tk-17', emb_json(vector) = '[5,5]' from tk where token = 'x1';
+drop table tk;
