@@ -186,6 +186,13 @@ select count(*) from emb_random(9223372036854775807, 9223372036854775807);
 select count(*) from emb_random(2, 2, 1, 1e309);
 
 -- scalar functions
+-- wrong argument counts are rejected by SQLite before the call
+-- error: wrong number of arguments to function emb_l2()
+select emb_l2('[1]');
+-- error: wrong number of arguments to function emb_lookup()
+select emb_lookup('w');
+-- error: wrong number of arguments to function emb_rope()
+select emb_rope('[1,0]', 1, 2, 'neox', 5);
 -- error: emb_add: expected 2 or more vectors (found 0)
 select emb_add();
 -- error: emb_scale: scale factor must be finite (found Inf)
