@@ -251,3 +251,24 @@ select 'rel-ms', count(*) = 2 from (select emb_cache_release('w'), * from emb_mo
 select 'rel-knn', count(*) = 3 from (select emb_cache_release('w'), * from w where vector match '[1,0]' and k = 3);
 select 'rel-scan', count(*) = 3 from (select emb_cache_release('w'), * from w);
 select 'rel-self-join', count(*) = 9 from (select emb_cache_release('w') from w, w as w2);
+
+-- attached and temp schemas: detach, shadowing by temp, rename
+attach ':memory:' as aux;
+create virtual table aux.x using embedding(dim=2);
+insert into aux.x(vector) values ('[1,2]');
+select 'att-qualified', emb_json(emb_lookup('aux.x', 0)) = '[1,2]';
+select 'att-search', emb_json(emb_lookup('x', 0)) = '[1,2]';
+create virtual table temp.x using embedding(dim=3);
+insert into temp.x(vector) values ('[1,2,3]');
+select 'att-temp-first', emb_json(emb_lookup('x', 0)) = '[1,2,3]';
+drop table temp.x;
+select 'att-temp-dropped', emb_json(emb_lookup('x', 0)) = '[1,2]';
+alter table aux.x rename to x2;
+select 'att-renamed', emb_json(emb_lookup('x2', 0)) = '[1,2]';
+-- error: emb_lookup: no such embedding table: x
+select emb_lookup('x', 0);
+detach aux;
+-- error: emb_lookup: no such embedding table: aux.x2
+select emb_lookup('aux.x2', 0);
+-- error: emb_sequence: no such embedding table: x2
+select * from emb_sequence('x2', '[0]');
