@@ -98,6 +98,20 @@ static int stepDone(EmbVtab *p, sqlite3_stmt *st)
     return dbError(p, rc ? rc : SQLITE_ERROR);
 }
 
+/* Step st once: *out = column 0 of its row, or dflt when there is none;
+ * st is reset.  SQLITE_OK, or the error with its message on p. */
+static int stepInt64(EmbVtab *p, sqlite3_stmt *st, int64_t dflt, int64_t *out)
+{
+    int rc = sqlite3_step(st);
+    *out = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : dflt;
+    if (rc == SQLITE_ROW || rc == SQLITE_DONE) {
+        sqlite3_reset(st);
+        return SQLITE_OK;
+    }
+    rc = sqlite3_reset(st);
+    return dbError(p, rc ? rc : SQLITE_ERROR);
+}
+
 int embStoreReadVersion(EmbVtab *p, int64_t *out)
 {
     int rc = embStmt(p, &p->stVersion,
@@ -105,14 +119,7 @@ int embStoreReadVersion(EmbVtab *p, int64_t *out)
                      p->zName);
     if (rc)
         return rc;
-    rc = sqlite3_step(p->stVersion);
-    *out = rc == SQLITE_ROW ? sqlite3_column_int64(p->stVersion, 0) : 0;
-    if (rc == SQLITE_ROW || rc == SQLITE_DONE) {
-        sqlite3_reset(p->stVersion);
-        return SQLITE_OK;
-    }
-    rc = sqlite3_reset(p->stVersion);
-    return dbError(p, rc ? rc : SQLITE_ERROR);
+    return stepInt64(p, p->stVersion, 0, out);
 }
 
 int embStoreWriteVersion(EmbVtab *p, int64_t v)
@@ -308,14 +315,7 @@ int embTokFind(EmbVtab *p, const char *tok, int n, int64_t *id)
     if (rc)
         return rc;
     sqlite3_bind_text(p->stTokFind, 1, tok, n, SQLITE_STATIC);
-    rc = sqlite3_step(p->stTokFind);
-    *id = rc == SQLITE_ROW ? sqlite3_column_int64(p->stTokFind, 0) : -1;
-    if (rc == SQLITE_ROW || rc == SQLITE_DONE) {
-        sqlite3_reset(p->stTokFind);
-        return SQLITE_OK;
-    }
-    rc = sqlite3_reset(p->stTokFind);
-    return dbError(p, rc ? rc : SQLITE_ERROR);
+    return stepInt64(p, p->stTokFind, -1, id);
 }
 
 int embTokPut(EmbVtab *p, int64_t id, const char *tok, int n)
