@@ -27,6 +27,7 @@ static int (*const registrars[])(sqlite3 *, EmbConn *) = {
     embRegisterReaders,
     embRegisterPosenc,
     embRegisterSemantics,
+    embRegisterKnn,
 };
 
 #ifdef _WIN32

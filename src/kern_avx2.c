@@ -374,6 +374,79 @@ static EMB_AVX2 void emb_scan_dot_i8_avx2(float *out, const float *q, const int8
     scan(out, q, rows, n_rows, dim, ROW_I8, 0);
 }
 
+/* Multi-query scan: a tile of MQ_ROWS rows x MQ_QUERIES queries keeps 12
+ * 8-lane accumulators in registers (16 ymm: 12 + 3 query vectors + 1 row
+ * vector); per 8 elements 7 loads feed 12 FMAs.  Queries are the outer loop
+ * (3 query vectors stay in L1), rows the inner one (the caller's block of
+ * rows stays in L2).  Tiles at the edges repeat the last row / query (the
+ * extra results are not stored), so there is one code path. */
+#define MQ_ROWS 4
+#define MQ_QUERIES 3
+
+static EMB_AVX2 void emb_scan_dot_f32_multi_avx2(float *out, const float *q, size_t n_q,
+                                                 const float *rows, size_t n_rows, size_t dim)
+{
+    if (n_q == 0 || n_rows == 0)
+        return;
+    const size_t body = dim & ~(size_t)7;
+    const __m256i tm = tail_mask(dim - body);
+    for (size_t j0 = 0; j0 < n_q; j0 += MQ_QUERIES) {
+        const float *qp[MQ_QUERIES];
+        for (size_t b = 0; b < MQ_QUERIES; b++)
+            qp[b] = q + (j0 + b < n_q ? j0 + b : n_q - 1) * dim;
+        size_t nb = n_q - j0 < MQ_QUERIES ? n_q - j0 : MQ_QUERIES;
+        for (size_t r0 = 0; r0 < n_rows; r0 += MQ_ROWS) {
+            const float *rp[MQ_ROWS];
+            for (size_t a = 0; a < MQ_ROWS; a++)
+                rp[a] = rows + (r0 + a < n_rows ? r0 + a : n_rows - 1) * dim;
+            __m256 acc[MQ_ROWS][MQ_QUERIES];
+#pragma GCC unroll 4
+            for (size_t a = 0; a < MQ_ROWS; a++)
+#pragma GCC unroll 4
+                for (size_t b = 0; b < MQ_QUERIES; b++)
+                    acc[a][b] = _mm256_setzero_ps();
+            size_t i = 0;
+            for (; i < body; i += 8) {
+                __m256 qv[MQ_QUERIES];
+#pragma GCC unroll 4
+                for (size_t b = 0; b < MQ_QUERIES; b++)
+                    qv[b] = _mm256_loadu_ps(qp[b] + i);
+#pragma GCC unroll 4
+                for (size_t a = 0; a < MQ_ROWS; a++) {
+                    __m256 x = _mm256_loadu_ps(rp[a] + i);
+#pragma GCC unroll 4
+                    for (size_t b = 0; b < MQ_QUERIES; b++)
+                        acc[a][b] = _mm256_fmadd_ps(x, qv[b], acc[a][b]);
+                }
+            }
+            if (i < dim) {
+                __m256 qv[MQ_QUERIES];
+#pragma GCC unroll 4
+                for (size_t b = 0; b < MQ_QUERIES; b++)
+                    qv[b] = _mm256_maskload_ps(qp[b] + i, tm);
+#pragma GCC unroll 4
+                for (size_t a = 0; a < MQ_ROWS; a++) {
+                    __m256 x = _mm256_maskload_ps(rp[a] + i, tm);
+#pragma GCC unroll 4
+                    for (size_t b = 0; b < MQ_QUERIES; b++)
+                        acc[a][b] = _mm256_fmadd_ps(x, qv[b], acc[a][b]);
+                }
+            }
+            size_t na = n_rows - r0 < MQ_ROWS ? n_rows - r0 : MQ_ROWS;
+            /* reduce with constant indices first, so acc stays in registers */
+            float res[MQ_ROWS][MQ_QUERIES];
+#pragma GCC unroll 4
+            for (size_t a = 0; a < MQ_ROWS; a++)
+#pragma GCC unroll 4
+                for (size_t b = 0; b < MQ_QUERIES; b++)
+                    res[a][b] = hsum(acc[a][b]);
+            for (size_t a = 0; a < na; a++)
+                for (size_t b = 0; b < nb; b++)
+                    out[(r0 + a) * n_q + j0 + b] = res[a][b];
+        }
+    }
+}
+
 const emb_kernels emb_kernels_avx2 = {
     .name = "avx2",
     .dot_f32 = emb_dot_f32_avx2,
@@ -396,6 +469,7 @@ const emb_kernels emb_kernels_avx2 = {
     .scan_dot_bf16 = emb_scan_dot_bf16_avx2,
     .scan_l2sq_bf16 = emb_scan_l2sq_bf16_avx2,
     .scan_dot_i8 = emb_scan_dot_i8_avx2,
+    .scan_dot_f32_multi = emb_scan_dot_f32_multi_avx2,
 };
 
 #endif

@@ -366,6 +366,78 @@ static EMB_AVX512 void emb_scan_dot_i8_avx512(float *out, const float *q, const 
     scan(out, q, rows, n_rows, dim, ROW_I8, 0);
 }
 
+/* Multi-query scan: a tile of MQ_ROWS rows x MQ_QUERIES queries keeps 16
+ * 16-lane accumulators in registers (of 32 zmm); per 16 elements 8 loads
+ * feed 16 FMAs, the dim tail is one masked step.  Queries are the outer
+ * loop (4 query vectors stay in L1), rows the inner one (the caller's block
+ * of rows stays in L2).  Tiles at the edges repeat the last row / query (the
+ * extra results are not stored), so there is one code path. */
+#define MQ_ROWS 4
+#define MQ_QUERIES 4
+
+static EMB_AVX512 void emb_scan_dot_f32_multi_avx512(float *out, const float *q, size_t n_q,
+                                                     const float *rows, size_t n_rows, size_t dim)
+{
+    if (n_q == 0 || n_rows == 0)
+        return;
+    for (size_t j0 = 0; j0 < n_q; j0 += MQ_QUERIES) {
+        const float *qp[MQ_QUERIES];
+        for (size_t b = 0; b < MQ_QUERIES; b++)
+            qp[b] = q + (j0 + b < n_q ? j0 + b : n_q - 1) * dim;
+        size_t nb = n_q - j0 < MQ_QUERIES ? n_q - j0 : MQ_QUERIES;
+        for (size_t r0 = 0; r0 < n_rows; r0 += MQ_ROWS) {
+            const float *rp[MQ_ROWS];
+            for (size_t a = 0; a < MQ_ROWS; a++)
+                rp[a] = rows + (r0 + a < n_rows ? r0 + a : n_rows - 1) * dim;
+            __m512 acc[MQ_ROWS][MQ_QUERIES];
+#pragma GCC unroll 4
+            for (size_t a = 0; a < MQ_ROWS; a++)
+#pragma GCC unroll 4
+                for (size_t b = 0; b < MQ_QUERIES; b++)
+                    acc[a][b] = _mm512_setzero_ps();
+            size_t i = 0;
+            for (; i + 16 <= dim; i += 16) {
+                __m512 qv[MQ_QUERIES];
+#pragma GCC unroll 4
+                for (size_t b = 0; b < MQ_QUERIES; b++)
+                    qv[b] = _mm512_loadu_ps(qp[b] + i);
+#pragma GCC unroll 4
+                for (size_t a = 0; a < MQ_ROWS; a++) {
+                    __m512 x = _mm512_loadu_ps(rp[a] + i);
+#pragma GCC unroll 4
+                    for (size_t b = 0; b < MQ_QUERIES; b++)
+                        acc[a][b] = _mm512_fmadd_ps(x, qv[b], acc[a][b]);
+                }
+            }
+            if (i < dim) {
+                __mmask16 m = tail_mask(dim - i);
+                __m512 qv[MQ_QUERIES];
+#pragma GCC unroll 4
+                for (size_t b = 0; b < MQ_QUERIES; b++)
+                    qv[b] = _mm512_maskz_loadu_ps(m, qp[b] + i);
+#pragma GCC unroll 4
+                for (size_t a = 0; a < MQ_ROWS; a++) {
+                    __m512 x = _mm512_maskz_loadu_ps(m, rp[a] + i);
+#pragma GCC unroll 4
+                    for (size_t b = 0; b < MQ_QUERIES; b++)
+                        acc[a][b] = _mm512_fmadd_ps(x, qv[b], acc[a][b]);
+                }
+            }
+            size_t na = n_rows - r0 < MQ_ROWS ? n_rows - r0 : MQ_ROWS;
+            /* reduce with constant indices first, so acc stays in registers */
+            float res[MQ_ROWS][MQ_QUERIES];
+#pragma GCC unroll 4
+            for (size_t a = 0; a < MQ_ROWS; a++)
+#pragma GCC unroll 4
+                for (size_t b = 0; b < MQ_QUERIES; b++)
+                    res[a][b] = _mm512_reduce_add_ps(acc[a][b]);
+            for (size_t a = 0; a < na; a++)
+                for (size_t b = 0; b < nb; b++)
+                    out[(r0 + a) * n_q + j0 + b] = res[a][b];
+        }
+    }
+}
+
 const emb_kernels emb_kernels_avx512 = {
     .name = "avx512",
     .dot_f32 = emb_dot_f32_avx512,
@@ -388,6 +460,7 @@ const emb_kernels emb_kernels_avx512 = {
     .scan_dot_bf16 = emb_scan_dot_bf16_avx512,
     .scan_l2sq_bf16 = emb_scan_l2sq_bf16_avx512,
     .scan_dot_i8 = emb_scan_dot_i8_avx512,
+    .scan_dot_f32_multi = emb_scan_dot_f32_multi_avx512,
 };
 
 #endif

@@ -380,6 +380,69 @@ static void emb_scan_dot_i8_neon(float *out, const float *q, const int8_t *rows,
     scan(out, q, rows, n_rows, dim, ROW_I8, 0);
 }
 
+/* Multi-query scan: a tile of MQ_ROWS rows x MQ_QUERIES queries keeps 16
+ * 4-lane accumulators in registers (of 32 q registers); per 4 elements 8
+ * loads feed 16 FMAs; the dim tail (< 4) is added in scalar code.  Queries
+ * are the outer loop, rows the inner one (the caller's block of rows stays
+ * in L2).  Tiles at the edges repeat the last row / query (the extra results
+ * are not stored), so there is one code path. */
+#define MQ_ROWS 4
+#define MQ_QUERIES 4
+
+static void emb_scan_dot_f32_multi_neon(float *out, const float *q, size_t n_q, const float *rows,
+                                        size_t n_rows, size_t dim)
+{
+    if (n_q == 0 || n_rows == 0)
+        return;
+    const size_t body = dim & ~(size_t)3;
+    for (size_t j0 = 0; j0 < n_q; j0 += MQ_QUERIES) {
+        const float *qp[MQ_QUERIES];
+        for (size_t b = 0; b < MQ_QUERIES; b++)
+            qp[b] = q + (j0 + b < n_q ? j0 + b : n_q - 1) * dim;
+        size_t nb = n_q - j0 < MQ_QUERIES ? n_q - j0 : MQ_QUERIES;
+        for (size_t r0 = 0; r0 < n_rows; r0 += MQ_ROWS) {
+            const float *rp[MQ_ROWS];
+            for (size_t a = 0; a < MQ_ROWS; a++)
+                rp[a] = rows + (r0 + a < n_rows ? r0 + a : n_rows - 1) * dim;
+            float32x4_t acc[MQ_ROWS][MQ_QUERIES];
+#pragma GCC unroll 4
+            for (size_t a = 0; a < MQ_ROWS; a++)
+#pragma GCC unroll 4
+                for (size_t b = 0; b < MQ_QUERIES; b++)
+                    acc[a][b] = vdupq_n_f32(0);
+            for (size_t i = 0; i < body; i += 4) {
+                float32x4_t qv[MQ_QUERIES];
+#pragma GCC unroll 4
+                for (size_t b = 0; b < MQ_QUERIES; b++)
+                    qv[b] = vld1q_f32(qp[b] + i);
+#pragma GCC unroll 4
+                for (size_t a = 0; a < MQ_ROWS; a++) {
+                    float32x4_t x = vld1q_f32(rp[a] + i);
+#pragma GCC unroll 4
+                    for (size_t b = 0; b < MQ_QUERIES; b++)
+                        acc[a][b] = vfmaq_f32(acc[a][b], x, qv[b]);
+                }
+            }
+            size_t na = n_rows - r0 < MQ_ROWS ? n_rows - r0 : MQ_ROWS;
+            /* reduce with constant indices first, so acc stays in registers */
+            float res[MQ_ROWS][MQ_QUERIES];
+#pragma GCC unroll 4
+            for (size_t a = 0; a < MQ_ROWS; a++)
+#pragma GCC unroll 4
+                for (size_t b = 0; b < MQ_QUERIES; b++)
+                    res[a][b] = vaddvq_f32(acc[a][b]);
+            for (size_t a = 0; a < na; a++) {
+                for (size_t b = 0; b < nb; b++) {
+                    float s = res[a][b];
+                    for (size_t i = body; i < dim; i++)
+                        s += qp[b][i] * rp[a][i];
+                    out[(r0 + a) * n_q + j0 + b] = s;
+                }
+            }
+        }
+    }
+}
+
 const emb_kernels emb_kernels_neon = {
     .name = "neon",
     .dot_f32 = emb_dot_f32_neon,
@@ -402,6 +465,7 @@ const emb_kernels emb_kernels_neon = {
     .scan_dot_bf16 = emb_scan_dot_bf16_neon,
     .scan_l2sq_bf16 = emb_scan_l2sq_bf16_neon,
     .scan_dot_i8 = emb_scan_dot_i8_neon,
+    .scan_dot_f32_multi = emb_scan_dot_f32_multi_neon,
 };
 
 #endif

@@ -281,6 +281,16 @@ static void emb_scan_dot_i8_serial(float *out, const float *q, const int8_t *row
     }
 }
 
+/* The reference order: each (row, query) pair is one dot_f32 above; the
+ * row stays in cache while every query visits it. */
+static void emb_scan_dot_f32_multi_serial(float *out, const float *q, size_t n_q,
+                                          const float *rows, size_t n_rows, size_t dim)
+{
+    for (size_t r = 0; r < n_rows; r++)
+        for (size_t j = 0; j < n_q; j++)
+            out[r * n_q + j] = emb_dot_f32_serial(q + j * dim, rows + r * dim, dim);
+}
+
 const emb_kernels emb_kernels_serial = {
     .name = "serial",
     .dot_f32 = emb_dot_f32_serial,
@@ -303,4 +313,5 @@ const emb_kernels emb_kernels_serial = {
     .scan_dot_bf16 = emb_scan_dot_bf16_serial,
     .scan_l2sq_bf16 = emb_scan_l2sq_bf16_serial,
     .scan_dot_i8 = emb_scan_dot_i8_serial,
+    .scan_dot_f32_multi = emb_scan_dot_f32_multi_serial,
 };

@@ -60,6 +60,14 @@ typedef struct emb_kernels {
     void (*scan_dot_bf16)(float *out, const float *q, const uint16_t *rows, size_t n_rows, size_t dim);
     void (*scan_l2sq_bf16)(float *out, const float *q, const uint16_t *rows, size_t n_rows, size_t dim);
     void (*scan_dot_i8)(float *out, const float *q, const int8_t *rows, size_t n_rows, size_t dim);
+
+    /* Multi-query scan: n_q queries (query j at q + j*dim) against n_rows
+     * contiguous rows; out[r * n_q + j] = dot(q_j, row r).  The kernel walks
+     * a register tile of rows x queries (each row and query vector loaded
+     * once per tile), so a block of rows that fits in L2 is read from memory
+     * once for all queries (src/knn.c sizes the blocks). */
+    void (*scan_dot_f32_multi)(float *out, const float *q, size_t n_q, const float *rows,
+                               size_t n_rows, size_t dim);
 } emb_kernels;
 
 /* The per-ISA tables.  A table's symbol exists only on architectures where

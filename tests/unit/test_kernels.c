@@ -194,6 +194,7 @@ static void test_kernels_tables_complete(void **state)
         HAS(scan_dot_bf16);
         HAS(scan_l2sq_bf16);
         HAS(scan_dot_i8);
+        HAS(scan_dot_f32_multi);
 #undef HAS
     }
 }
@@ -677,6 +678,61 @@ static void check_scan(int type, int l2, int exact)
         check_scan(type, l2, 0);                                                               \
     }
 
+/* Multi-query scan: every (row, query) cell against the double reference,
+ * n_q 0..9 and 64 (edge tiles of every shape), every scan dim, rows 0..17;
+ * queries and rows start at odd offsets; the guard after out must stay. */
+static const size_t multi_queries[] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 64};
+
+static void check_scan_multi(int exact)
+{
+    rng_seed(5000 + (uint64_t)exact);
+    for (const emb_kernels *const *kp = emb_kernels_all(); *kp; kp++) {
+        const emb_kernels *k = *kp;
+        for (size_t di = 0; di < sizeof scan_dims / sizeof scan_dims[0]; di++) {
+            for (size_t ri = 0; ri < sizeof scan_rows / sizeof scan_rows[0]; ri++) {
+                for (size_t qi = 0; qi < sizeof multi_queries / sizeof multi_queries[0]; qi++) {
+                    size_t dim = scan_dims[di], n_rows = scan_rows[ri], n_q = multi_queries[qi];
+                    if (n_q == 64 && dim > 300 && n_rows > 5)
+                        continue; /* keep the sanitizer run short */
+                    size_t off = (di + ri + qi) % 4, off_q = (di + ri + qi + 1) % 4;
+                    size_t n_out = n_rows * n_q;
+                    float *rows = buf_new(dim * n_rows, off, 4);
+                    float *q = buf_new(dim * n_q, off_q, 4);
+                    float *out = buf_new(n_out + 1, 0, 4);
+                    fill(rows, dim * n_rows, exact);
+                    fill(q, dim * n_q, exact);
+                    for (size_t i = 0; i < n_out; i++)
+                        out[i] = NAN;
+                    out[n_out] = GUARD;
+                    k->scan_dot_f32_multi(out, q, n_q, rows, n_rows, dim);
+                    for (size_t r = 0; r < n_rows; r++) {
+                        for (size_t j = 0; j < n_q; j++) {
+                            double mag, want = ref_dot(q + j * dim, rows + r * dim, dim, &mag);
+                            double got = out[r * n_q + j];
+                            double err = fabs(got - want), tol = tol_for(dim, mag, exact);
+                            CHECK(err <= tol,
+                                  "%s multi exact %d dim %zu rows %zu n_q %zu r %zu j %zu: "
+                                  "%.9g vs %.9g\n",
+                                  k->name, exact, dim, n_rows, n_q, r, j, got, want);
+                        }
+                    }
+                    CHECK(out[n_out] == GUARD, "%s multi: wrote past the end\n", k->name);
+                    buf_free(rows, off, 4);
+                    buf_free(q, off_q, 4);
+                    buf_free(out, 0, 4);
+                }
+            }
+        }
+    }
+}
+
+static void test_kernels_scan_dot_f32_multi_matches_reference(void **state)
+{
+    (void)state;
+    check_scan_multi(1);
+    check_scan_multi(0);
+}
+
 SCAN_TEST(test_kernels_scan_dot_f32_matches_reference, ROW_F32, 0)
 SCAN_TEST(test_kernels_scan_l2sq_f32_matches_reference, ROW_F32, 1)
 SCAN_TEST(test_kernels_scan_dot_f16_matches_reference, ROW_F16, 0)
@@ -716,6 +772,7 @@ int main(void)
         cmocka_unit_test(test_kernels_scan_dot_bf16_matches_reference),
         cmocka_unit_test(test_kernels_scan_l2sq_bf16_matches_reference),
         cmocka_unit_test(test_kernels_scan_dot_i8_matches_reference),
+        cmocka_unit_test(test_kernels_scan_dot_f32_multi_matches_reference),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
