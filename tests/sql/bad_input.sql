@@ -151,6 +151,28 @@ select * from emb_logits('w', 5);
 select 'lg-huge', abs(sum(prob) - 1) < 1e-9 from emb_logits('w', '[1e38,1e38]', 3);
 select 'lg-tiny-temp', abs(sum(prob) - 1) < 1e-9 from emb_logits('w', '[1,0]', 3, 1e-320);
 
+-- emb_knn
+-- error: emb_knn: missing argument table
+select * from emb_knn(null, '[[1,0]]');
+-- error: emb_knn: queries must not be NULL
+select * from emb_knn('w', null);
+-- error: emb_knn: missing argument queries
+select * from emb_knn('w');
+-- error: emb_knn: table must be text (found integer)
+select * from emb_knn(5, '[[1,0]]');
+select 'knn-null-k', count(*) = 3 from emb_knn('w', '[[1,0]]', null);
+select 'knn-null-metric', count(*) = 2 from emb_knn('w', '[[1,0]]', 2, null);
+select 'knn-kmax', count(*) = 3 from emb_knn('w', zeroblob(8), 9223372036854775807, 'l2');
+-- error: emb_knn: unknown metric '5' (expected 'cosine', 'dot' or 'l2')
+select * from emb_knn('w', '[[1,0]]', 2, 5);
+-- error: emb_knn: queries blob size must be a multiple of 4 * dim (8 vs 1)
+select * from emb_knn('w', x'00');
+-- error: emb_knn: query 0: invalid JSON vector: expected a number at offset 1 (found '[')
+select * from emb_knn('w', (select group_concat('[', '') || '0' || group_concat(']', '')
+  from (with recursive s(v) as (select 1 union all select v + 1 from s where v < 100000) select v from s)));
+select 'knn-100k-queries', count(*) = 300000 from emb_knn('w', (select json_group_array(json('[1,0]'))
+  from (with recursive s(v) as (select 1 union all select v + 1 from s where v < 100000) select v from s)), 3);
+
 -- evaluations
 -- error: emb_eval_analogies: missing argument table
 select * from emb_eval_analogies(null, 'x');
