@@ -3,7 +3,12 @@
  *
  *   sqlite3 :memory: '.load ./embext' "select emb_isa(), emb_l2('[0,0]','[3,4]')"
  *
- * Registration is table-driven: each family in ext/ exposes
+ * Parameters: none (sqlite3_load_extension's entry point argument may be
+ * omitted: SQLite derives sqlite3_embext_init from the file name).
+ * Environment: EMB_ISA=serial|avx2|avx512|neon lowers the kernel set
+ * (src/cpu.c).
+ *
+ * How it works: registration is table-driven: each family in ext/ exposes
  * embRegister<Family>(db, conn) and is listed below.  `conn` is the
  * per-connection state shared by the virtual table and the functions that
  * read an embedding table; it is freed when the connection closes.

@@ -142,18 +142,27 @@ static int arg_vec_copy(sqlite3_context *ctx, const char *zFunc, sqlite3_value *
     return 1;
 }
 
+/* The (v, pos [, base]) prefix of emb_add_pe and emb_rope, v not decoded
+ * yet: 1 ok, 0 NULL result set (v or pos NULL), -1 error reported. */
+static int arg_pos_base(sqlite3_context *ctx, const char *zFunc, int argc, sqlite3_value **argv,
+                        double *pos, double *base)
+{
+    if (sqlite3_value_type(argv[0]) == SQLITE_NULL) {
+        sqlite3_result_null(ctx);
+        return 0;
+    }
+    int r = arg_pos(ctx, zFunc, argv[1], pos);
+    if (r <= 0)
+        return r;
+    return arg_base(ctx, zFunc, argc, argv, 2, base) != 0 ? -1 : 1;
+}
+
 static void fnAddPe(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
     double pos, base;
     float *v;
     int dim;
-    if (sqlite3_value_type(argv[0]) == SQLITE_NULL) {
-        sqlite3_result_null(ctx);
-        return;
-    }
-    if (arg_pos(ctx, "emb_add_pe", argv[1], &pos) <= 0)
-        return;
-    if (arg_base(ctx, "emb_add_pe", argc, argv, 2, &base) != 0)
+    if (arg_pos_base(ctx, "emb_add_pe", argc, argv, &pos, &base) <= 0)
         return;
     if (arg_vec_copy(ctx, "emb_add_pe", argv[0], &v, &dim) <= 0)
         return;
@@ -167,13 +176,7 @@ static void fnRope(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     int style = EMB_ROPE_NEOX;
     float *v;
     int dim;
-    if (sqlite3_value_type(argv[0]) == SQLITE_NULL) {
-        sqlite3_result_null(ctx);
-        return;
-    }
-    if (arg_pos(ctx, "emb_rope", argv[1], &pos) <= 0)
-        return;
-    if (arg_base(ctx, "emb_rope", argc, argv, 2, &base) != 0)
+    if (arg_pos_base(ctx, "emb_rope", argc, argv, &pos, &base) <= 0)
         return;
     if (argc > 3 && sqlite3_value_type(argv[3]) != SQLITE_NULL) {
         if (sqlite3_value_type(argv[3]) != SQLITE_TEXT) {

@@ -38,22 +38,27 @@ static const emb_kernels *kern(void)
     return emb_kernels_get();
 }
 
+/* Decode one vector argument: a NULL argument makes the result NULL.
+ * Returns 1 ok (free *a), 0 NULL result already set, -1 error reported. */
+static int one_vec(sqlite3_context *ctx, const char *zFunc, sqlite3_value *arg, EmbVec *a)
+{
+    int r = embArgVec(ctx, zFunc, arg, a);
+    if (r == 0)
+        sqlite3_result_null(ctx);
+    return r;
+}
+
 /* Decode two vector arguments of equal dimension.
  * Returns 1 ok, 0 NULL result already set, -1 error reported. */
 static int two_vecs(sqlite3_context *ctx, const char *zFunc, sqlite3_value **argv, EmbVec *a,
                     EmbVec *b)
 {
-    int ra = embArgVec(ctx, zFunc, argv[0], a);
-    if (ra <= 0) {
-        if (ra == 0)
-            sqlite3_result_null(ctx);
+    int ra = one_vec(ctx, zFunc, argv[0], a);
+    if (ra <= 0)
         return ra;
-    }
-    int rb = embArgVec(ctx, zFunc, argv[1], b);
+    int rb = one_vec(ctx, zFunc, argv[1], b);
     if (rb <= 0) {
         embVecFree(a);
-        if (rb == 0)
-            sqlite3_result_null(ctx);
         return rb;
     }
     if (a->dim != b->dim) {
@@ -65,24 +70,37 @@ static int two_vecs(sqlite3_context *ctx, const char *zFunc, sqlite3_value **arg
     return 1;
 }
 
+/* A result buffer of dim floats, or NULL with the out-of-memory error set. */
+static float *result_buf(sqlite3_context *ctx, int dim)
+{
+    float *out = sqlite3_malloc64((size_t)dim * sizeof *out);
+    if (!out)
+        sqlite3_result_error_nomem(ctx);
+    return out;
+}
+
+/* 0 if every element of a is finite; else reports "<zFunc>: element i is
+ * NaN|infinite (<why>)", frees a and returns -1. */
+static int reject_nonfinite(sqlite3_context *ctx, const char *zFunc, EmbVec *a, const char *why)
+{
+    for (int i = 0; i < a->dim; i++) {
+        if (!isfinite(a->v[i])) {
+            embResultError(ctx, "%s: element %d is %s (%s)", zFunc, i,
+                           isnan(a->v[i]) ? "NaN" : "infinite", why);
+            embVecFree(a);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 static void fnVec(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
     EmbVec a;
     (void)argc;
-    int r = embArgVec(ctx, "emb_vec", argv[0], &a);
-    if (r <= 0) {
-        if (r == 0)
-            sqlite3_result_null(ctx);
+    if (one_vec(ctx, "emb_vec", argv[0], &a) <= 0 ||
+        reject_nonfinite(ctx, "emb_vec", &a, "expected a finite float") < 0)
         return;
-    }
-    for (int i = 0; i < a.dim; i++) {
-        if (!isfinite(a.v[i])) {
-            embResultError(ctx, "emb_vec: element %d is %s (expected a finite float)", i,
-                           isnan(a.v[i]) ? "NaN" : "infinite");
-            embVecFree(&a);
-            return;
-        }
-    }
     embResultVec(ctx, a.v, a.dim);
     embVecFree(&a);
 }
@@ -91,20 +109,9 @@ static void fnJson(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
     EmbVec a;
     (void)argc;
-    int r = embArgVec(ctx, "emb_json", argv[0], &a);
-    if (r <= 0) {
-        if (r == 0)
-            sqlite3_result_null(ctx);
+    if (one_vec(ctx, "emb_json", argv[0], &a) <= 0 ||
+        reject_nonfinite(ctx, "emb_json", &a, "JSON has no such number") < 0)
         return;
-    }
-    for (int i = 0; i < a.dim; i++) {
-        if (!isfinite(a.v[i])) {
-            embResultError(ctx, "emb_json: element %d is %s (JSON has no such number)", i,
-                           isnan(a.v[i]) ? "NaN" : "infinite");
-            embVecFree(&a);
-            return;
-        }
-    }
     char *s = emb_json_format(a.v, (size_t)a.dim);
     embVecFree(&a);
     if (!s) {
@@ -119,12 +126,8 @@ static void fnDims(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
     EmbVec a;
     (void)argc;
-    int r = embArgVec(ctx, "emb_dims", argv[0], &a);
-    if (r <= 0) {
-        if (r == 0)
-            sqlite3_result_null(ctx);
+    if (one_vec(ctx, "emb_dims", argv[0], &a) <= 0)
         return;
-    }
     sqlite3_result_int(ctx, a.dim);
     embVecFree(&a);
 }
@@ -183,12 +186,8 @@ static void fnNorm(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
     EmbVec a;
     (void)argc;
-    int r = embArgVec(ctx, "emb_norm", argv[0], &a);
-    if (r <= 0) {
-        if (r == 0)
-            sqlite3_result_null(ctx);
+    if (one_vec(ctx, "emb_norm", argv[0], &a) <= 0)
         return;
-    }
     sqlite3_result_double(ctx, kern()->norm_f32(a.v, (size_t)a.dim));
     embVecFree(&a);
 }
@@ -197,16 +196,11 @@ static void fnNormalize(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
     EmbVec a;
     (void)argc;
-    int r = embArgVec(ctx, "emb_normalize", argv[0], &a);
-    if (r <= 0) {
-        if (r == 0)
-            sqlite3_result_null(ctx);
+    if (one_vec(ctx, "emb_normalize", argv[0], &a) <= 0)
         return;
-    }
-    float *out = sqlite3_malloc64((size_t)a.dim * sizeof *out);
+    float *out = result_buf(ctx, a.dim);
     if (!out) {
         embVecFree(&a);
-        sqlite3_result_error_nomem(ctx);
         return;
     }
     float n = kern()->norm_f32(a.v, (size_t)a.dim);
@@ -225,27 +219,19 @@ static void fnAdd(sqlite3_context *ctx, int argc, sqlite3_value **argv)
         embResultError(ctx, "emb_add: expected 2 or more vectors (found %d)", argc);
         return;
     }
-    int r = embArgVec(ctx, "emb_add", argv[0], &a);
-    if (r <= 0) {
-        if (r == 0)
-            sqlite3_result_null(ctx);
+    if (one_vec(ctx, "emb_add", argv[0], &a) <= 0)
         return;
-    }
     int dim = a.dim;
-    float *acc = sqlite3_malloc64((size_t)dim * sizeof *acc);
+    float *acc = result_buf(ctx, dim);
     if (!acc) {
         embVecFree(&a);
-        sqlite3_result_error_nomem(ctx);
         return;
     }
     memcpy(acc, a.v, (size_t)dim * sizeof *acc);
     embVecFree(&a);
     for (int i = 1; i < argc; i++) {
         EmbVec b;
-        r = embArgVec(ctx, "emb_add", argv[i], &b);
-        if (r <= 0) {
-            if (r == 0)
-                sqlite3_result_null(ctx);
+        if (one_vec(ctx, "emb_add", argv[i], &b) <= 0) {
             sqlite3_free(acc);
             return;
         }
@@ -267,12 +253,10 @@ static void fnSub(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     (void)argc;
     if (two_vecs(ctx, "emb_sub", argv, &a, &b) <= 0)
         return;
-    float *out = sqlite3_malloc64((size_t)a.dim * sizeof *out);
+    float *out = result_buf(ctx, a.dim);
     if (out) {
         kern()->sub_f32(out, a.v, b.v, (size_t)a.dim);
         embResultVecOwned(ctx, out, a.dim);
-    } else {
-        sqlite3_result_error_nomem(ctx);
     }
     embVecFree(&a);
     embVecFree(&b);
@@ -293,18 +277,12 @@ static void fnScale(sqlite3_context *ctx, int argc, sqlite3_value **argv)
         embResultError(ctx, "emb_scale: scale factor must be finite (found %g)", s);
         return;
     }
-    int r = embArgVec(ctx, "emb_scale", argv[0], &a);
-    if (r <= 0) {
-        if (r == 0)
-            sqlite3_result_null(ctx);
+    if (one_vec(ctx, "emb_scale", argv[0], &a) <= 0)
         return;
-    }
-    float *out = sqlite3_malloc64((size_t)a.dim * sizeof *out);
+    float *out = result_buf(ctx, a.dim);
     if (out) {
         kern()->scale_f32(out, a.v, (float)s, (size_t)a.dim);
         embResultVecOwned(ctx, out, a.dim);
-    } else {
-        sqlite3_result_error_nomem(ctx);
     }
     embVecFree(&a);
 }

@@ -5,7 +5,11 @@
  *   .load ./embext
  *   select * from emb_most_similar('glove', '["king","woman"]', '["man"]', 5);
  *
- * Contract of the methods: xConnect declares the spec's schema (and
+ * Parameters: each function's argument columns, how many are required and
+ * its output columns come from its TvfSpec (tvf.h); the functions and their
+ * arguments are documented in tvf_semantics.c.
+ *
+ * How it works (contract of the methods): xConnect declares the spec's schema (and
  * SQLITE_VTAB_DIRECTONLY for functions that read files); xBestIndex
  * consumes the usable equality constraints on argument columns, idxNum is
  * the bit set of the arguments given (their values arrive in argv in
@@ -239,7 +243,7 @@ static int tvfFilter(sqlite3_vtab_cursor *pCur, int idxNum, const char *idxStr, 
     TvfCursor *cur = (TvfCursor *)pCur;
     TvfVtab *p = (TvfVtab *)pCur->pVtab;
     const TvfSpec *s = p->spec;
-    sqlite3_value *args[TVF_MAX_ARGS];
+    sqlite3_value *args[TVF_MAX_ARGS] = {0};
     (void)idxStr;
     tvfClear(cur, s->nOut);
     int j = 0;

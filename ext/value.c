@@ -4,7 +4,11 @@
  *   .load ./embext
  *   select emb_json(emb_vec('[1, 2.5, -3e-1]'));   -- [1,2.5,-0.3]
  *
- * A BLOB argument must have a length that is a positive multiple of 4 and
+ * Parameters (what every vector argument of every function accepts): an f32
+ * BLOB (little-endian, 4 bytes per element) or JSON text '[1, 2.5, ...]',
+ * 1 .. EMB_MAX_DIM elements; NULL is passed to the caller as "NULL result".
+ *
+ * How it works: a BLOB argument must have a length that is a positive multiple of 4 and
  * at most 4*EMB_MAX_DIM; it is used in place when 4-byte aligned (SQLite
  * usually hands out aligned buffers) and copied otherwise.  TEXT arguments
  * are parsed as strict JSON arrays (src/vectext.c).  Other types are errors.

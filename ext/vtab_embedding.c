@@ -328,17 +328,30 @@ static int embConnect(sqlite3 *db, void *pAux, int argc, const char *const *argv
     return embInit(db, pAux, argc, argv, ppVtab, pzErr, 0);
 }
 
-static int embDisconnect(sqlite3_vtab *tab)
+void embVtabFree(EmbVtab *p)
 {
-    EmbVtab *p = (EmbVtab *)tab;
-    embConnRemove(p->conn, p);
     embStoreFinalize(p);
     embBufFree(p);
     embCacheDrop(p);
     sqlite3_free(p->scratch);
     sqlite3_free(p->zDb);
     sqlite3_free(p->zName);
+    sqlite3_free(p->base.zErrMsg);
     sqlite3_free(p);
+}
+
+/* A function reading the table by name may be stepping one of p's
+ * statements when SQLite reloads the schema and disconnects p (another
+ * connection dropped or re-created the table): then only unlink p here and
+ * let embTableOpen free it once that step has returned. */
+static int embDisconnect(sqlite3_vtab *tab)
+{
+    EmbVtab *p = (EmbVtab *)tab;
+    embConnRemove(p->conn, p);
+    if (p->busy)
+        p->zombie = 1;
+    else
+        embVtabFree(p);
     return SQLITE_OK;
 }
 

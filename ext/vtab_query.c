@@ -262,7 +262,7 @@ static void curSettle(EmbCursor *c)
         int64_t end = cache ? (int64_t)cache->n_rows - 1 : -1;
         if (c->hi > end)
             c->hi = end;
-        while (c->cur <= c->hi && !cache->valid[c->cur])
+        while (cache && c->cur <= c->hi && !cache->valid[c->cur])
             c->cur++;
     }
 }
@@ -309,12 +309,14 @@ static int64_t boundHi(sqlite3_value *v, int strict)
     int t = sqlite3_value_numeric_type(v);
     if (t == SQLITE_INTEGER) {
         int64_t x = sqlite3_value_int64(v);
+        if (x < 0)
+            return -1; /* no id is below 0; also keeps INT64_MIN - 1 from overflowing */
         return x > EMB_VTAB_MAX_ID ? EMB_VTAB_MAX_ID : x - strict;
     }
     if (t == SQLITE_FLOAT) {
         double d = sqlite3_value_double(v);
-        if (d != d)
-            return -1;
+        if (d != d || d < 0)
+            return -1; /* the (int64_t) cast of -1e300 would be undefined */
         if (d > EMB_VTAB_MAX_ID)
             return EMB_VTAB_MAX_ID;
         return strict ? (int64_t)ceil(d) - 1 : (int64_t)floor(d);

@@ -98,6 +98,20 @@ static int stepDone(EmbVtab *p, sqlite3_stmt *st)
     return dbError(p, rc ? rc : SQLITE_ERROR);
 }
 
+/* Step st once: *out = column 0 of its row, or dflt when there is none;
+ * st is reset.  SQLITE_OK, or the error with its message on p. */
+static int stepInt64(EmbVtab *p, sqlite3_stmt *st, int64_t dflt, int64_t *out)
+{
+    int rc = sqlite3_step(st);
+    *out = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : dflt;
+    if (rc == SQLITE_ROW || rc == SQLITE_DONE) {
+        sqlite3_reset(st);
+        return SQLITE_OK;
+    }
+    rc = sqlite3_reset(st);
+    return dbError(p, rc ? rc : SQLITE_ERROR);
+}
+
 int embStoreReadVersion(EmbVtab *p, int64_t *out)
 {
     int rc = embStmt(p, &p->stVersion,
@@ -105,14 +119,7 @@ int embStoreReadVersion(EmbVtab *p, int64_t *out)
                      p->zName);
     if (rc)
         return rc;
-    rc = sqlite3_step(p->stVersion);
-    *out = rc == SQLITE_ROW ? sqlite3_column_int64(p->stVersion, 0) : 0;
-    if (rc == SQLITE_ROW || rc == SQLITE_DONE) {
-        sqlite3_reset(p->stVersion);
-        return SQLITE_OK;
-    }
-    rc = sqlite3_reset(p->stVersion);
-    return dbError(p, rc ? rc : SQLITE_ERROR);
+    return stepInt64(p, p->stVersion, 0, out);
 }
 
 int embStoreWriteVersion(EmbVtab *p, int64_t v)
@@ -308,14 +315,7 @@ int embTokFind(EmbVtab *p, const char *tok, int n, int64_t *id)
     if (rc)
         return rc;
     sqlite3_bind_text(p->stTokFind, 1, tok, n, SQLITE_STATIC);
-    rc = sqlite3_step(p->stTokFind);
-    *id = rc == SQLITE_ROW ? sqlite3_column_int64(p->stTokFind, 0) : -1;
-    if (rc == SQLITE_ROW || rc == SQLITE_DONE) {
-        sqlite3_reset(p->stTokFind);
-        return SQLITE_OK;
-    }
-    rc = sqlite3_reset(p->stTokFind);
-    return dbError(p, rc ? rc : SQLITE_ERROR);
+    return stepInt64(p, p->stTokFind, -1, id);
 }
 
 int embTokPut(EmbVtab *p, int64_t id, const char *tok, int n)
@@ -460,7 +460,8 @@ static int cacheGrow(EmbCache *c, size_t n)
 static float cacheRowNorm(EmbVtab *p, EmbCache *c, size_t r)
 {
     const emb_kernels *k = emb_kernels_get();
-    if (c->dtype == EMB_DTYPE_F32)
+    if (c->dtype == EMB_DTYPE_F32) /* f32 rows: 4 * dim bytes from an aligned malloc */
+        /* cppcheck-suppress invalidPointerCast */
         return k->norm_f32((const float *)(c->data + r * c->row_bytes), c->dim);
     emb_matrix_row_f32(k, &c->m, r, p->scratch);
     return k->norm_f32(p->scratch, c->dim);
@@ -734,6 +735,21 @@ int embTableReleaseCache(EmbConn *conn, const char *zName)
     return 1;
 }
 
+/* embCacheEnsure for a function (no statement on the table holds p): if
+ * SQLite disconnected p meanwhile, free it, *pp = NULL, SQLITE_ERROR. */
+static int ensureHeld(EmbVtab **pp)
+{
+    EmbVtab *p = *pp;
+    p->busy++;
+    int rc = embCacheEnsure(p);
+    if (--p->busy == 0 && p->zombie) {
+        embVtabFree(p);
+        *pp = NULL;
+        return SQLITE_ERROR;
+    }
+    return rc;
+}
+
 int embTableOpen(EmbConn *conn, sqlite3 *db, const char *zFunc, const char *zName,
                  EmbTableRef **pp, char **pzErr)
 {
@@ -748,8 +764,13 @@ int embTableOpen(EmbConn *conn, sqlite3 *db, const char *zFunc, const char *zNam
     if (dot && !zDb)
         return SQLITE_NOMEM;
     EmbVtab *p = connFind(conn, zDb, zTab);
-    if (!p) {
-        /* force xConnect by preparing a statement that reads the table */
+    int rc = p ? ensureHeld(&p) : SQLITE_ERROR;
+    if (rc != SQLITE_OK && rc != SQLITE_NOMEM) {
+        /* Not connected yet, or its copy cannot be loaded because another
+         * connection dropped or re-created the table and this connection
+         * still holds the old instance.  Preparing and stepping a statement
+         * that reads the table makes SQLite check the schema and connect the
+         * current instance, which goes first in the registry. */
         char *sql = zDb ? sqlite3_mprintf("SELECT 1 FROM \"%w\".\"%w\" WHERE 0", zDb, zTab)
                         : sqlite3_mprintf("SELECT 1 FROM \"%w\" WHERE 0", zTab);
         sqlite3_stmt *st = NULL;
@@ -757,17 +778,23 @@ int embTableOpen(EmbConn *conn, sqlite3 *db, const char *zFunc, const char *zNam
             sqlite3_free(zDb);
             return SQLITE_NOMEM;
         }
-        if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK)
+        p = NULL;
+        int qrc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+        if (qrc == SQLITE_OK && (qrc = sqlite3_step(st)) == SQLITE_DONE)
             p = connFind(conn, zDb, zTab);
         sqlite3_finalize(st);
         sqlite3_free(sql);
+        if (qrc == SQLITE_NOMEM) {
+            sqlite3_free(zDb);
+            return SQLITE_NOMEM;
+        }
+        rc = p ? ensureHeld(&p) : SQLITE_ERROR;
     }
     sqlite3_free(zDb);
     if (!p) {
         *pzErr = sqlite3_mprintf("%s: no such embedding table: %s", zFunc, zName);
         return SQLITE_ERROR;
     }
-    int rc = embCacheEnsure(p);
     if (rc != SQLITE_OK) {
         if (rc != SQLITE_NOMEM)
             *pzErr = sqlite3_mprintf("%s: %s", zFunc,

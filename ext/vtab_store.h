@@ -69,6 +69,9 @@ struct EmbVtab {
     int64_t next_id;      /* next automatic id, -1 = unknown */
     int version_written;  /* a new version is stored since the last (re)start */
     int txn_wrote;        /* this transaction changed the table (cache is ahead) */
+    int busy;             /* > 0 while embTableOpen reads it: a schema reload that
+                             SQLite runs meanwhile must not free it */
+    int zombie;           /* xDisconnect came while busy: embTableOpen frees it */
     int64_t last_chunk;   /* chunk of the previous row write, -1 = none */
     int in_update;        /* > 0 while xUpdate runs (its shadow-table statements
                              may open savepoints on this table, see xSavepoint) */
@@ -86,6 +89,9 @@ int embVtabError(EmbVtab *p, int rc, const char *fmt, ...) __attribute__((format
 
 /* Free conn's cached copy of table zName (if connected); 1 if one was freed. */
 int embTableReleaseCache(EmbConn *conn, const char *zName);
+
+/* Release everything of p (xDisconnect's work; vtab_embedding.c). */
+void embVtabFree(EmbVtab *p);
 
 /* Registry (vtab_store.c). */
 void embConnAdd(EmbConn *conn, EmbVtab *p);

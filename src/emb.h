@@ -5,6 +5,12 @@
  * below, and fill an optional caller-provided emb_err with a message shaped
  * "<component>: <what> (<expected> vs <found>)".  Filling the message never
  * allocates; the core never prints, aborts or asserts on input.
+ *
+ * Ownership conventions of every src/ header: pointer arguments are borrowed
+ * for the call unless the header says a function keeps or copies them;
+ * results from _new/_open are owned by the caller and released with the
+ * matching _free/_close (which accept NULL); out-parameters are written
+ * only on success.
  */
 #ifndef EMB_H
 #define EMB_H

@@ -9,6 +9,10 @@
  * precision use the double reference in tests.
  *
  * Naming: emb_<op>_<dtype>_<isa>; in the table the isa is dropped.
+ *
+ * Ownership: kernels borrow their arguments for the call and allocate
+ * nothing; the tables (and the pointers emb_kernels_get/find/all return)
+ * are static constants, never freed.
  */
 #ifndef EMB_KERNELS_H
 #define EMB_KERNELS_H

@@ -2,6 +2,9 @@
  * logits.h - the tied-embedding output layer (unembedding) of a language
  * model: logit(r) = dot(hidden, row r) for every present row, softmax over
  * the whole vocabulary at a temperature, top k rows.
+ *
+ * Ownership: kern, m and hidden are borrowed for the call; out and prob are
+ * the caller's storage; nothing allocated outlives the call.
  */
 #ifndef EMB_LOGITS_H
 #define EMB_LOGITS_H

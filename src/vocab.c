@@ -125,6 +125,7 @@ int emb_vocab_put(emb_vocab *v, const char *key, size_t n, int64_t id)
         v->used++;
     v->slots[i] = (slot){copy, n, h, id};
     v->count++;
+    /* cppcheck-suppress memleak ; copy is owned by the slot (cppcheck misses the compound literal) */
     return EMB_OK;
 }
 

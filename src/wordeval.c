@@ -265,7 +265,6 @@ int emb_eval_analogies(const emb_kernels *kern, const emb_matrix *m, const emb_t
     rc = emb_norms_get(kern, m, &norms, &owned_norms, err);
     if (rc != EMB_OK)
         goto done;
-    rc = EMB_ENOMEM;
     if (emb_packed_init(&pk, n_used, dim) != EMB_OK)
         goto nomem;
     /* queries padded to a multiple of 4 with zeros */

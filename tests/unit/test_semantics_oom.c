@@ -18,47 +18,16 @@
 #include <string.h>
 #include <unistd.h>
 
-static sqlite3_mem_methods real_mem;
-static long fail_after = -1; /* -1: never */
-static int failed_once;
+#include "ext_harness.h"
 
-static void *oom_malloc(int n)
-{
-    if (fail_after == 0) {
-        failed_once = 1;
-        return NULL;
-    }
-    if (fail_after > 0)
-        fail_after--;
-    return real_mem.xMalloc(n);
-}
-
-static void *oom_realloc(void *p, int n)
-{
-    if (fail_after == 0) {
-        failed_once = 1;
-        return NULL;
-    }
-    if (fail_after > 0)
-        fail_after--;
-    return real_mem.xRealloc(p, n);
-}
 
 static char questions[512], pairs[512];
 
 static sqlite3 *open_db(void)
 {
-    sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
-    sqlite3_enable_load_extension(db, 1);
-    const char *ext = getenv("EMB_EXT");
+    sqlite3 *db = ext_open(":memory:");
     char *err = NULL;
-    int rc = sqlite3_load_extension(db, ext && *ext ? ext : "build/embext.so", NULL, &err);
-    if (rc != SQLITE_OK)
-        fprintf(stderr, "load: %s\n", err ? err : "?");
-    sqlite3_free(err);
-    assert_int_equal(rc, SQLITE_OK);
-    rc = sqlite3_exec(db,
+    int rc = sqlite3_exec(db,
                       "create virtual table w using embedding(dim=2);"
                       "insert into w(token_id, token, vector) values (0,'athens','[1,0]'),"
                       "(1,'greece','[0,1]'),(2,'rome','[0.7,0.1]'),(3,'italy','[0.6,0.9]'),"
@@ -124,16 +93,16 @@ static void test_semantics_oom_sweep(void **state)
     for (k = 0; !done && k < 200000; k++) {
         db = open_db();
         got[0] = 0;
-        failed_once = 0;
-        fail_after = k;
+        oom_failed_once = 0;
+        oom_fail_after = k;
         for (size_t i = 0; i < n; i++) {
             char *err = NULL;
             int rc = sqlite3_exec(db, script[i], collect, got, &err);
             if (rc != SQLITE_OK) {
-                int oom = rc == SQLITE_NOMEM || strstr(err ? err : "", "out of memory");
+                int oom = oom_error(rc, err);
                 int expected = i == 4 && strstr(err ? err : "", "unknown token 'nope'");
                 if (!oom && !expected) {
-                    fail_after = -1;
+                    oom_fail_after = -1;
                     fprintf(stderr, "k=%ld: %s -> %d %s\n", k, script[i], rc, err ? err : "");
                     sqlite3_free(err);
                     fail_msg("unexpected error under OOM");
@@ -143,8 +112,8 @@ static void test_semantics_oom_sweep(void **state)
             }
             sqlite3_free(err);
         }
-        fail_after = -1;
-        if (!failed_once) {
+        oom_fail_after = -1;
+        if (!oom_failed_once) {
             done = 1;
             assert_string_equal(got, want);
         }
@@ -186,11 +155,7 @@ static int teardown(void **state)
 
 int main(void)
 {
-    sqlite3_config(SQLITE_CONFIG_GETMALLOC, &real_mem);
-    sqlite3_mem_methods m = real_mem;
-    m.xMalloc = oom_malloc;
-    m.xRealloc = oom_realloc;
-    sqlite3_config(SQLITE_CONFIG_MALLOC, &m);
+    oom_install();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_semantics_oom_sweep),
     };

@@ -14,20 +14,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ext_harness.h"
+
 static char db_path[512];
 
 static sqlite3 *open_path(const char *path)
 {
-    sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    sqlite3_enable_load_extension(db, 1);
-    const char *ext = getenv("EMB_EXT");
-    char *err = NULL;
-    int rc = sqlite3_load_extension(db, ext && *ext ? ext : "build/embext.so", NULL, &err);
-    if (rc != SQLITE_OK)
-        fprintf(stderr, "load: %s\n", err ? err : "?");
-    sqlite3_free(err);
-    assert_int_equal(rc, SQLITE_OK);
+    sqlite3 *db = ext_open(path);
     sqlite3_busy_timeout(db, 2000);
     return db;
 }
@@ -132,6 +125,49 @@ static void test_vtab_files_two_connections(void **state)
     sqlite3_close(a);
 }
 
+/* The error of sql on db (the statement must fail). */
+static void expect_error(sqlite3 *db, const char *sql, const char *want)
+{
+    char *err = NULL;
+    int rc = sqlite3_exec(db, sql, NULL, NULL, &err);
+    assert_int_not_equal(rc, SQLITE_OK);
+    assert_non_null(err);
+    if (strcmp(err, want) != 0)
+        fprintf(stderr, "%s\n  want: %s\n  got:  %s\n", sql, want, err);
+    assert_string_equal(err, want);
+    sqlite3_free(err);
+}
+
+/* Another connection drops the table, then re-creates it with another dim:
+ * this connection's functions must see "no such embedding table", then the
+ * new table -- not its old instance (that used to read the new rows with
+ * the old layout: "corrupt chunk 0"). */
+static void test_vtab_files_dropped_by_other(void **state)
+{
+    (void)state;
+    sqlite3 *a = open_db(), *b = open_db();
+    exec_ok(a, "create virtual table w using embedding(dim=2);"
+               "insert into w(vector) values ('[1,0]'), ('[0,1]');");
+    expect(a, "select emb_json(emb_lookup('w', 1))", "[0,1]");
+    exec_ok(b, "drop table w");
+    expect_error(a, "select emb_lookup('w', 0)", "emb_lookup: no such embedding table: w");
+    expect_error(a, "select * from emb_most_similar('w', '[0]')",
+                 "emb_most_similar: no such embedding table: w");
+    expect_error(a, "select * from emb_sequence('w', '[0]')",
+                 "emb_sequence: no such embedding table: w");
+    exec_ok(b, "create virtual table w using embedding(dim=3);"
+               "insert into w(vector) values ('[1,2,3]');");
+    expect(a, "select emb_json(emb_lookup('w', 0))", "[1,2,3]");
+    expect(a, "select emb_json(vector) from emb_sequence('w', '[0, 0]')", "[1,2,3],[1,2,3]");
+    expect(a, "select count(*) from emb_most_similar('w', '[0]')", "0");
+    /* same again without a failing call in between */
+    exec_ok(b, "drop table w; create virtual table w using embedding(dim=4);"
+               "insert into w(vector) values ('[4,3,2,1]');");
+    expect(a, "select emb_json(emb_lookup('w', 0))", "[4,3,2,1]");
+    sqlite3_close(a);
+    sqlite3_close(b);
+}
+
 static void test_vtab_files_reopen(void **state)
 {
     (void)state;
@@ -222,32 +258,8 @@ static void test_vtab_files_query_plans(void **state)
 /* ---- out-of-memory sweep ---------------------------------------------------
  * Allocation number k fails (k = 0, 1, 2, ...) while a script of writes and
  * reads runs; every statement must succeed or fail cleanly, and afterwards
- * the table must still be readable and consistent (ASan checks leaks). */
-static sqlite3_mem_methods real_mem;
-static long fail_after = -1; /* -1: never */
-static int failed_once;
-
-static void *oom_malloc(int n)
-{
-    if (fail_after == 0) {
-        failed_once = 1;
-        return NULL;
-    }
-    if (fail_after > 0)
-        fail_after--;
-    return real_mem.xMalloc(n);
-}
-
-static void *oom_realloc(void *p, int n)
-{
-    if (fail_after == 0) {
-        failed_once = 1;
-        return NULL;
-    }
-    if (fail_after > 0)
-        fail_after--;
-    return real_mem.xRealloc(p, n);
-}
+ * the table must still be readable and consistent (ASan checks leaks).
+ * Allocation failures come from ext_harness.h. */
 
 static void test_vtab_files_oom(void **state)
 {
@@ -270,21 +282,21 @@ static void test_vtab_files_oom(void **state)
         sqlite3 *db = open_path(":memory:");
         exec_ok(db, "create virtual table wte using embedding(dim=3, chunk_rows=2);"
                     "insert into wte(token, vector) values ('a','[1,0,0]'),('b','[0,1,0]'),('c','[0,0,1]');");
-        failed_once = 0;
-        fail_after = k;
+        oom_failed_once = 0;
+        oom_fail_after = k;
         for (size_t i = 0; i < sizeof script / sizeof script[0]; i++) {
             char *err = NULL;
             int rc = sqlite3_exec(db, script[i], NULL, NULL, &err);
-            if (rc != SQLITE_OK && rc != SQLITE_NOMEM && !strstr(err ? err : "", "out of memory")) {
-                fail_after = -1;
+            if (rc != SQLITE_OK && !oom_error(rc, err)) {
+                oom_fail_after = -1;
                 fprintf(stderr, "k=%ld: %s -> %d %s\n", k, script[i], rc, err ? err : "");
                 sqlite3_free(err);
                 fail_msg("unexpected error under OOM");
             }
             sqlite3_free(err);
         }
-        fail_after = -1;
-        if (!failed_once)
+        oom_fail_after = -1;
+        if (!oom_failed_once)
             done = 1;
         /* still consistent: the copy and the stored data agree */
         sqlite3_exec(db, "rollback", NULL, NULL, NULL);
@@ -303,14 +315,11 @@ static void test_vtab_files_oom(void **state)
 
 int main(void)
 {
-    sqlite3_config(SQLITE_CONFIG_GETMALLOC, &real_mem);
-    sqlite3_mem_methods m = real_mem;
-    m.xMalloc = oom_malloc;
-    m.xRealloc = oom_realloc;
-    sqlite3_config(SQLITE_CONFIG_MALLOC, &m);
+    oom_install();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_vtab_files_two_connections, setup, teardown),
         cmocka_unit_test_setup_teardown(test_vtab_files_reopen, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_vtab_files_dropped_by_other, setup, teardown),
         cmocka_unit_test_setup_teardown(test_vtab_files_query_plans, setup, teardown),
         cmocka_unit_test_setup_teardown(test_vtab_files_oom, setup, teardown),
     };
