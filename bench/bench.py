@@ -672,6 +672,7 @@ def main():
     ap.add_argument("--bin", default="build/bench")
     ap.add_argument("--data", default=None)
     ap.add_argument("--report", default="bench/REPORT.md")
+    ap.add_argument("--keep-db", action="store_true", help="keep bench/out/bench.db after the run")
     ap.add_argument("--no-profile", action="store_true", help="skip callgrind of missed targets")
     ap.add_argument("--only", default=None, help="comma list of case names (development)")
     args = ap.parse_args()
@@ -707,6 +708,10 @@ def main():
     if not args.no_profile:
         run_profiles(ctx, N)
     write_report(ctx, args.report)
+    if not args.keep_db:  # the 0.7 GB database is rebuilt by every run
+        for p in (ctx.db, ctx.db + "-journal"):
+            if os.path.exists(p):
+                os.unlink(p)
 
 
 if __name__ == "__main__":
