@@ -60,11 +60,9 @@ static int vecArg(EmbVtab *p, sqlite3_value *v, unsigned char *row, float *scale
 {
     EmbVec vec;
     char *zErr = NULL;
-    char *zWhat = sqlite3_mprintf("embedding %s", p->zName);
-    if (!zWhat)
+    if (!p->zWhat && !(p->zWhat = sqlite3_mprintf("embedding %s", p->zName)))
         return SQLITE_NOMEM;
-    int rc = embVecFromValue(v, zWhat, &vec, &zErr);
-    sqlite3_free(zWhat);
+    int rc = embVecFromValue(v, p->zWhat, &vec, &zErr);
     if (rc == SQLITE_DONE)
         return embVtabError(p, SQLITE_CONSTRAINT, "embedding %s: vector must not be NULL",
                             p->zName);

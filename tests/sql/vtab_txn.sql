@@ -78,7 +78,11 @@ select 'sp-09', (select n from diff) = 0;
 -- DROP removes the shadow tables; RENAME renames them
 create virtual table other using embedding(dim=2);
 insert into other(vector) values ('[1,2]');
+-- error: embedding other: invalid JSON vector: expected a number at offset 1 (found 'a')
+insert into other(vector) values ('[a]');
 alter table other rename to renamed;
+-- error: embedding renamed: invalid JSON vector: expected a number at offset 1 (found 'a')
+insert into renamed(vector) values ('[a]');
 select 'ren-01', (select group_concat(name) from (select name from sqlite_master where type = 'table' and name like 'renamed%' order by name)) = 'renamed,renamed_chunks,renamed_config,renamed_tokens';
 select 'ren-02', (select count(*) from sqlite_master where name like 'other%') = 0;
 select 'ren-03', emb_json(vector) = '[1,2]' from renamed where token_id = 0;
