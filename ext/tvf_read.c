@@ -49,7 +49,13 @@
  * a target such as an embedding table that gets a statement journal).
  * Inside an explicit transaction the text and word2vec readers first read
  * the whole file once to validate it, because an INSERT into a plain table
- * without constraints has no statement journal to undo partial rows.
+ * without constraints has no statement journal to undo partial rows.  That
+ * pass keeps the rows it parsed (id, token bytes, float32 vector, packed in
+ * 4 MiB blocks) and serves them from memory, up to READ_BUFFER_CAP = 64 MiB;
+ * a file whose rows need more (or a failed allocation) drops the buffer,
+ * finishes validating and parses the file again.  Testing knob: the
+ * environment variable EMB_READ_BUFFER_CAP (bytes, read at each xFilter)
+ * overrides the cap; 0 disables the buffer.
  *
  * Security: the file readers are SQLITE_VTAB_DIRECTONLY, so a view or
  * trigger in a database schema cannot use them to read files ("unsafe use
@@ -61,12 +67,14 @@
  * idxNum bit j when argument j is passed (argv in argument order).  xFilter
  * opens a streaming reader from src/reader.h over a read-only memory map;
  * each xNext decodes one row into a dim-float buffer, so memory stays one
- * row plus the mapping.
+ * row plus the mapping (outside autocommit, text and word2vec: up to
+ * READ_BUFFER_CAP of buffered rows, see above).
  */
 #include "embext.h"
 #include "reader.h"
 #include "value.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #define N_COLS 3 /* token_id, token, vector; hidden argument columns follow */
@@ -106,6 +114,25 @@ typedef struct ReadVtab {
     const ReadFn *fn;
 } ReadVtab;
 
+/* Rows kept by the validation pass (explicit transactions, text/word2vec). */
+#define READ_BUFFER_CAP ((sqlite3_int64)64 << 20) /* bytes of buffered rows */
+#define READ_BLOCK_SIZE ((sqlite3_int64)4 << 20)  /* bytes per block */
+#define TOK_NULL 0xffffffffu
+
+/* One block: a header, then records back to back, each 8-byte aligned:
+ * int64 id, uint32 token length (TOK_NULL = NULL token), uint32 pad,
+ * dim floats, token bytes. */
+typedef struct ReadBlock {
+    struct ReadBlock *next;
+    sqlite3_int64 used, cap; /* bytes of records / room after the header */
+} ReadBlock;
+
+typedef struct RowRec {
+    int64_t id;
+    uint32_t tok_len;
+    uint32_t pad;
+} RowRec;
+
 typedef struct ReadCursor {
     sqlite3_vtab_cursor base;
     emb_reader *r;
@@ -114,6 +141,10 @@ typedef struct ReadCursor {
     const char *tok;
     size_t tok_len;
     const float *vec;
+    size_t dim;
+    ReadBlock *first, *last; /* buffered rows (NULL when streaming) */
+    ReadBlock *blk;          /* block being served */
+    sqlite3_int64 off;       /* next record in blk */
 } ReadCursor;
 
 static int readConnect(sqlite3 *db, void *pAux, int argc, const char *const *argv,
@@ -200,9 +231,22 @@ static int readOpen(sqlite3_vtab *pVtab, sqlite3_vtab_cursor **ppCursor)
     return SQLITE_OK;
 }
 
+static void freeBlocks(ReadCursor *cur)
+{
+    ReadBlock *b = cur->first;
+    while (b) {
+        ReadBlock *next = b->next;
+        sqlite3_free(b);
+        b = next;
+    }
+    cur->first = cur->last = cur->blk = NULL;
+    cur->off = 0;
+}
+
 static int readClose(sqlite3_vtab_cursor *pCur)
 {
     ReadCursor *cur = (ReadCursor *)pCur;
+    freeBlocks(cur);
     emb_reader_free(cur->r);
     sqlite3_free(cur);
     return SQLITE_OK;
@@ -231,10 +275,42 @@ static int argError(sqlite3_vtab *pVtab, const ReadFn *fn, const char *zArg,
     return pVtab->zErrMsg ? SQLITE_ERROR : SQLITE_NOMEM;
 }
 
+static sqlite3_int64 recSize(size_t dim, size_t tok_len)
+{
+    sqlite3_int64 n = (sqlite3_int64)(sizeof(RowRec) + dim * sizeof(float) + tok_len);
+    return (n + 7) & ~(sqlite3_int64)7;
+}
+
+/* Serve the next buffered row. */
+static void stepBuffered(ReadCursor *cur)
+{
+    while (cur->blk && cur->off >= cur->blk->used) {
+        cur->blk = cur->blk->next;
+        cur->off = 0;
+    }
+    if (!cur->blk) {
+        cur->eof = 1;
+        return;
+    }
+    char *p = (char *)(cur->blk + 1) + cur->off;
+    RowRec rec;
+    memcpy(&rec, p, sizeof rec);
+    size_t n = rec.tok_len == TOK_NULL ? 0 : rec.tok_len;
+    cur->id = rec.id;
+    cur->vec = (const float *)(p + sizeof rec);
+    cur->tok = rec.tok_len == TOK_NULL ? NULL : p + sizeof rec + cur->dim * sizeof(float);
+    cur->tok_len = n;
+    cur->off += recSize(cur->dim, n);
+}
+
 static int step(ReadCursor *cur)
 {
     ReadVtab *vt = (ReadVtab *)cur->base.pVtab;
     emb_err err;
+    if (!cur->r) {
+        stepBuffered(cur);
+        return SQLITE_OK;
+    }
     int rc = emb_reader_next(cur->r, &cur->id, &cur->tok, &cur->tok_len, &cur->vec, &err);
     if (rc == EMB_OK)
         return SQLITE_OK;
@@ -275,13 +351,66 @@ static int openRandom(ReadVtab *vt, sqlite3_value **args, emb_reader **out)
  * the whole statement back.  Inside an explicit transaction it does so only
  * when the statement has a statement journal, which an INSERT into a plain
  * table without constraints does not get; so there the file is read once
- * to validate it before the first row is returned. */
+ * to validate it before the first row is returned (validate() below). */
 static int canFailMidway(const ReadFn *fn)
 {
     return fn->kind == EMB_READ_TEXT || fn->kind == EMB_READ_WORD2VEC;
 }
 
-static int validate(emb_reader **pr, int kind, const char *path, const char *tensor,
+static sqlite3_int64 bufferCap(void)
+{
+    const char *v = getenv("EMB_READ_BUFFER_CAP");
+    if (v && *v) {
+        char *end;
+        long long n = strtoll(v, &end, 10);
+        if (*end == 0 && n >= 0)
+            return n;
+    }
+    return READ_BUFFER_CAP;
+}
+
+/* Append one row to the buffer; 0 when it does not fit under cap or a
+ * block cannot be allocated (the caller then drops the buffer). */
+static int keepRow(ReadCursor *cur, sqlite3_int64 *total, sqlite3_int64 cap, int64_t id,
+                   const char *tok, size_t len, const float *vec)
+{
+    if (tok && len >= TOK_NULL)
+        return 0;
+    sqlite3_int64 need = recSize(cur->dim, tok ? len : 0);
+    if (need > cap - *total)
+        return 0;
+    ReadBlock *b = cur->last;
+    if (!b || b->cap - b->used < need) {
+        sqlite3_int64 room = need > READ_BLOCK_SIZE ? need : READ_BLOCK_SIZE;
+        if (room > cap - *total)
+            room = need > cap - *total ? need : cap - *total;
+        b = sqlite3_malloc64((sqlite3_uint64)(sizeof *b + (size_t)room));
+        if (!b)
+            return 0;
+        b->next = NULL;
+        b->used = 0;
+        b->cap = room;
+        if (cur->last)
+            cur->last->next = b;
+        else
+            cur->first = b;
+        cur->last = b;
+        *total += room;
+    }
+    char *p = (char *)(b + 1) + b->used;
+    RowRec rec = {id, tok ? (uint32_t)len : TOK_NULL, 0};
+    memcpy(p, &rec, sizeof rec);
+    memcpy(p + sizeof rec, vec, cur->dim * sizeof(float));
+    if (tok && len)
+        memcpy(p + sizeof rec + cur->dim * sizeof(float), tok, len);
+    b->used += need;
+    return 1;
+}
+
+/* Read the whole file to validate it, keeping the rows in memory while they
+ * fit under the cap; then serve from memory (cur->r = NULL) or, if the
+ * buffer was dropped, reopen the file to parse it again. */
+static int validate(ReadCursor *cur, int kind, const char *path, const char *tensor,
                     emb_err *err)
 {
     int64_t id;
@@ -289,13 +418,27 @@ static int validate(emb_reader **pr, int kind, const char *path, const char *ten
     size_t len;
     const float *vec;
     int rc;
-    while ((rc = emb_reader_next(*pr, &id, &tok, &len, &vec, err)) == EMB_OK) {
+    sqlite3_int64 cap = bufferCap(), total = 0;
+    int keep = cap > 0;
+    cur->dim = emb_reader_dim(cur->r);
+    while ((rc = emb_reader_next(cur->r, &id, &tok, &len, &vec, err)) == EMB_OK) {
+        if (keep && !keepRow(cur, &total, cap, id, tok, len, vec)) {
+            keep = 0;
+            freeBlocks(cur);
+        }
     }
-    emb_reader_free(*pr);
-    *pr = NULL;
-    if (rc < 0)
+    emb_reader_free(cur->r);
+    cur->r = NULL;
+    if (rc < 0) {
+        freeBlocks(cur);
         return rc;
-    return emb_reader_open(kind, path, tensor, pr, err);
+    }
+    if (keep) {
+        cur->blk = cur->first;
+        cur->off = 0;
+        return EMB_OK;
+    }
+    return emb_reader_open(kind, path, tensor, &cur->r, err);
 }
 
 static int readFilter(sqlite3_vtab_cursor *pCur, int idxNum, const char *idxStr, int argc,
@@ -312,6 +455,7 @@ static int readFilter(sqlite3_vtab_cursor *pCur, int idxNum, const char *idxStr,
             args[j] = argv[k++];
     emb_reader_free(cur->r);
     cur->r = NULL;
+    freeBlocks(cur);
     cur->eof = 1;
     int rc;
     if (fn->kind == EMB_READ_RANDOM) {
@@ -331,12 +475,14 @@ static int readFilter(sqlite3_vtab_cursor *pCur, int idxNum, const char *idxStr,
         emb_err err;
         rc = emb_reader_open(fn->kind, path, tensor, &cur->r, &err);
         if (rc == EMB_OK && canFailMidway(fn) && !sqlite3_get_autocommit(vt->db))
-            rc = validate(&cur->r, fn->kind, path, tensor, &err);
+            rc = validate(cur, fn->kind, path, tensor, &err);
         if (rc)
             rc = setError(&vt->base, fn->zName, &err, rc);
     }
     if (rc != SQLITE_OK)
         return rc;
+    if (cur->r)
+        cur->dim = emb_reader_dim(cur->r);
     cur->eof = 0;
     return step(cur);
 }
@@ -366,7 +512,7 @@ static int readColumn(sqlite3_vtab_cursor *pCur, sqlite3_context *ctx, int i)
         break;
     case 2:
         /* float32 in host order; embext targets little-endian hosts */
-        sqlite3_result_blob(ctx, cur->vec, (int)(emb_reader_dim(cur->r) * sizeof(float)),
+        sqlite3_result_blob(ctx, cur->vec, (int)(cur->dim * sizeof(float)),
                             SQLITE_TRANSIENT);
         break;
     default:
