@@ -336,6 +336,7 @@ void embVtabFree(EmbVtab *p)
     sqlite3_free(p->scratch);
     sqlite3_free(p->zDb);
     sqlite3_free(p->zName);
+    sqlite3_free(p->zWhat);
     sqlite3_free(p->base.zErrMsg);
     sqlite3_free(p);
 }
@@ -389,6 +390,8 @@ static int embRename(sqlite3_vtab *tab, const char *zNew)
         return SQLITE_NOMEM;
     sqlite3_free(p->zName);
     p->zName = z;
+    sqlite3_free(p->zWhat);
+    p->zWhat = NULL;
     return SQLITE_OK;
 }
 

@@ -62,6 +62,7 @@ struct EmbVtab {
     EmbConn *conn;
     EmbVtab *pNext;       /* conn's registry list */
     char *zDb, *zName;
+    char *zWhat;          /* "embedding <zName>" for vector errors, built on first use */
     int dim, dtype, metric, chunk_rows;
     size_t row_bytes;
     EmbCache *cache;      /* current copy or NULL */

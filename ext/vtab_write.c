@@ -14,7 +14,9 @@
  *   statement has no statement journal, so a late failure could not be
  *   undone): id range, vector type / dimension / finiteness, token type and
  *   uniqueness (index lookup in t_tokens), token_id conflicts (validity byte
- *   in the chunk).  Then the transaction's new version is stored (once per
+ *   in the chunk).  An INSERT into a free token_id skips the token lookup:
+ *   its token write, the first change after the version, fails on the
+ *   UNIQUE index of t_tokens before it changes anything (see tokPutNew).  Then the transaction's new version is stored (once per
  *   transaction), the token row is written, the row goes into the chunk
  *   buffer and the cache is updated in place (vtab_store.c).
  *   Conflicts follow sqlite3_vtab_on_conflict(): REPLACE overwrites, IGNORE
@@ -58,11 +60,9 @@ static int vecArg(EmbVtab *p, sqlite3_value *v, unsigned char *row, float *scale
 {
     EmbVec vec;
     char *zErr = NULL;
-    char *zWhat = sqlite3_mprintf("embedding %s", p->zName);
-    if (!zWhat)
+    if (!p->zWhat && !(p->zWhat = sqlite3_mprintf("embedding %s", p->zName)))
         return SQLITE_NOMEM;
-    int rc = embVecFromValue(v, zWhat, &vec, &zErr);
-    sqlite3_free(zWhat);
+    int rc = embVecFromValue(v, p->zWhat, &vec, &zErr);
     if (rc == SQLITE_DONE)
         return embVtabError(p, SQLITE_CONSTRAINT, "embedding %s: vector must not be NULL",
                             p->zName);
@@ -284,6 +284,41 @@ static int doDelete(EmbVtab *p, sqlite3_value *v)
     return delRow(p, id);
 }
 
+static int tokExists(EmbVtab *p, const char *tok, int n, int64_t owner)
+{
+    return embVtabError(p, SQLITE_CONSTRAINT,
+                        "embedding %s: token '%.*s' already exists (token_id %lld)", p->zName, n,
+                        tok, (long long)owner);
+}
+
+/* The token must not belong to a row other than newId / oldId (index lookup). */
+static int tokCheck(EmbVtab *p, const char *tok, int n, int64_t newId, int64_t oldId)
+{
+    int64_t owner;
+    int rc = embTokFind(p, tok, n, &owner);
+    if (rc == SQLITE_OK && owner >= 0 && owner != newId && owner != oldId)
+        rc = tokExists(p, tok, n, owner);
+    return rc;
+}
+
+/* Token write of an INSERT into the free slot newId: the UNIQUE index on
+ * token rejects a token that another row holds (rows written earlier in
+ * this statement or transaction included, rolled back ones not), before
+ * the write changes anything; only then is the owner looked up for the
+ * message.  Same outcome as tokCheck + embTokPut with one lookup fewer. */
+static int tokPutNew(EmbVtab *p, int64_t newId, const char *tok, int n)
+{
+    int rc = embTokPut(p, newId, tok, n);
+    if (rc == SQLITE_OK)
+        return rc;
+    /* (embTokPut reports a constraint as SQLITE_ERROR; any failure with the
+     * token held elsewhere is the failure the old pre-check reported) */
+    int64_t owner;
+    if (embTokFind(p, tok, n, &owner) == SQLITE_OK && owner >= 0 && owner != newId)
+        return tokExists(p, tok, n, owner);
+    return rc;
+}
+
 static int update(EmbVtab *p, int argc, sqlite3_value **argv, sqlite3_int64 *pRowid)
 {
     sqlite3_free(p->base.zErrMsg);
@@ -338,18 +373,16 @@ static int update(EmbVtab *p, int argc, sqlite3_value **argv, sqlite3_int64 *pRo
                                 "embedding %s: token_id %lld exceeds the maximum %d", p->zName,
                                 (long long)newId, EMB_VTAB_MAX_ID);
     }
-    if (tok) {
-        int64_t owner;
-        if ((rc = embTokFind(p, tok, nTok, &owner)) != SQLITE_OK)
-            return rc;
-        if (owner >= 0 && owner != newId && owner != oldId)
-            return embVtabError(p, SQLITE_CONSTRAINT,
-                                "embedding %s: token '%.*s' already exists (token_id %lld)",
-                                p->zName, nTok, tok, (long long)owner);
-    }
+    /* An INSERT into a free slot leaves the token check to the UNIQUE
+     * index of the token write (its first change, see below); otherwise
+     * the token is checked here, before the token_id conflict. */
     int moved = !isInsert && newId != oldId, replacing = 0, valid = 0;
+    if (tok && !isInsert && (rc = tokCheck(p, tok, nTok, newId, oldId)) != SQLITE_OK)
+        return rc;
     if (isInsert || moved) {
         if ((rc = rowValid(p, newId, &valid)) != SQLITE_OK)
+            return rc;
+        if (tok && isInsert && valid && (rc = tokCheck(p, tok, nTok, newId, oldId)) != SQLITE_OK)
             return rc;
         if (valid) {
             int mode = sqlite3_vtab_on_conflict(p->db);
@@ -383,7 +416,9 @@ static int update(EmbVtab *p, int argc, sqlite3_value **argv, sqlite3_int64 *pRo
                   (old && tok && p->cache->tok_len[newId] == nTok && memcmp(old, tok, (size_t)nTok) == 0);
     }
     if (!keepTok) {
-        if (tok)
+        if (tok && isInsert && !valid)
+            rc = tokPutNew(p, newId, tok, nTok);
+        else if (tok)
             rc = embTokPut(p, newId, tok, nTok);
         else if (replacing || !isInsert)
             rc = embTokDel(p, newId);

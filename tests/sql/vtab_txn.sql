@@ -78,7 +78,11 @@ select 'sp-09', (select n from diff) = 0;
 -- DROP removes the shadow tables; RENAME renames them
 create virtual table other using embedding(dim=2);
 insert into other(vector) values ('[1,2]');
+-- error: embedding other: invalid JSON vector: expected a number at offset 1 (found 'a')
+insert into other(vector) values ('[a]');
 alter table other rename to renamed;
+-- error: embedding renamed: invalid JSON vector: expected a number at offset 1 (found 'a')
+insert into renamed(vector) values ('[a]');
 select 'ren-01', (select group_concat(name) from (select name from sqlite_master where type = 'table' and name like 'renamed%' order by name)) = 'renamed,renamed_chunks,renamed_config,renamed_tokens';
 select 'ren-02', (select count(*) from sqlite_master where name like 'other%') = 0;
 select 'ren-03', emb_json(vector) = '[1,2]' from renamed where token_id = 0;
@@ -182,3 +186,62 @@ rollback;
 select 'tk-16', (select group_concat(token) from (select token from tk_tokens order by token_id)) = 'a,b,c,x1,e,d';
 select 'tk-17', emb_json(vector) = '[5,5]' from tk where token = 'x1';
 drop table tk;
+-- token uniqueness of an INSERT into a free token_id (checked by the UNIQUE
+-- index of the token write): against committed rows, rows of the same
+-- statement, of the same transaction, after ROLLBACK / ROLLBACK TO, with a
+-- warm and a cold cache, OR IGNORE, and the message when the id is taken too
+create virtual table tu using embedding(dim=2);
+insert into tu(token, vector) values ('p', '[1,0]'), ('q', '[0,1]');
+select 'tu-01', emb_token_id('tu', 'q') = 1;
+-- error: embedding tu: token 'p' already exists (token_id 0)
+insert into tu(token, vector) values ('p', '[1,1]');
+-- error: embedding tu: token 'r' already exists (token_id 2)
+insert into tu(token, vector) values ('r', '[1,1]'), ('s', '[2,2]'), ('r', '[3,3]');
+select 'tu-02', group_concat(token) = 'p,q' and count(*) = 2 from tu;
+select 'tu-03', emb_token_id('tu', 'r') is null and emb_token_id('tu', 'p') = 0;
+select 'tu-04', (select group_concat(token) from (select token from tu_tokens order by token_id)) = 'p,q';
+-- error: embedding tu: token 'q' already exists (token_id 1)
+insert into tu(token_id, token, vector) values (7, 'q', '[1,1]');
+select 'tu-05', max(token_id) = 1 from tu;
+begin;
+insert into tu(token, vector) values ('r', '[1,1]');
+-- error: embedding tu: token 'r' already exists (token_id 2)
+insert into tu(token, vector) values ('r', '[2,2]');
+-- error: embedding tu: token 'r' already exists (token_id 2)
+insert into tu(token, vector) values ('t', '[2,2]'), ('r', '[2,2]');
+select 'tu-06', group_concat(token) = 'p,q,r' from tu;
+savepoint a;
+insert into tu(token, vector) values ('s', '[3,3]');
+rollback to a;
+insert into tu(token, vector) values ('s', '[4,4]');
+select 'tu-07', token_id = 3 and emb_json(vector) = '[4,4]' from tu where token = 's';
+rollback;
+select 'tu-08', group_concat(token) = 'p,q' from tu;
+insert into tu(token, vector) values ('r', '[5,5]'), ('s', '[6,6]');
+select 'tu-09', group_concat(token_id || token) = '0p,1q,2r,3s' from tu;
+select 'tu-10', emb_token_id('tu', 's') = 3;
+-- a deleted row's token is free again, in the same statement too
+delete from tu where token = 'q';
+insert into tu(token, vector) values ('q', '[7,7]');
+select 'tu-11', token_id = 4 from tu where token = 'q';
+-- OR IGNORE skips the duplicate, keeps the others
+insert or ignore into tu(token, vector) values ('u', '[1,2]'), ('p', '[2,1]'), ('v', '[2,2]');
+select 'tu-12', group_concat(token_id || token) = '0p,2r,3s,4q,5u,6v' from tu;
+select 'tu-13', emb_json(vector) = '[1,0]' from tu where token = 'p';
+-- the token error comes first when the token_id is taken as well
+-- error: embedding tu: token 'r' already exists (token_id 2)
+insert into tu(token_id, token, vector) values (0, 'r', '[1,1]');
+-- error: embedding tu: token_id 0 already exists
+insert into tu(token_id, token, vector) values (0, 'w', '[1,1]');
+insert or replace into tu(token_id, token, vector) values (0, 'p', '[9,9]');
+insert or replace into tu(token_id, token, vector) values (6, 'pp', '[8,8]');
+select 'tu-14', group_concat(token_id || token) = '0p,2r,3s,4q,5u,6pp' from tu;
+select 'tu-14b', emb_json(vector) = '[9,9]' from tu where token_id = 0;
+-- cold cache: the same checks read only the shadow tables
+select 'tu-15', emb_cache_release('tu') in (0, 1);
+-- error: embedding tu: token 'pp' already exists (token_id 6)
+insert into tu(token, vector) values ('x', '[1,1]'), ('pp', '[1,1]');
+select 'tu-16', emb_cache_release('tu') in (0, 1);
+select 'tu-17', count(*) = 6 and emb_token_id('tu', 'x') is null from tu;
+select 'tu-18', (select count(*) from tu_tokens) = 6;
+drop table tu;

@@ -138,6 +138,37 @@ static void expect_error(sqlite3 *db, const char *sql, const char *want)
     sqlite3_free(err);
 }
 
+/* Token uniqueness across connections: each side's INSERT sees the other's
+ * committed tokens (its own cache being warm and stale), and a token freed
+ * by the other side's DELETE can be taken. */
+static void test_vtab_files_token_conflicts(void **state)
+{
+    (void)state;
+    sqlite3 *a = open_db(), *b = open_db();
+    exec_ok(a, "create virtual table wte using embedding(dim=2, chunk_rows=2);"
+               "insert into wte(token, vector) values ('x','[0,0]'),('y','[1,0]');");
+    expect(b, "select emb_token_id('wte', 'y')", "1");
+    expect_error(b, "insert into wte(token, vector) values ('y', '[2,2]')",
+                 "embedding wte: token 'y' already exists (token_id 1)");
+    exec_ok(a, "insert into wte(token, vector) values ('n', '[3,3]')");
+    expect(a, "select emb_token_id('wte', 'n')", "2");
+    expect_error(b, "insert into wte(token, vector) values ('m', '[2,2]'), ('n', '[2,2]')",
+                 "embedding wte: token 'n' already exists (token_id 2)");
+    expect(b, "select group_concat(token) from wte", "x,y,n");
+    exec_ok(a, "delete from wte where token = 'n'");
+    exec_ok(b, "insert into wte(token, vector) values ('n', '[4,4]')");
+    expect(b, "select token_id from wte where token = 'n'", "2");
+    expect_error(a, "insert into wte(token, vector) values ('n', '[5,5]')",
+                 "embedding wte: token 'n' already exists (token_id 2)");
+    /* a write rolled back in b leaves its token free for a */
+    exec_ok(b, "begin; insert into wte(token, vector) values ('k', '[6,6]'); rollback");
+    exec_ok(a, "insert into wte(token, vector) values ('k', '[7,7]')");
+    expect(b, "select token_id || ':' || emb_json(vector) from wte where token = 'k'", "3:[7,7]");
+    expect(b, "select emb_token_id('wte', 'k')", "3");
+    sqlite3_close(b);
+    sqlite3_close(a);
+}
+
 /* Another connection drops the table, then re-creates it with another dim:
  * this connection's functions must see "no such embedding table", then the
  * new table -- not its old instance (that used to read the new rows with
@@ -319,6 +350,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_vtab_files_two_connections, setup, teardown),
         cmocka_unit_test_setup_teardown(test_vtab_files_reopen, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_vtab_files_token_conflicts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_vtab_files_dropped_by_other, setup, teardown),
         cmocka_unit_test_setup_teardown(test_vtab_files_query_plans, setup, teardown),
         cmocka_unit_test_setup_teardown(test_vtab_files_oom, setup, teardown),
