@@ -78,7 +78,9 @@ test-only: $(BUILD)/embext.so $(BUILD)/sqlrun $(UNIT_BIN)
 deps:
 	@sh scripts/deps.sh test
 
-demo: deps embext.so
+demo:
+	@sh scripts/deps.sh demo
+	$(MAKE) embext.so
 	$(SQLITE3) :memory: -cmd '.load ./embext' < sql/demo.sql
 
 bench: deps embext.so

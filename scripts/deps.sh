@@ -1,17 +1,20 @@
 #!/bin/sh
 # Install what a make target needs on Debian 12 when it is missing.
+#   deps.sh demo    what `make demo` needs (sqlite3, libsqlite3-dev)
 #   deps.sh test    build + test tools (cmocka, sqlite3, libsqlite3-dev, clang + libclang-rt-14-dev for fuzzing)
 #   deps.sh bench   also numpy, faiss, gensim (Debian packages)
 set -e
 need=""
 want() { dpkg -s "$1" >/dev/null 2>&1 || need="$need $1"; }
-want libcmocka-dev
 want sqlite3
 want libsqlite3-dev
-want clang
-want libclang-rt-14-dev
-want python3
-want gcc-aarch64-linux-gnu
+if [ "$1" != demo ]; then
+    want libcmocka-dev
+    want clang
+    want libclang-rt-14-dev
+    want python3
+    want gcc-aarch64-linux-gnu
+fi
 if [ "$1" = bench ]; then
     want python3-numpy
     want python3-faiss
