@@ -48,11 +48,6 @@ static const float *block_rows(const emb_kernels *kern, const emb_matrix *m, siz
     return wide;
 }
 
-static int row_ok(const emb_matrix *m, size_t r)
-{
-    return !m->valid || m->valid[r];
-}
-
 int emb_matrix_search_batch(const emb_kernels *kern, const emb_matrix *m, const float *q,
                             size_t n_q, int metric, size_t k, emb_hit *out, size_t *n_out,
                             emb_err *err)
@@ -100,9 +95,9 @@ int emb_matrix_search_batch(const emb_kernels *kern, const emb_matrix *m, const 
             emb_topk_init(&heaps[j], out + (j0 + j) * k, k);
         for (size_t b0 = 0; b0 < m->n_rows; b0 += block) {
             size_t lo = b0, hi = m->n_rows - b0 < block ? m->n_rows : b0 + block;
-            while (lo < hi && !row_ok(m, lo))
+            while (lo < hi && !emb_matrix_has_row(m, lo))
                 lo++;
-            while (hi > lo && !row_ok(m, hi - 1))
+            while (hi > lo && !emb_matrix_has_row(m, hi - 1))
                 hi--;
             if (lo == hi)
                 continue;
@@ -110,26 +105,14 @@ int emb_matrix_search_batch(const emb_kernels *kern, const emb_matrix *m, const 
             kern->scan_dot_f32_multi(scores, q + j0 * dim, nq, rows, hi - lo, dim);
             for (size_t i = 0; i < hi - lo; i++) {
                 size_t r = lo + i;
-                if (!row_ok(m, r))
+                if (!emb_matrix_has_row(m, r))
                     continue;
                 const float *s = scores + i * nq;
                 float rn = 0;
                 if (want_norm)
                     rn = m->norms ? m->norms[r] : kern->norm_f32(rows + i * dim, dim);
                 for (size_t j = 0; j < nq; j++) {
-                    float d;
-                    if (metric == EMB_METRIC_DOT) {
-                        d = -s[j];
-                    } else if (metric == EMB_METRIC_COSINE) {
-                        float denom = qnorm[j0 + j] * rn;
-                        d = denom > 0 ? 1.0f - s[j] / denom : 1.0f;
-                    } else {
-                        float qn = qnorm[j0 + j];
-                        float sq = qn * qn + rn * rn - 2.0f * s[j];
-                        d = sq > 0 ? sqrtf(sq) : 0.0f;
-                    }
-                    if (d != d)
-                        d = INFINITY;
+                    float d = emb_distance_from_dot(metric, s[j], qnorm[j0 + j], rn);
                     emb_topk_push(&heaps[j], (int64_t)r, d);
                 }
             }

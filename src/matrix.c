@@ -229,7 +229,6 @@ static int scan_rows(const emb_kernels *kern, const emb_matrix *m, const float *
     const int is_l2 = metric == EMB_METRIC_L2;
     const int want_norm = metric == EMB_METRIC_COSINE || (is_l2 && i8);
     const float qnorm = want_norm ? kern->norm_f32(q, dim) : 0;
-    const float qq = qnorm * qnorm;
     float buf[EMB_SEARCH_BLOCK];
 
     for (size_t b0 = 0; b0 < m->n_rows; b0 += EMB_SEARCH_BLOCK) {
@@ -250,22 +249,15 @@ static int scan_rows(const emb_kernels *kern, const emb_matrix *m, const float *
             size_t r = lo + i;
             if ((m->valid && !m->valid[r]) || (allow && !allow[r]))
                 continue;
-            float s = buf[i], d;
-            if (metric == EMB_METRIC_DOT) {
-                d = -s;
-            } else if (metric == EMB_METRIC_COSINE) {
-                float rn = m->norms ? m->norms[r] : row_norm(kern, m, r);
-                float denom = qnorm * rn;
-                d = denom > 0 ? 1.0f - s / denom : 1.0f;
-            } else if (!i8) {
-                d = sqrtf(s);
+            float d;
+            if (is_l2 && !i8) { /* buf holds l2sq */
+                d = sqrtf(buf[i]);
+                if (d != d)
+                    d = INFINITY;
             } else {
-                float rn = m->norms ? m->norms[r] : row_norm(kern, m, r);
-                float sq = qq + rn * rn - 2.0f * s;
-                d = sq > 0 ? sqrtf(sq) : 0.0f;
+                float rn = !want_norm ? 0 : m->norms ? m->norms[r] : row_norm(kern, m, r);
+                d = emb_distance_from_dot(metric, buf[i], qnorm, rn);
             }
-            if (d != d)
-                d = INFINITY;
             if (heap)
                 emb_topk_push(heap, (int64_t)r, d);
             else

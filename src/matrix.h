@@ -16,6 +16,7 @@
 #include "emb.h"
 #include "kernels.h"
 
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -57,6 +58,25 @@ typedef struct emb_hit {
     int64_t id;
     float distance;
 } emb_hit;
+
+/* Distance under `metric` from the raw dot product of the query and a row,
+ * given their L2 norms: cosine 1 - dot / (|q| |r|) (1 when either is zero),
+ * dot -dot, l2 sqrt(|q|^2 + |r|^2 - 2 dot) clamped at 0.  NaN becomes +inf
+ * so such rows rank last.  Shared by the single and batched searches. */
+static inline float emb_distance_from_dot(int metric, float dot, float qnorm, float rnorm)
+{
+    float d;
+    if (metric == EMB_METRIC_DOT) {
+        d = -dot;
+    } else if (metric == EMB_METRIC_COSINE) {
+        float denom = qnorm * rnorm;
+        d = denom > 0 ? 1.0f - dot / denom : 1.0f;
+    } else {
+        float sq = qnorm * qnorm + rnorm * rnorm - 2.0f * dot;
+        d = sq > 0 ? sqrtf(sq) : 0.0f;
+    }
+    return d != d ? INFINITY : d;
+}
 
 /* Exact k nearest rows to q (dim floats) under `metric`, ascending by
  * distance, ties broken by smaller id.  `allow`, if not NULL, is an n_rows
