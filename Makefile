@@ -9,7 +9,8 @@
 #   make install          PREFIX=/usr/local DESTDIR=
 #   make clean
 #
-# Sources are picked up by wildcard: src/*.c is the SQLite-free core,
+# Sources are picked up by wildcard: src/<part>/*.c is the SQLite-free core
+# (core, kernels, readers, search, lm; includes are written "part/name.h"),
 # ext/*.c the SQLite glue, tests/unit/test_*.c one cmocka binary each.
 
 CC      ?= cc
@@ -24,7 +25,7 @@ WARN    = -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes -Wmissing-protot
 BASEFLAGS = -std=c11 -D_GNU_SOURCE -fPIC -fvisibility=hidden -MMD -MP $(WARN) -Isrc -Iext
 LDLIBS_EXT = -lm -lpthread
 
-CORE_SRC = $(sort $(wildcard src/*.c))
+CORE_SRC = $(sort $(wildcard src/*/*.c))
 EXT_SRC  = $(sort $(wildcard ext/*.c))
 UNIT_SRC = $(sort $(wildcard tests/unit/test_*.c))
 

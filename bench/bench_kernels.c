@@ -17,7 +17,7 @@
  * or link build/libembcore.a instead of the sources.
  * Usage: bench_kernels [--quick]     (--quick: fewer runs, 10,000 rows)
  */
-#include "kernels.h"
+#include "kernels/kernels.h"
 
 #include <math.h>
 #include <stdint.h>

@@ -6,7 +6,7 @@
  * Parameters: none (sqlite3_load_extension's entry point argument may be
  * omitted: SQLite derives sqlite3_embext_init from the file name).
  * Environment: EMB_ISA=serial|avx2|avx512|neon lowers the kernel set
- * (src/cpu.c).
+ * (src/kernels/cpu.c).
  *
  * How it works: registration is table-driven: each family in ext/ exposes
  * embRegister<Family>(db, conn) and is listed below.  `conn` is the

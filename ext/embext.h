@@ -16,8 +16,8 @@
 #include <sqlite3ext.h>
 SQLITE_EXTENSION_INIT3
 
-#include "emb.h"
-#include "kernels.h"
+#include "core/emb.h"
+#include "kernels/kernels.h"
 
 typedef struct EmbConn EmbConn;
 

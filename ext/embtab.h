@@ -2,7 +2,7 @@
  * embtab.h - how SQL functions reach an `embedding` virtual table's data.
  *
  * The virtual table (ext/vtab_embedding.c) keeps, per connection and per
- * table, an in-memory copy of the matrix (src/matrix.h view + token map)
+ * table, an in-memory copy of the matrix (src/search/matrix.h view + token map)
  * that is reloaded when the table changed (its version counter, kept in a
  * shadow table, differs).  Functions that take a table name
  * (emb_lookup, emb_token_id, emb_sequence, emb_most_similar, emb_analogy,
@@ -15,7 +15,7 @@
 #define EMB_EMBTAB_H
 
 #include "embext.h"
-#include "matrix.h"
+#include "search/matrix.h"
 
 typedef struct EmbTableRef EmbTableRef;
 

@@ -35,7 +35,7 @@
  *   style 'neox' | 'gptj'; NULL means 'neox'.
  * A NULL vector, pos or dim gives NULL.
  *
- * How it works: src/posenc.c computes every angle in double (pow, sin, cos)
+ * How it works: src/lm/posenc.c computes every angle in double (pow, sin, cos)
  * and stores f32; nothing is cached, one call costs dim/2 sin+cos pairs.
  * Errors (exact text), e.g.:
  *   emb_pe: dim out of range (1..65536 vs 0)
@@ -44,7 +44,7 @@
  *   emb_pe: base must be a finite number > 0 (found -2.0)
  */
 #include "embext.h"
-#include "posenc.h"
+#include "lm/posenc.h"
 #include "value.h"
 
 #include <math.h>

@@ -38,7 +38,7 @@
  * the cached matrix, with the positional encoding applied per row.
  */
 #include "embtab.h"
-#include "posenc.h"
+#include "lm/posenc.h"
 #include "value.h"
 #include "vtab_store.h"
 

@@ -20,14 +20,14 @@
  *   emb_sum(v), emb_avg(v)  aggregates; NULLs ignored; no rows -> NULL
  *
  * How it works: arguments are decoded by value.c (borrowed blobs, parsed
- * JSON), the arithmetic runs on the active kernel table (src/kernels.h),
+ * JSON), the arithmetic runs on the active kernel table (src/kernels/kernels.h),
  * aggregates accumulate in double.  emb_cosine reads both vectors once
  * (dot_norms_f32: the three sums in one pass) and divides in double.
  * NULL in any argument gives NULL.
  */
 #include "embext.h"
 #include "value.h"
-#include "vectext.h"
+#include "core/vectext.h"
 
 #include <math.h>
 #include <stdlib.h>

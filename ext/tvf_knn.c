@@ -29,7 +29,7 @@
  *   returns for each query on its own, with the same distances (cosine:
  *   1 - cos, dot: -dot, l2: Euclidean) up to float rounding in the last
  *   bits (dot products are summed in a different order).  For l2 see
- *   src/knn.h: ranking uses |q|^2 + |r|^2 - 2 q.r, distances are recomputed
+ *   src/search/knn.h: ranking uses |q|^2 + |r|^2 - 2 q.r, distances are recomputed
  *   directly for f32 / f16 / bf16.
  * Errors (exact text), e.g.:
  *   emb_knn: no such embedding table: nope
@@ -44,16 +44,16 @@
  * take the arguments.  xFilter parses every query into one n_q x dim float
  * array, opens the table's cached matrix (ext/embtab.h: rows plus norms,
  * reloaded when the table changed) and calls emb_matrix_search_batch
- * (src/knn.c): the rows are read once per 64 queries in L2-sized blocks and
+ * (src/search/knn.c): the rows are read once per 64 queries in L2-sized blocks and
  * the kernel table's scan_dot_f32_multi computes each block's rows x
  * queries dot products in registers, so a batch costs a fraction of one
  * full scan per query.  The result rows are buffered and walked in order.
  */
 #include "embtab.h"
-#include "knn.h"
+#include "search/knn.h"
 #include "tvf.h"
 #include "value.h"
-#include "vectext.h"
+#include "core/vectext.h"
 
 #include <stdlib.h>
 #include <string.h>

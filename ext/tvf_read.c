@@ -65,13 +65,13 @@
  * arguments are HIDDEN columns (like SQLite's generate_series).  xBestIndex
  * requires equality constraints on the required argument columns and sets
  * idxNum bit j when argument j is passed (argv in argument order).  xFilter
- * opens a streaming reader from src/reader.h over a read-only memory map;
+ * opens a streaming reader from src/readers/reader.h over a read-only memory map;
  * each xNext decodes one row into a dim-float buffer, so memory stays one
  * row plus the mapping (outside autocommit, text and word2vec: up to
  * READ_BUFFER_CAP of buffered rows, see above).
  */
 #include "embext.h"
-#include "reader.h"
+#include "readers/reader.h"
 #include "value.h"
 
 #include <stdlib.h>

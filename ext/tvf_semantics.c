@@ -64,18 +64,18 @@
  * arguments; xFilter opens the table through embtab.h (the per-connection
  * matrix copy with its row norms, kept by the vtab and reloaded when the
  * table's version changed, so writes are seen by the next call), computes
- * every result row with the pure-C core (src/analogy.c, src/logits.c,
- * src/wordeval.c) and the cursor walks them.  most_similar and logits are
+ * every result row with the pure-C core (src/lm/analogy.c, src/lm/logits.c,
+ * src/lm/wordeval.c) and the cursor walks them.  most_similar and logits are
  * one SIMD kernel scan over the cached rows (cosine = dot / cached norm, as
  * gensim); the analogy evaluation packs the unit rows once per call and
- * scores 4 questions per pass (src/multiscan.c): the GloVe 10k run takes
+ * scores 4 questions per pass (src/search/multiscan.c): the GloVe 10k run takes
  * ~0.1 s, gensim 4.2 ~1.1 s.  Speed and numbers: see tests/ref/gensim_ref.py.
  */
 #include "embtab.h"
-#include "logits.h"
+#include "lm/logits.h"
 #include "tvf.h"
 #include "value.h"
-#include "wordeval.h"
+#include "lm/wordeval.h"
 
 #include <math.h>
 #include <string.h>

@@ -11,11 +11,11 @@
  * How it works: a BLOB argument must have a length that is a positive multiple of 4 and
  * at most 4*EMB_MAX_DIM; it is used in place when 4-byte aligned (SQLite
  * usually hands out aligned buffers) and copied otherwise.  TEXT arguments
- * are parsed as strict JSON arrays (src/vectext.c).  Other types are errors.
+ * are parsed as strict JSON arrays (src/core/vectext.c).  Other types are errors.
  */
 #include "value.h"
 
-#include "vectext.h"
+#include "core/vectext.h"
 
 #include <stdarg.h>
 #include <stdint.h>

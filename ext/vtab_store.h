@@ -13,8 +13,8 @@
 #define EMB_VTAB_STORE_H
 
 #include "embtab.h"
-#include "matrix.h"
-#include "vocab.h"
+#include "search/matrix.h"
+#include "lm/vocab.h"
 
 #include <stdint.h>
 

@@ -7,7 +7,7 @@
 #    aarch64-linux-gnu-gcc), prints "skipped: no aarch64 cross compiler" and
 #    exits 0.  CROSS_CFLAGS (default empty) adds flags to every cross
 #    compile and link, e.g. -I/-L of a cmocka built for AArch64.
-# 2. Compiles every src/*.c for AArch64 with the Makefile's warning flags
+# 2. Compiles every src/*/*.c for AArch64 with the Makefile's warning flags
 #    and -Werror into $BUILD/aarch64 (default build/aarch64).  Any warning or
 #    error: exit 1.
 # 3. Only if qemu-aarch64 (or qemu-aarch64-static) AND a cmocka that links
@@ -38,8 +38,8 @@ echo "== aarch64 compile: $CROSS_CC ($("$CROSS_CC" -dumpversion)) -Werror"
 fail=0
 objs=""
 n=0
-for f in src/*.c; do
-    o=$OUT/src/$(basename "$f" .c).o
+for f in src/*/*.c; do
+    o=$OUT/$(echo "$f" | tr / _ | sed 's/\.c$//').o
     # shellcheck disable=SC2086
     if "$CROSS_CC" $FLAGS -c -o "$o" "$f"; then
         objs="$objs $o"
@@ -49,7 +49,7 @@ for f in src/*.c; do
         fail=$((fail + 1))
     fi
 done
-echo "compiled $n of $((n + fail)) src/*.c files for aarch64"
+echo "compiled $n of $((n + fail)) src/*/*.c files for aarch64"
 if [ $fail != 0 ]; then
     echo "aarch64: $fail file(s) failed to compile"
     exit 1

@@ -8,11 +8,8 @@ set -u
 BUILD=${BUILD:-build}
 EXT=$BUILD/embext.so
 here=$(cd "$(dirname "$0")/.." && pwd)
-if [ -z "${EMB_DATA:-}" ]; then
-    EMB_DATA=$here/../shared/data
-    # worktrees live one level deeper (/work/wt/<name>)
-    [ -d "$EMB_DATA" ] || EMB_DATA=$here/../../shared/data
-fi
+# The suite's data ships in tests/data (see tests/data/SOURCES.md).
+EMB_DATA=${EMB_DATA:-$here/tests/data}
 export EMB_DATA
 export EMB_FIXTURES=${EMB_FIXTURES:-$here/tests/fixtures}
 export EMB_EXT=$EXT

@@ -10,7 +10,7 @@
  *     must fail with exactly the message TEXT;
  *   - a comment line "-- rows: N" means it must return exactly N rows;
  *   - statements returning no rows are set-up (must succeed).
- * Parameters :data, :fixtures and :tmp are bound to the shared data folder,
+ * Parameters :data, :fixtures and :tmp are bound to the test data folder (tests/data),
  * tests/fixtures and a scratch folder.  Each file runs in a fresh
  * in-memory database.  Prints "N passed, N failed" and exits 1 on failure.
  */
@@ -82,7 +82,7 @@ static void bind_params(sqlite3_stmt *st)
             continue;
         const char *val = NULL;
         if (strcmp(name, ":data") == 0)
-            val = env_or("EMB_DATA", "../shared/data");
+            val = env_or("EMB_DATA", "tests/data");
         else if (strcmp(name, ":fixtures") == 0)
             val = env_or("EMB_FIXTURES", "tests/fixtures");
         else if (strcmp(name, ":tmp") == 0)

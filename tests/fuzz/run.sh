@@ -23,7 +23,7 @@ for src in tests/fuzz/fuzz_*.c; do
     echo "== fuzz $target (${SECS}s)"
     if ! $CC -g -O1 -std=c11 -D_GNU_SOURCE -Isrc -fno-omit-frame-pointer \
         -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-        -o "$OUT/$name" "$src" src/*.c -lm -lpthread; then
+        -o "$OUT/$name" "$src" src/*/*.c -lm -lpthread; then
         echo "FAILED: cannot build $name (is libclang-rt-14-dev installed?)"
         fail=1
         continue

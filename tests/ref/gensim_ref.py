@@ -3,7 +3,7 @@
 
 Run from the repository root with Debian's python (gensim 4.2, numpy, scipy):
     /usr/bin/python3 tests/ref/gensim_ref.py [DATA_DIR] > tests/ref/gensim_ref.json
-DATA_DIR defaults to $EMB_DATA or ../shared/data.  The JSON it prints is
+DATA_DIR defaults to $EMB_DATA or tests/data.  The JSON it prints is
 committed; tests/ref/gen_semantics_tests.py turns it into SQL and C tests.
 
 - GloVe 6B 50d (first 10,000 words) loaded with gensim's own loader
@@ -27,7 +27,7 @@ import gensim
 import numpy as np
 from gensim.models import KeyedVectors
 
-DATA = sys.argv[1] if len(sys.argv) > 1 else os.environ.get("EMB_DATA", "../shared/data")
+DATA = sys.argv[1] if len(sys.argv) > 1 else os.environ.get("EMB_DATA", "tests/data")
 
 
 def sims(pairs):

@@ -4,7 +4,7 @@
 Run:  /usr/bin/python3 tests/ref/posenc_ref.py > tests/sql/posenc_numpy.sql
 
 The formulas are written here from the papers / reference code, independently
-of src/posenc.c:
+of src/lm/posenc.c:
   sinusoidal ("Attention Is All You Need"): PE[2k] = sin(pos / base**(2k/d)),
       PE[2k+1] = cos(pos / base**(2k/d)) (odd d: last element is a sine).
   RoPE neox (HF LLaMA): inv_freq = 1 / base**(arange(0, d, 2) / d),

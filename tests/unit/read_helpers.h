@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "reader.h"
+#include "readers/reader.h"
 
 static unsigned char *load_fixture(const char *rel, size_t *n)
 {

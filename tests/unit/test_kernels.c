@@ -16,7 +16,7 @@
  * start 0..3 elements past an aligned address; outputs carry a guard element
  * that must stay untouched.
  */
-#include "kernels.h"
+#include "kernels/kernels.h"
 
 #include <float.h>
 #include <math.h>

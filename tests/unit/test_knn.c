@@ -1,4 +1,4 @@
-/* test_knn.c - emb_matrix_search_batch (src/knn.c) against one
+/* test_knn.c - emb_matrix_search_batch (src/search/knn.c) against one
  * emb_matrix_search per query: every kernel table, dtype and metric, with
  * and without row norms, absent rows, n_q across a query block (70 > 64),
  * k = 0, 1, 10, k > rows; ties; argument errors by exact text. */
@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "knn.h"
+#include "search/knn.h"
 
 static uint64_t rng_state = 0x2545f4914f6cdd1dull;
 static float rnd(void) /* uniform in [-1, 1) */

@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "matrix.h"
-#include "topk.h"
+#include "search/matrix.h"
+#include "search/topk.h"
 
 static uint64_t rng_state = 88172645463325252ull;
 static double rnd(void) /* uniform in [-1, 1) */

@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bytes.h"
-#include "parsefloat.h"
-#include "reader.h"
+#include "readers/bytes.h"
+#include "readers/parsefloat.h"
+#include "readers/reader.h"
 
 static uint64_t rng_state = 0x1234567;
 static uint64_t rnd(void)

@@ -1,6 +1,6 @@
 /*
- * test_semantics.c - the gensim-compatible core (src/analogy.c, src/wordeval.c,
- * src/best.c) on synthetic matrices and on GloVe 6B 50d (first 10k words),
+ * test_semantics.c - the gensim-compatible core (src/lm/analogy.c, src/lm/wordeval.c,
+ * src/search/best.c) on synthetic matrices and on GloVe 6B 50d (first 10k words),
  * checked against gensim 4.2's numbers in gensim_ref.h (generated from
  * tests/ref/gensim_ref.json by tests/ref/gen_semantics_tests.py).
  *
@@ -18,12 +18,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "analogy.h"
-#include "best.h"
+#include "lm/analogy.h"
+#include "search/best.h"
 #include "gensim_ref.h"
-#include "multiscan.h"
-#include "vocab.h"
-#include "wordeval.h"
+#include "search/multiscan.h"
+#include "lm/vocab.h"
+#include "lm/wordeval.h"
 
 /* ---- a tiny token table for tests ------------------------------------- */
 
@@ -109,7 +109,7 @@ static char *data_file(const char *name, size_t *n)
 {
     const char *dir = getenv("EMB_DATA");
     char path[4096];
-    snprintf(path, sizeof path, "%s/%s", dir && *dir ? dir : "../shared/data", name);
+    snprintf(path, sizeof path, "%s/%s", dir && *dir ? dir : "tests/data", name);
     char *s = slurp(path, n);
     if (!s)
         print_error("cannot read %s (set EMB_DATA)\n", path);

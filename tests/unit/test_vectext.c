@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "emb.h"
-#include "vectext.h"
-#include "vocab.h"
+#include "core/emb.h"
+#include "core/vectext.h"
+#include "lm/vocab.h"
 
 static int parse(const char *s, float **v, size_t *dim, emb_err *err)
 {

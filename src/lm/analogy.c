@@ -1,0 +1,279 @@
+/* analogy.c - gensim-exact most_similar, 3CosMul and analogy evaluation
+ * (see analogy.h for the rules). */
+#include "lm/analogy.h"
+#include "search/best.h"
+#include "lm/vocab.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+int emb_sim_method_parse(const char *name)
+{
+    if (strcmp(name, "3cosadd") == 0)
+        return EMB_SIM_3COSADD;
+    if (strcmp(name, "3cosmul") == 0)
+        return EMB_SIM_3COSMUL;
+    return -1;
+}
+
+void emb_row_widen(const emb_kernels *kern, const emb_matrix *m, size_t r, float *out)
+{
+    size_t off = r * m->dim;
+    switch (m->dtype) {
+    case EMB_DTYPE_F16:
+        kern->f16_to_f32(out, (const uint16_t *)m->data + off, m->dim);
+        break;
+    case EMB_DTYPE_BF16:
+        kern->bf16_to_f32(out, (const uint16_t *)m->data + off, m->dim);
+        break;
+    case EMB_DTYPE_I8:
+        kern->i8_to_f32(out, (const int8_t *)m->data + off, m->scales[r], m->dim);
+        break;
+    default:
+        memcpy(out, (const float *)m->data + off, m->dim * sizeof(float));
+        break;
+    }
+}
+
+void emb_scan_dot(const emb_kernels *kern, const emb_matrix *m, const float *q, float *out)
+{
+    switch (m->dtype) {
+    case EMB_DTYPE_F16:
+        kern->scan_dot_f16(out, q, m->data, m->n_rows, m->dim);
+        break;
+    case EMB_DTYPE_BF16:
+        kern->scan_dot_bf16(out, q, m->data, m->n_rows, m->dim);
+        break;
+    case EMB_DTYPE_I8:
+        kern->scan_dot_i8(out, q, m->data, m->n_rows, m->dim);
+        for (size_t r = 0; r < m->n_rows; r++)
+            out[r] *= m->scales[r];
+        break;
+    default:
+        kern->scan_dot_f32(out, q, m->data, m->n_rows, m->dim);
+        break;
+    }
+}
+
+void emb_row_norms(const emb_kernels *kern, const emb_matrix *m, float *norms)
+{
+    /* widen in blocks of up to 16 elements on the stack: no allocation */
+    float buf[16];
+    for (size_t r = 0; r < m->n_rows; r++) {
+        double s = 0;
+        if (m->dtype == EMB_DTYPE_F32) {
+            const float *x = (const float *)m->data + r * m->dim;
+            for (size_t i = 0; i < m->dim; i++)
+                s += (double)x[i] * x[i];
+        } else {
+            emb_matrix one = *m;
+            for (size_t i = 0; i < m->dim; i += 16) {
+                size_t n = m->dim - i < 16 ? m->dim - i : 16;
+                one.dim = n;
+                /* a view of elements i..i+n of row r as a 1-row matrix */
+                size_t esz = m->dtype == EMB_DTYPE_I8 ? 1 : 2;
+                one.data = (const char *)m->data + (r * m->dim + i) * esz;
+                one.scales = m->scales ? m->scales + r : NULL;
+                emb_row_widen(kern, &one, 0, buf);
+                for (size_t j = 0; j < n; j++)
+                    s += (double)buf[j] * buf[j];
+            }
+        }
+        norms[r] = (float)sqrt(s);
+    }
+}
+
+/* Row norms: m->norms, or computed into *owned (freed by the caller). */
+int emb_norms_get(const emb_kernels *kern, const emb_matrix *m, const float **norms, float **owned,
+                  emb_err *err)
+{
+    *owned = NULL;
+    if (m->norms) {
+        *norms = m->norms;
+        return EMB_OK;
+    }
+    float *n = malloc((m->n_rows ? m->n_rows : 1) * sizeof(float));
+    if (!n)
+        return emb_err_set(err, EMB_ENOMEM, "norms: out of memory");
+    emb_row_norms(kern, m, n);
+    *owned = n;
+    *norms = n;
+    return EMB_OK;
+}
+
+/* u = row_t / |row_t| (float division, as gensim's get_vector(norm=True));
+ * a zero row gives the zero vector. */
+static void unit_row(const emb_kernels *kern, const emb_matrix *m, const float *norms, int64_t t,
+                     float *u)
+{
+    emb_row_widen(kern, m, (size_t)t, u);
+    float nr = norms[t];
+    for (size_t i = 0; i < m->dim; i++)
+        u[i] = nr > 0 ? u[i] / nr : 0.0f;
+}
+
+/* gensim get_mean_vector(pre_normalize=True, post_normalize=True) with
+ * weights +1 (pos) / -1 (neg): float32 sum, divide by the count, then
+ * matutils.unitvec (nrm2, scale by 1/len). */
+void emb_sim_query(const emb_kernels *kern, const emb_matrix *m, const float *norms,
+                   const int64_t *pos, size_t n_pos, const int64_t *neg, size_t n_neg, float *buf,
+                   float *mean)
+{
+    size_t dim = m->dim;
+    memset(mean, 0, dim * sizeof(float));
+    for (size_t t = 0; t < n_pos + n_neg; t++) {
+        int64_t id = t < n_pos ? pos[t] : neg[t - n_pos];
+        float w = t < n_pos ? 1.0f : -1.0f;
+        unit_row(kern, m, norms, id, buf);
+        for (size_t i = 0; i < dim; i++)
+            mean[i] += w * buf[i];
+    }
+    float total = (float)(n_pos + n_neg);
+    double ss = 0;
+    for (size_t i = 0; i < dim; i++) {
+        mean[i] /= total;
+        ss += (double)mean[i] * mean[i];
+    }
+    float len = (float)sqrt(ss);
+    if (len > 0) {
+        float alpha = (float)(1.0 / (double)len);
+        for (size_t i = 0; i < dim; i++)
+            mean[i] *= alpha;
+    }
+}
+
+static int is_input(int64_t r, const int64_t *pos, size_t n_pos, const int64_t *neg, size_t n_neg)
+{
+    for (size_t i = 0; i < n_pos; i++)
+        if (pos[i] == r)
+            return 1;
+    for (size_t i = 0; i < n_neg; i++)
+        if (neg[i] == r)
+            return 1;
+    return 0;
+}
+
+int emb_most_similar(const emb_kernels *kern, const emb_matrix *m, const int64_t *pos, size_t n_pos,
+                     const int64_t *neg, size_t n_neg, int method, size_t k, emb_scored *out,
+                     size_t *n_out, emb_err *err)
+{
+    if (method != EMB_SIM_3COSADD && method != EMB_SIM_3COSMUL)
+        return emb_err_set(err, EMB_EINVAL, "most_similar: unknown method %d", method);
+    if (method == EMB_SIM_3COSADD && n_pos + n_neg == 0)
+        return emb_err_set(err, EMB_EINVAL,
+                           "most_similar: no input (positive and negative are both empty)");
+    if (method == EMB_SIM_3COSMUL && n_pos == 0)
+        return emb_err_set(err, EMB_EINVAL,
+                           "most_similar: 3cosmul needs at least one positive input");
+    for (size_t t = 0; t < n_pos + n_neg; t++) {
+        int64_t id = t < n_pos ? pos[t] : neg[t - n_pos];
+        if (id < 0 || !emb_matrix_has_row(m, (size_t)id))
+            return emb_err_set(err, EMB_ENOTFOUND, "most_similar: no row with token_id %lld",
+                               (long long)id);
+    }
+    const float *norms;
+    float *owned_norms;
+    int rc = emb_norms_get(kern, m, &norms, &owned_norms, err);
+    if (rc != EMB_OK)
+        return rc;
+    size_t n = m->n_rows, dim = m->dim;
+    float *scores = malloc((n ? n : 1) * sizeof(float));
+    float *tmp = malloc((n ? n : 1) * sizeof(float));
+    float *buf = malloc(dim * sizeof(float));
+    float *q = malloc(dim * sizeof(float));
+    float *dots = method == EMB_SIM_3COSMUL ? malloc((n ? n : 1) * sizeof(float)) : NULL;
+    if (!scores || !tmp || !buf || !q || (method == EMB_SIM_3COSMUL && !dots)) {
+        rc = emb_err_set(err, EMB_ENOMEM, "most_similar: out of memory");
+        goto done;
+    }
+    if (method == EMB_SIM_3COSADD) {
+        emb_sim_query(kern, m, norms, pos, n_pos, neg, n_neg, buf, q);
+        emb_scan_dot(kern, m, q, scores);
+        for (size_t r = 0; r < n; r++)
+            scores[r] = norms[r] > 0 ? scores[r] / norms[r] : 0.0f;
+    } else {
+        /* numerator (positives) in scores, denominator (negatives) in tmp */
+        for (size_t r = 0; r < n; r++)
+            scores[r] = tmp[r] = 1.0f;
+        for (size_t t = 0; t < n_pos + n_neg; t++) {
+            int64_t id = t < n_pos ? pos[t] : neg[t - n_pos];
+            float *acc = t < n_pos ? scores : tmp;
+            unit_row(kern, m, norms, id, q);
+            emb_scan_dot(kern, m, q, dots);
+            for (size_t r = 0; r < n; r++) {
+                float c = norms[r] > 0 ? dots[r] / norms[r] : 0.0f;
+                acc[r] *= (1.0f + c) / 2.0f;
+            }
+        }
+        for (size_t r = 0; r < n; r++)
+            scores[r] = scores[r] / (tmp[r] + 1e-6f);
+    }
+    emb_best best;
+    emb_best_init(&best, out, k);
+    for (size_t r = 0; r < n; r++) {
+        if (!emb_matrix_has_row(m, r) || !emb_best_wants(&best, scores[r]))
+            continue;
+        if (is_input((int64_t)r, pos, n_pos, neg, n_neg))
+            continue;
+        emb_best_push(&best, (int64_t)r, scores[r]);
+    }
+    emb_best_sort(&best);
+    *n_out = best.n;
+    rc = EMB_OK;
+done:
+    free(scores);
+    free(tmp);
+    free(buf);
+    free(q);
+    free(dots);
+    free(owned_norms);
+    return rc;
+}
+
+char *emb_upper_dup(const char *s, size_t n)
+{
+    char *u = malloc(n + 1);
+    if (!u)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        u[i] = (c >= 'a' && c <= 'z') ? (char)(c - 'a' + 'A') : c;
+    }
+    u[n] = 0;
+    return u;
+}
+
+int emb_upper_vocab(const emb_matrix *m, const emb_tokens *tokens, size_t restrict_vocab,
+                    struct emb_vocab **out, size_t *n_rows_used)
+{
+    size_t cap = restrict_vocab < m->n_rows ? restrict_vocab : m->n_rows;
+    emb_vocab *v = emb_vocab_new(cap ? cap : 1);
+    if (!v)
+        return EMB_ENOMEM;
+    size_t seen = 0, r = 0;
+    for (; r < m->n_rows && seen < restrict_vocab; r++) {
+        if (!emb_matrix_has_row(m, r))
+            continue;
+        seen++;
+        size_t n;
+        const char *tok = tokens->token_of(tokens->ctx, (int64_t)r, &n);
+        if (!tok)
+            continue;
+        char *u = emb_upper_dup(tok, n);
+        if (!u) {
+            emb_vocab_free(v);
+            return EMB_ENOMEM;
+        }
+        /* the first (lowest id) row with this upper-cased form wins */
+        if (emb_vocab_get(v, u, n) < 0 && emb_vocab_put(v, u, n, (int64_t)r) != 0) {
+            free(u);
+            emb_vocab_free(v);
+            return EMB_ENOMEM;
+        }
+        free(u);
+    }
+    *out = v;
+    *n_rows_used = r;
+    return EMB_OK;
+}

@@ -1,0 +1,92 @@
+/*
+ * analogy.h - word-vector semantics with gensim 4.2's exact rules:
+ * most_similar (3CosAdd) and most_similar_cosmul (3CosMul), over an
+ * emb_matrix (src/search/matrix.h).  The evaluations are in wordeval.h.
+ *
+ * most_similar(positive P, negative N), as gensim's KeyedVectors:
+ *   u_t  = row_t / |row_t|                       (each input unit-normalised)
+ *   mean = (sum_{p in P} u_p - sum_{n in N} u_n) / (|P| + |N|), then mean /= |mean|
+ *   score(r) = dot(row_r, mean) / |row_r|        (row norms from m->norms)
+ *   the input rows are excluded; the top k by score (ties: smaller id first).
+ * most_similar_cosmul (Levy & Goldberg's 3CosMul, gensim's shift to [0, 1]):
+ *   c_t(r) = (1 + dot(row_r, u_t) / |row_r|) / 2
+ *   score(r) = prod_{p in P} c_p(r) / (prod_{n in N} c_n(r) + 1e-6)
+ * A zero row has score 0 (3CosAdd) / c = 1/2 (3CosMul); a zero input
+ * vector contributes nothing.  Absent rows (m->valid) are never returned.
+ *
+ * Token text is reached through emb_tokens (the caller's token map), so the
+ * core needs no SQLite.  Borrowed pointers throughout: nothing here keeps a
+ * reference after the call returns.
+ */
+#ifndef EMB_ANALOGY_H
+#define EMB_ANALOGY_H
+
+#include "core/emb.h"
+#include "kernels/kernels.h"
+#include "search/matrix.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum { EMB_SIM_3COSADD = 0, EMB_SIM_3COSMUL = 1 };
+
+/* Token map of a matrix: id_of returns the id of token text tok[0..n) or -1;
+ * token_of returns the NUL-terminated token of row id (length in *n) or NULL
+ * if the row has none. */
+typedef struct emb_tokens {
+    void *ctx;
+    int64_t (*id_of)(void *ctx, const char *tok, size_t n);
+    const char *(*token_of)(void *ctx, int64_t id, size_t *n);
+} emb_tokens;
+
+typedef struct emb_scored {
+    int64_t id;
+    float score;
+} emb_scored;
+
+/* "3cosadd" / "3cosmul" -> EMB_SIM_*, -1 if unknown. */
+int emb_sim_method_parse(const char *name);
+
+/* out[r] = dot(q, row r) for every row slot r < m->n_rows (f32 view of any
+ * dtype; absent rows get whatever their storage holds). */
+void emb_scan_dot(const emb_kernels *kern, const emb_matrix *m, const float *q, float *out);
+
+/* Row r widened to f32 into out (dim floats). */
+void emb_row_widen(const emb_kernels *kern, const emb_matrix *m, size_t r, float *out);
+
+/* L2 norm of every row slot into norms (n_rows floats, double accumulation). */
+void emb_row_norms(const emb_kernels *kern, const emb_matrix *m, float *norms);
+
+/* Row norms of m: m->norms when set (*owned = NULL), else computed into a
+ * malloc'd array returned in both *norms and *owned (the caller frees
+ * *owned).  EMB_ENOMEM possible. */
+int emb_norms_get(const emb_kernels *kern, const emb_matrix *m, const float **norms, float **owned,
+                  emb_err *err);
+
+/* The 3CosAdd query of gensim: mean of the unit input rows (+1 positive,
+ * -1 negative), re-normalised, into mean (dim floats); buf is dim floats of
+ * scratch.  Ids must be present rows. */
+void emb_sim_query(const emb_kernels *kern, const emb_matrix *m, const float *norms,
+                   const int64_t *pos, size_t n_pos, const int64_t *neg, size_t n_neg, float *buf,
+                   float *mean);
+
+/* gensim most_similar / most_similar_cosmul.  pos/neg are row ids (each must
+ * be a present row: EMB_ENOTFOUND otherwise); 3CosAdd needs at least one
+ * input, 3CosMul at least one positive (EMB_EINVAL).  Writes up to k results
+ * (room for k in out), best first, and their number to *n_out. */
+int emb_most_similar(const emb_kernels *kern, const emb_matrix *m, const int64_t *pos, size_t n_pos,
+                     const int64_t *neg, size_t n_neg, int method, size_t k, emb_scored *out,
+                     size_t *n_out, emb_err *err);
+
+/* Helpers shared with wordeval.c.  ASCII upper-case copy of s[0..n) into a
+ * malloc'd NUL-terminated string (NULL on out of memory). */
+char *emb_upper_dup(const char *s, size_t n);
+
+/* The case-insensitive vocabulary of the first `restrict_vocab` present
+ * rows: upper-cased token -> lowest id.  *n_rows_used receives the row
+ * slot bound (rows >= it are outside).  Returns 0 or EMB_ENOMEM. */
+struct emb_vocab;
+int emb_upper_vocab(const emb_matrix *m, const emb_tokens *tokens, size_t restrict_vocab,
+                    struct emb_vocab **out, size_t *n_rows_used);
+
+#endif

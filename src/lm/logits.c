@@ -1,0 +1,39 @@
+/* logits.c - tied output layer: logits, softmax, top k (see logits.h). */
+#include "lm/logits.h"
+#include "search/best.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+int emb_logits_topk(const emb_kernels *kern, const emb_matrix *m, const float *hidden, size_t k,
+                    double temperature, emb_scored *out, double *prob, size_t *n_out, emb_err *err)
+{
+    if (!isfinite(temperature) || !(temperature > 0))
+        return emb_err_set(err, EMB_EINVAL, "logits: temperature must be > 0 (found %g)",
+                           temperature);
+    size_t n = m->n_rows;
+    float *logit = malloc((n ? n : 1) * sizeof *logit);
+    if (!logit)
+        return emb_err_set(err, EMB_ENOMEM, "logits: out of memory");
+    emb_scan_dot(kern, m, hidden, logit);
+    double max = -INFINITY;
+    for (size_t r = 0; r < n; r++)
+        if (emb_matrix_has_row(m, r) && logit[r] > max)
+            max = logit[r];
+    double sum = 0;
+    emb_best best;
+    emb_best_init(&best, out, k);
+    for (size_t r = 0; r < n; r++) {
+        if (!emb_matrix_has_row(m, r))
+            continue;
+        sum += exp(((double)logit[r] - max) / temperature);
+        if (emb_best_wants(&best, logit[r]))
+            emb_best_push(&best, (int64_t)r, logit[r]);
+    }
+    emb_best_sort(&best);
+    for (size_t i = 0; i < best.n; i++)
+        prob[i] = exp(((double)out[i].score - max) / temperature) / sum;
+    *n_out = best.n;
+    free(logit);
+    return EMB_OK;
+}

@@ -1,0 +1,69 @@
+/*
+ * bytes.h - a bounds-checked cursor over a byte range, and read-only file
+ * mapping, for the file-format readers (read_*.c).
+ *
+ * Every read checks the bytes that remain first; a failed read leaves the
+ * cursor where it was and returns EMB_EFORMAT without touching outputs, so a
+ * reader can report "truncated ... at byte N" with N = emb_cur_pos().
+ * Integers are little-endian in the file, whatever the host.
+ */
+#ifndef EMB_BYTES_H
+#define EMB_BYTES_H
+
+#include "core/emb.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct emb_cur {
+    const uint8_t *base; /* borrowed: start of the range */
+    size_t n;            /* bytes in the range */
+    size_t pos;          /* next byte to read, 0 <= pos <= n */
+} emb_cur;
+
+void emb_cur_init(emb_cur *c, const void *base, size_t n);
+static inline size_t emb_cur_left(const emb_cur *c) { return c->n - c->pos; }
+static inline size_t emb_cur_pos(const emb_cur *c) { return c->pos; }
+
+/* Each returns 0 or EMB_EFORMAT (not enough bytes left; cursor unchanged). */
+int emb_cur_u8(emb_cur *c, uint8_t *out);
+int emb_cur_u16(emb_cur *c, uint16_t *out);
+int emb_cur_u32(emb_cur *c, uint32_t *out);
+int emb_cur_u64(emb_cur *c, uint64_t *out);
+/* Borrow `len` bytes (pointer into the range) and advance. */
+int emb_cur_bytes(emb_cur *c, size_t len, const uint8_t **out);
+int emb_cur_skip(emb_cur *c, size_t len);
+/* Length-prefixed string: a u32 (len_bytes 4) or u64 (len_bytes 8) length,
+ * then that many bytes (borrowed). */
+int emb_cur_str(emb_cur *c, int len_bytes, const uint8_t **s, size_t *len);
+/* Move to absolute position pos <= n. */
+int emb_cur_seek(emb_cur *c, size_t pos);
+
+/* Little-endian loads from unaligned memory. */
+uint16_t emb_load_u16le(const uint8_t *p);
+uint32_t emb_load_u32le(const uint8_t *p);
+uint64_t emb_load_u64le(const uint8_t *p);
+float emb_load_f32le(const uint8_t *p);
+double emb_load_f64le(const uint8_t *p);
+
+/* A read-only mapping of a whole file.  An empty file is an error (nothing
+ * to map).  emb_map_close(NULL) and closing a zeroed map are fine. */
+typedef struct emb_map {
+    const uint8_t *data;
+    size_t n;
+} emb_map;
+
+/* Open and map `path`.  Errors name `component` and `label`:
+ * "<component>: <label>: cannot open (No such file or directory)",
+ * "... is a directory", "... is empty". */
+int emb_map_open(emb_map *m, const char *path, const char *component, const char *label,
+                 emb_err *err);
+void emb_map_close(emb_map *m);
+
+/* The last path component (borrowed from path), for messages. */
+const char *emb_basename(const char *path);
+
+/* 1 if s[0..n) is valid UTF-8 (no overlongs, no surrogates, <= U+10FFFF). */
+int emb_utf8_valid(const uint8_t *s, size_t n);
+
+#endif

@@ -1,0 +1,72 @@
+/*
+ * reader_impl.h - the reader object shared by reader.c and the format files
+ * (read_*.c, random.c).  Not for users of the readers; see reader.h.
+ *
+ * A format provides `int emb_<fmt>_open(emb_reader *r, const char *tensor,
+ * emb_err *err)` that parses the header from r->data / r->n, sets r->dim,
+ * r->rows and r->next, and returns 0 or an error.  reader.c then allocates
+ * r->row (dim floats).  r->next fills r->row and the token (borrowed) and
+ * returns EMB_OK, EMB_DONE or an error.
+ */
+#ifndef EMB_READER_IMPL_H
+#define EMB_READER_IMPL_H
+
+#include "readers/bytes.h"
+#include "readers/reader.h"
+
+/* element types of binary tensors */
+enum { EMB_T_F32 = 1, EMB_T_F16, EMB_T_BF16, EMB_T_F64, EMB_T_Q8_0 };
+
+struct emb_reader {
+    int kind;
+    const char *comp;  /* "text", "npy", ... */
+    char label[128];   /* file name for messages */
+    emb_map map;       /* owned mapping (emb_reader_open), or empty */
+    const uint8_t *data;
+    size_t n;
+    size_t dim;
+    int64_t rows;      /* -1 unknown */
+    int64_t row_id;    /* id of the next row */
+    float *row;        /* dim floats */
+    int status;        /* sticky: 0 running, EMB_DONE or an error */
+    emb_err saved;     /* the sticky error */
+    int (*next)(emb_reader *r, const char **tok, size_t *tok_len, emb_err *err);
+
+    emb_cur cur;       /* position in data */
+    /* text */
+    int64_t line;      /* line number of the line being read (1-based) */
+    int has_header;
+    /* tensors */
+    const uint8_t *tdata; /* first byte of the tensor */
+    int ttype;
+    int fortran;
+    size_t row_bytes;
+    /* gguf tokens */
+    emb_cur tok;
+    int64_t n_tokens;
+    int len_bytes;
+    /* random */
+    uint64_t s[4];
+    double spare, std;
+    int has_spare;
+};
+
+/* A zeroed reader of `kind` (rows = -1), or NULL when out of memory. */
+emb_reader *emb_rd_new(int kind, const char *label);
+
+/* Set err to "<comp>: <label>: <fmt...>" and return code. */
+int emb_rd_err(const emb_reader *r, emb_err *err, int code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Widen n elements of type ttype at src (little-endian) into out. */
+void emb_rd_widen(float *out, const uint8_t *src, int ttype, size_t n);
+/* Bytes per element (0 for block types). */
+size_t emb_rd_type_size(int ttype);
+
+int emb_text_open(emb_reader *r, const char *tensor, emb_err *err);
+int emb_word2vec_open(emb_reader *r, const char *tensor, emb_err *err);
+int emb_npy_open(emb_reader *r, const char *tensor, emb_err *err);
+int emb_safetensors_open(emb_reader *r, const char *tensor, emb_err *err);
+int emb_gguf_open(emb_reader *r, const char *tensor, emb_err *err);
+
+#endif
