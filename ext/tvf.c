@@ -16,7 +16,7 @@
  * argument order), an argument constraint that is not usable makes the plan
  * impossible (SQLITE_CONSTRAINT), and a plan without every required
  * argument costs 1e12; xFilter maps argv back to argument slots, checks the
- * required ones ("<fn>: missing argument <name>"), drops the previous rows
+ * required ones (embTvfMissingArg), drops the previous rows
  * and calls xCompute; the cursor then walks the buffered rows in order;
  * argument columns read back as NULL.
  */
@@ -35,6 +35,30 @@ typedef struct TvfAux {
 } TvfAux;
 
 /* ---- helpers --------------------------------------------------------------- */
+
+/* The one message for a missing argument, shared by every table-valued
+ * function (the readers of tvf_read.c included):
+ *   "<fn>: missing argument '<name>' (usage: <fn>(a, b [, c [, d]]))"
+ * with the usage built from the argument names; returns SQLITE_ERROR
+ * (SQLITE_NOMEM when the message could not be built). */
+int embTvfMissingArg(sqlite3_vtab *pVtab, const char *zFn, const char *const *azArg, int nArg,
+                     int nRequired, int iMissing)
+{
+    sqlite3_str *u = sqlite3_str_new(NULL);
+    sqlite3_str_appendf(u, "%s(", zFn);
+    for (int a = 0; a < nArg; a++)
+        sqlite3_str_appendf(u, "%s%s", a == 0 ? "" : a < nRequired ? ", " : " [, ", azArg[a]);
+    for (int a = nRequired > 0 ? nRequired : 1; a < nArg; a++)
+        sqlite3_str_appendall(u, "]");
+    sqlite3_str_appendall(u, ")");
+    char *zUsage = sqlite3_str_finish(u);
+    sqlite3_free(pVtab->zErrMsg);
+    pVtab->zErrMsg = zUsage ? sqlite3_mprintf("%s: missing argument '%s' (usage: %s)", zFn,
+                                              azArg[iMissing], zUsage)
+                            : NULL;
+    sqlite3_free(zUsage);
+    return pVtab->zErrMsg ? SQLITE_ERROR : SQLITE_NOMEM;
+}
 
 int embTvfError(TvfVtab *p, const char *fmt, ...)
 {
@@ -251,7 +275,7 @@ static int tvfFilter(sqlite3_vtab_cursor *pCur, int idxNum, const char *idxStr, 
         args[a] = (idxNum & (1 << a)) && j < argc ? argv[j++] : NULL;
     for (int a = 0; a < s->nRequired; a++)
         if (!args[a] || (a == 0 && sqlite3_value_type(args[a]) == SQLITE_NULL))
-            return embTvfError(p, "%s: missing argument %s", s->zName, s->azArg[a]);
+            return embTvfMissingArg(&p->base, s->zName, s->azArg, s->nArg, s->nRequired, a);
     return s->xCompute(p, cur, args);
 }
 

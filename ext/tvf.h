@@ -61,6 +61,12 @@ int embTvfRegister(sqlite3 *db, EmbConn *conn, const TvfSpec *specs, int n);
 /* Set p's error message (printf-style, sqlite3_mprintf: no %zu); returns
  * SQLITE_ERROR (SQLITE_NOMEM if the message could not be built). */
 int embTvfError(TvfVtab *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Set the one "missing argument" message of every TVF on pVtab:
+ * "<fn>: missing argument '<name>' (usage: <fn>(a, b [, c]))", the usage
+ * built from azArg (the first nRequired are required); returns SQLITE_ERROR. */
+int embTvfMissingArg(sqlite3_vtab *pVtab, const char *zFn, const char *const *azArg, int nArg,
+                     int nRequired, int iMissing);
+
 /* Append a row of nOut NULL cells; NULL on out of memory. */
 TvfCell *embTvfRow(TvfCursor *cur, int nOut);
 /* Cell setters; text is copied (n < 0: NUL-terminated; z NULL: stays NULL).

@@ -71,6 +71,7 @@
  * READ_BUFFER_CAP of buffered rows, see above).
  */
 #include "embext.h"
+#include "tvf.h"
 #include "readers/reader.h"
 #include "value.h"
 
@@ -84,25 +85,24 @@ typedef struct ReadFn {
     const char *zName;
     int kind;
     int nReq, nMax;
-    const char *zUsage;
     const char *zSchema;
     const char *azArg[MAX_ARGS];
 } ReadFn;
 
 static const ReadFn aReadFn[] = {
-    {"emb_read_text", EMB_READ_TEXT, 1, 1, "emb_read_text(path)",
+    {"emb_read_text", EMB_READ_TEXT, 1, 1,
      "CREATE TABLE x(token_id INTEGER, token TEXT, vector BLOB, path HIDDEN)", {"path"}},
-    {"emb_read_word2vec", EMB_READ_WORD2VEC, 1, 1, "emb_read_word2vec(path)",
+    {"emb_read_word2vec", EMB_READ_WORD2VEC, 1, 1,
      "CREATE TABLE x(token_id INTEGER, token TEXT, vector BLOB, path HIDDEN)", {"path"}},
-    {"emb_read_npy", EMB_READ_NPY, 1, 1, "emb_read_npy(path)",
+    {"emb_read_npy", EMB_READ_NPY, 1, 1,
      "CREATE TABLE x(token_id INTEGER, token TEXT, vector BLOB, path HIDDEN)", {"path"}},
-    {"emb_read_safetensors", EMB_READ_SAFETENSORS, 2, 2, "emb_read_safetensors(path, tensor)",
+    {"emb_read_safetensors", EMB_READ_SAFETENSORS, 2, 2,
      "CREATE TABLE x(token_id INTEGER, token TEXT, vector BLOB, path HIDDEN, tensor HIDDEN)",
      {"path", "tensor"}},
-    {"emb_read_gguf", EMB_READ_GGUF, 1, 2, "emb_read_gguf(path [, tensor])",
+    {"emb_read_gguf", EMB_READ_GGUF, 1, 2,
      "CREATE TABLE x(token_id INTEGER, token TEXT, vector BLOB, path HIDDEN, tensor HIDDEN)",
      {"path", "tensor"}},
-    {"emb_random", EMB_READ_RANDOM, 2, 4, "emb_random(rows, dim [, seed [, std]])",
+    {"emb_random", EMB_READ_RANDOM, 2, 4,
      "CREATE TABLE x(token_id INTEGER, token TEXT, vector BLOB, rows HIDDEN, dim HIDDEN,"
      " seed HIDDEN, std HIDDEN)",
      {"rows", "dim", "seed", "std"}},
@@ -208,10 +208,7 @@ static int readBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *info)
             continue;
         if (unusable & (1 << j))
             return SQLITE_CONSTRAINT;
-        sqlite3_free(pVtab->zErrMsg);
-        pVtab->zErrMsg = sqlite3_mprintf("%s: missing argument '%s' (usage: %s)", fn->zName,
-                                         fn->azArg[j], fn->zUsage);
-        return SQLITE_ERROR;
+        return embTvfMissingArg(pVtab, fn->zName, fn->azArg, fn->nMax, fn->nReq, j);
     }
     info->idxNum = idxNum;
     info->estimatedCost = 1e6;

@@ -145,4 +145,9 @@ int embUpdate(sqlite3_vtab *tab, int argc, sqlite3_value **argv, sqlite3_int64 *
  * printf format attribute here). */
 int embStmt(EmbVtab *p, sqlite3_stmt **pp, const char *fmt, ...);
 
+/* Shared by vtab_store.c and vtab_cache.c: set the table's error from the
+ * database's message (returns rc); check one chunk row's blob sizes. */
+int embDbError(EmbVtab *p, int rc);
+int embChunkCheck(EmbVtab *p, int64_t c, int nValid, int nVec, int nScale);
+
 #endif

@@ -10,7 +10,7 @@
  * so the same seed gives the same floats on every x86-64 / aarch64 machine.
  * Values are (float)(std * z), rows are generated in order, token is NULL.
  */
-#include "readers/reader_impl.h"
+#include "readers/read_common.h"
 
 #include <math.h>
 #include <stdlib.h>

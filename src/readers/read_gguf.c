@@ -16,7 +16,7 @@
  * F16 (1), Q8_0 (8: blocks of an f16 scale and 32 int8, value = q * d), BF16
  * (30).  Rows past the end of the token list get a NULL token.
  */
-#include "readers/reader_impl.h"
+#include "readers/read_formats.h"
 #include "kernels/kernels.h"
 
 #include <stdio.h>

@@ -11,7 +11,7 @@
  * bytes (overflow-checked).  The header parser accepts only the literal
  * forms numpy writes: quoted strings, True/False, tuples of integers.
  */
-#include "readers/reader_impl.h"
+#include "readers/read_formats.h"
 
 #include <stdio.h>
 #include <string.h>

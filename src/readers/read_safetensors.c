@@ -11,7 +11,7 @@
  * The tensor's byte range must lie inside the data block and match its
  * shape exactly.  A wrong name lists the available tensors.
  */
-#include "readers/reader_impl.h"
+#include "readers/read_formats.h"
 
 #include <stdio.h>
 #include <string.h>

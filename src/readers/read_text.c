@@ -13,7 +13,7 @@
  * or D disagree with the data is an error naming the line.
  */
 #include "readers/parsefloat.h"
-#include "readers/reader_impl.h"
+#include "readers/read_formats.h"
 
 #include <math.h>
 #include <string.h>

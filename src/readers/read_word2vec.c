@@ -9,7 +9,7 @@
  * needs at least 2 + 4*D bytes); each row is checked against the bytes that
  * remain.  Tokens must be non-empty valid UTF-8 without NUL bytes.
  */
-#include "readers/reader_impl.h"
+#include "readers/read_formats.h"
 
 #include <string.h>
 

@@ -2,8 +2,9 @@
  * best.h - keep the k best (id, score) pairs of a stream: higher score first,
  * equal scores by smaller id.  NaN scores are ignored.
  *
- * The storage (room for k items) is the caller's; a binary min-heap on
- * "worst at the root" gives O(log k) per accepted push, O(1) per rejection.
+ * The storage (room for k items) is the caller's; the heap is the one of
+ * search/heap.h (worst at the root: O(log k) per accepted push, O(1) per
+ * rejection), the same code exact KNN uses with the order reversed.
  */
 #ifndef EMB_BEST_H
 #define EMB_BEST_H

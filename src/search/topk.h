@@ -1,5 +1,6 @@
 /*
- * topk.h - bounded max-heap for exact top-k selection (smallest distances).
+ * topk.h - exact top-k selection (smallest distances) on the shared bounded
+ * heap of search/heap.h.
  *
  * The heap lives in caller storage (room for k hits), so selection never
  * allocates.  Order: by distance ascending, ties by smaller id.  push is
@@ -8,6 +9,7 @@
 #ifndef EMB_TOPK_H
 #define EMB_TOPK_H
 
+#include "search/heap.h"
 #include "search/matrix.h"
 
 #include <stddef.h>
@@ -25,6 +27,8 @@ static inline int emb_hit_worse(const emb_hit *a, const emb_hit *b)
     return a->distance > b->distance || (a->distance == b->distance && a->id > b->id);
 }
 
+EMB_TOPK_HEAP(emb_hit_heap, emb_hit, emb_hit_worse)
+
 void emb_topk_init(emb_topk *t, emb_hit *storage, size_t k);
 void emb_topk_sift_down(emb_topk *t, size_t i);
 void emb_topk_sift_up(emb_topk *t, size_t i);
@@ -32,13 +36,7 @@ void emb_topk_sift_up(emb_topk *t, size_t i);
 static inline void emb_topk_push(emb_topk *t, int64_t id, float distance)
 {
     emb_hit x = {id, distance};
-    if (t->count < t->k) {
-        t->h[t->count] = x;
-        emb_topk_sift_up(t, t->count++);
-    } else if (t->k > 0 && emb_hit_worse(&t->h[0], &x)) {
-        t->h[0] = x;
-        emb_topk_sift_down(t, 0);
-    }
+    emb_hit_heap_offer(t->h, &t->count, t->k, x);
 }
 
 /* Sort the kept hits ascending in place (heap storage); returns how many. */

@@ -96,11 +96,11 @@ select * from emb_most_similar('w', '["a"]', '[]', 'ten');
 select * from emb_most_similar('nope', '["a"]', '[]');
 -- error: emb_most_similar: table must be text (found integer)
 select * from emb_most_similar(1, '["a"]', '[]');
--- error: emb_most_similar: missing argument table
+-- error: emb_most_similar: missing argument 'table' (usage: emb_most_similar(table [, positive [, negative [, k [, method]]]]))
 select * from emb_most_similar;
 -- error: emb_analogy: unknown token 'zz' in table w
 select * from emb_analogy('w', 'a', 'b', 'zz');
--- error: emb_analogy: missing argument c
+-- error: emb_analogy: missing argument 'c' (usage: emb_analogy(table, a, b, c [, k]))
 select * from emb_analogy('w', 'a', 'b');
 -- error: emb_analogy: a must be a token (text) or a token id (integer) (found null)
 select * from emb_analogy('w', NULL, 'b', 'a');
@@ -118,7 +118,7 @@ select * from emb_logits('w', '[1,2]', 2, 'hot');
 select * from emb_logits('w', NULL);
 -- error: emb_logits: expected a vector (f32 blob or JSON text), found integer
 select * from emb_logits('w', 7);
--- error: emb_logits: missing argument hidden
+-- error: emb_logits: missing argument 'hidden' (usage: emb_logits(table, hidden [, k [, temperature]]))
 select * from emb_logits('w');
 -- error: emb_eval_analogies: cannot read file 'no/such/file.txt'
 select * from emb_eval_analogies('w', 'no/such/file.txt');

@@ -1,6 +1,8 @@
 /*
- * reader_impl.h - the reader object shared by reader.c and the format files
- * (read_*.c, random.c).  Not for users of the readers; see reader.h.
+ * read_common.h - the reader object and the helpers (read_common.c) shared by
+ * the format files (read_*.c, random.c) and the dispatch (reader.c).  Not for
+ * users of the readers; see reader.h.  The format openers are declared in
+ * read_formats.h, so helpers -> formats -> dispatch has no cycle.
  *
  * A format provides `int emb_<fmt>_open(emb_reader *r, const char *tensor,
  * emb_err *err)` that parses the header from r->data / r->n, sets r->dim,
@@ -8,8 +10,8 @@
  * r->row (dim floats).  r->next fills r->row and the token (borrowed) and
  * returns EMB_OK, EMB_DONE or an error.
  */
-#ifndef EMB_READER_IMPL_H
-#define EMB_READER_IMPL_H
+#ifndef EMB_READ_COMMON_H
+#define EMB_READ_COMMON_H
 
 #include "readers/bytes.h"
 #include "readers/reader.h"
@@ -62,11 +64,5 @@ int emb_rd_err(const emb_reader *r, emb_err *err, int code, const char *fmt, ...
 void emb_rd_widen(float *out, const uint8_t *src, int ttype, size_t n);
 /* Bytes per element (0 for block types). */
 size_t emb_rd_type_size(int ttype);
-
-int emb_text_open(emb_reader *r, const char *tensor, emb_err *err);
-int emb_word2vec_open(emb_reader *r, const char *tensor, emb_err *err);
-int emb_npy_open(emb_reader *r, const char *tensor, emb_err *err);
-int emb_safetensors_open(emb_reader *r, const char *tensor, emb_err *err);
-int emb_gguf_open(emb_reader *r, const char *tensor, emb_err *err);
 
 #endif

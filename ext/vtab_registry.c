@@ -1,0 +1,188 @@
+/*
+ * vtab_registry.c - the per-connection registry of open `embedding` tables
+ * and the embtab.h API through which the scalar and table-valued functions
+ * reach a table's cached matrix by name.
+ */
+#include "vtab_store.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- registry and embtab.h ------------------------------------------------ */
+
+EmbConn *embConnNew(void)
+{
+    EmbConn *c = sqlite3_malloc(sizeof *c);
+    if (c)
+        c->list = NULL;
+    return c;
+}
+
+void embConnFree(void *conn)
+{
+    sqlite3_free(conn);
+}
+
+void embConnAdd(EmbConn *conn, EmbVtab *p)
+{
+    if (!conn)
+        return;
+    p->pNext = conn->list;
+    conn->list = p;
+}
+
+void embConnRemove(EmbConn *conn, EmbVtab *p)
+{
+    if (!conn)
+        return;
+    for (EmbVtab **pp = &conn->list; *pp; pp = &(*pp)->pNext) {
+        if (*pp == p) {
+            *pp = p->pNext;
+            return;
+        }
+    }
+}
+
+struct EmbTableRef {
+    EmbCache *c;
+    int metric;
+};
+
+static EmbVtab *connFind(EmbConn *conn, const char *zDb, const char *zName)
+{
+    static const char *const order[] = {"temp", "main", NULL};
+    if (zDb) {
+        for (EmbVtab *p = conn->list; p; p = p->pNext)
+            if (sqlite3_stricmp(p->zDb, zDb) == 0 && sqlite3_stricmp(p->zName, zName) == 0)
+                return p;
+        return NULL;
+    }
+    for (int i = 0; i < 3; i++)
+        for (EmbVtab *p = conn->list; p; p = p->pNext)
+            if (sqlite3_stricmp(p->zName, zName) == 0 &&
+                (!order[i] || sqlite3_stricmp(p->zDb, order[i]) == 0))
+                return p;
+    return NULL;
+}
+
+int embTableReleaseCache(EmbConn *conn, const char *zName)
+{
+    const char *dot = strchr(zName, '.');
+    char *zDb = dot ? sqlite3_mprintf("%.*s", (int)(dot - zName), zName) : NULL;
+    EmbVtab *p = conn ? connFind(conn, zDb, dot ? dot + 1 : zName) : NULL;
+    sqlite3_free(zDb);
+    if (!p || !p->cache)
+        return 0;
+    embCacheDrop(p);
+    return 1;
+}
+
+/* embCacheEnsure for a function (no statement on the table holds p): if
+ * SQLite disconnected p meanwhile, free it, *pp = NULL, SQLITE_ERROR. */
+static int ensureHeld(EmbVtab **pp)
+{
+    EmbVtab *p = *pp;
+    p->busy++;
+    int rc = embCacheEnsure(p);
+    if (--p->busy == 0 && p->zombie) {
+        embVtabFree(p);
+        *pp = NULL;
+        return SQLITE_ERROR;
+    }
+    return rc;
+}
+
+int embTableOpen(EmbConn *conn, sqlite3 *db, const char *zFunc, const char *zName,
+                 EmbTableRef **pp, char **pzErr)
+{
+    *pzErr = NULL;
+    if (!conn || !zName) {
+        *pzErr = sqlite3_mprintf("%s: no such embedding table: %s", zFunc, zName ? zName : "NULL");
+        return SQLITE_ERROR;
+    }
+    const char *dot = strchr(zName, '.');
+    char *zDb = dot ? sqlite3_mprintf("%.*s", (int)(dot - zName), zName) : NULL;
+    const char *zTab = dot ? dot + 1 : zName;
+    if (dot && !zDb)
+        return SQLITE_NOMEM;
+    EmbVtab *p = connFind(conn, zDb, zTab);
+    int rc = p ? ensureHeld(&p) : SQLITE_ERROR;
+    if (rc != SQLITE_OK && rc != SQLITE_NOMEM) {
+        /* Not connected yet, or its copy cannot be loaded because another
+         * connection dropped or re-created the table and this connection
+         * still holds the old instance.  Preparing and stepping a statement
+         * that reads the table makes SQLite check the schema and connect the
+         * current instance, which goes first in the registry. */
+        char *sql = zDb ? sqlite3_mprintf("SELECT 1 FROM \"%w\".\"%w\" WHERE 0", zDb, zTab)
+                        : sqlite3_mprintf("SELECT 1 FROM \"%w\" WHERE 0", zTab);
+        sqlite3_stmt *st = NULL;
+        if (!sql) {
+            sqlite3_free(zDb);
+            return SQLITE_NOMEM;
+        }
+        p = NULL;
+        int qrc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+        if (qrc == SQLITE_OK && (qrc = sqlite3_step(st)) == SQLITE_DONE)
+            p = connFind(conn, zDb, zTab);
+        sqlite3_finalize(st);
+        sqlite3_free(sql);
+        if (qrc == SQLITE_NOMEM) {
+            sqlite3_free(zDb);
+            return SQLITE_NOMEM;
+        }
+        rc = p ? ensureHeld(&p) : SQLITE_ERROR;
+    }
+    sqlite3_free(zDb);
+    if (!p) {
+        *pzErr = sqlite3_mprintf("%s: no such embedding table: %s", zFunc, zName);
+        return SQLITE_ERROR;
+    }
+    if (rc != SQLITE_OK) {
+        if (rc != SQLITE_NOMEM)
+            *pzErr = sqlite3_mprintf("%s: %s", zFunc,
+                                     p->base.zErrMsg ? p->base.zErrMsg : sqlite3_errstr(rc));
+        return rc;
+    }
+    EmbTableRef *ref = sqlite3_malloc(sizeof *ref);
+    if (!ref)
+        return SQLITE_NOMEM;
+    ref->metric = p->metric;
+    ref->c = p->cache;
+    ref->c->nRef++;
+    *pp = ref;
+    return SQLITE_OK;
+}
+
+void embTableClose(EmbTableRef *ref)
+{
+    if (!ref)
+        return;
+    embCacheRelease(ref->c);
+    sqlite3_free(ref);
+}
+
+const emb_matrix *embTableMatrix(const EmbTableRef *ref)
+{
+    return &ref->c->m;
+}
+
+int embTableMetric(const EmbTableRef *ref)
+{
+    return ref->metric;
+}
+
+int64_t embTableTokenId(const EmbTableRef *ref, const char *tok, int n)
+{
+    return emb_vocab_get(ref->c->vocab, tok, (size_t)(n < 0 ? 0 : n));
+}
+
+const char *embTableToken(const EmbTableRef *ref, int64_t id, int *pn)
+{
+    const EmbCache *c = ref->c;
+    if (id < 0 || (uint64_t)id >= c->n_rows || !c->valid[id] || !c->tok[id])
+        return NULL;
+    if (pn)
+        *pn = c->tok_len[id];
+    return c->tok[id];
+}
+

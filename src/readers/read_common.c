@@ -1,0 +1,75 @@
+/* read_common.c - helpers shared by the format files (read_*.c, random.c):
+ * a new reader object, error messages, element sizes and widening. */
+#include "readers/read_common.h"
+#include "kernels/kernels.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int emb_rd_err(const emb_reader *r, emb_err *err, int code, const char *fmt, ...)
+{
+    if (err) {
+        char what[400];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(what, sizeof what, fmt, ap);
+        va_end(ap);
+        emb_err_set(err, code, "%s: %s: %s", r->comp, r->label, what);
+    }
+    return code;
+}
+
+size_t emb_rd_type_size(int ttype)
+{
+    switch (ttype) {
+    case EMB_T_F32: return 4;
+    case EMB_T_F16:
+    case EMB_T_BF16: return 2;
+    case EMB_T_F64: return 8;
+    default: return 0;
+    }
+}
+
+void emb_rd_widen(float *out, const uint8_t *src, int ttype, size_t n)
+{
+    const emb_kernels *k = emb_kernels_get();
+    uint16_t buf[256];
+    switch (ttype) {
+    case EMB_T_F32:
+        for (size_t i = 0; i < n; i++)
+            out[i] = emb_load_f32le(src + 4 * i);
+        break;
+    case EMB_T_F64:
+        for (size_t i = 0; i < n; i++)
+            out[i] = (float)emb_load_f64le(src + 8 * i);
+        break;
+    case EMB_T_F16:
+    case EMB_T_BF16:
+        for (size_t i = 0; i < n; i += 256) {
+            size_t m = n - i < 256 ? n - i : 256;
+            for (size_t j = 0; j < m; j++)
+                buf[j] = emb_load_u16le(src + 2 * (i + j));
+            if (ttype == EMB_T_F16)
+                k->f16_to_f32(out + i, buf, m);
+            else
+                k->bf16_to_f32(out + i, buf, m);
+        }
+        break;
+    default:
+        break;
+    }
+}
+
+emb_reader *emb_rd_new(int kind, const char *label)
+{
+    emb_reader *r = calloc(1, sizeof *r);
+    if (!r)
+        return NULL;
+    r->kind = kind;
+    r->comp = emb_reader_kind_name(kind);
+    snprintf(r->label, sizeof r->label, "%s", label ? label : "(memory)");
+    r->rows = -1;
+    return r;
+}
