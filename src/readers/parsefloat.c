@@ -47,6 +47,31 @@ static const double pow10d[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
 
 #define TWO53 (UINT64_C(1) << 53)
 
+/* Accumulate a run of decimal digits into the significand w: the first 19
+ * significant digits are kept (nd counts them; a fraction digit kept also
+ * lowers the exponent e10), later ones only raise e10 (integer part) and set
+ * inexact when non-zero. */
+static inline const char *take_digits(const char *p, const char *end, int frac, uint64_t *w,
+                                      int *nd, long *e10, int *inexact, int *any)
+{
+    while (p < end && (unsigned)(*p - '0') < 10) {
+        unsigned d = (unsigned)(*p - '0');
+        *any = 1;
+        if (*nd < 19) {
+            if (*w || d) {
+                *w = *w * 10 + d;
+                (*nd)++;
+            }
+            *e10 -= frac;
+        } else {
+            *e10 += !frac;
+            *inexact |= d != 0;
+        }
+        p++;
+    }
+    return p;
+}
+
 const char *emb_parse_f32(const char *p, const char *end, float *out)
 {
     const char *start = p;
@@ -58,37 +83,9 @@ const char *emb_parse_f32(const char *p, const char *end, float *out)
     uint64_t w = 0;
     int nd = 0, any = 0, inexact = 0;
     long e10 = 0;
-    while (p < end && (unsigned)(*p - '0') < 10) {
-        unsigned d = (unsigned)(*p - '0');
-        any = 1;
-        if (nd < 19) {
-            if (w || d) {
-                w = w * 10 + d;
-                nd++;
-            }
-        } else {
-            e10++;
-            inexact |= d != 0;
-        }
-        p++;
-    }
-    if (p < end && *p == '.') {
-        p++;
-        while (p < end && (unsigned)(*p - '0') < 10) {
-            unsigned d = (unsigned)(*p - '0');
-            any = 1;
-            if (nd < 19) {
-                if (w || d) {
-                    w = w * 10 + d;
-                    nd++;
-                }
-                e10--;
-            } else {
-                inexact |= d != 0;
-            }
-            p++;
-        }
-    }
+    p = take_digits(p, end, 0, &w, &nd, &e10, &inexact, &any);
+    if (p < end && *p == '.')
+        p = take_digits(p + 1, end, 1, &w, &nd, &e10, &inexact, &any);
     if (!any)
         return NULL;
     if (p < end && (*p == 'e' || *p == 'E')) {
