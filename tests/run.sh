@@ -20,20 +20,33 @@ trap 'rm -rf "$EMB_TMP"' EXIT
 pass=0
 fail=0
 log=$EMB_TMP/log
+# run_counted WHAT PASS_SED FAIL_SED CMD...: run CMD, show its output and add
+# the counts the two sed scripts pick from it to pass/fail (a command that
+# exits non-zero without a counted failure is one failure).
+run_counted() {
+    what=$1 psed=$2 fsed=$3
+    shift 3
+    "$@" >"$log" 2>&1
+    rc=$?
+    cat "$log"
+    p=$(sed -n "$psed" "$log")
+    f=$(sed -n "$fsed" "$log")
+    pass=$((pass + ${p:-0}))
+    fail=$((fail + ${f:-0}))
+    if [ $rc != 0 ] && [ "${f:-0}" = 0 ]; then
+        echo "FAILED: $what exited with $rc"
+        fail=$((fail + 1))
+    fi
+}
+CMOCKA_P='s/^\[  PASSED  \] \([0-9]*\) test.*/\1/p'
+CMOCKA_F='s/^\[  FAILED  \] \([0-9]*\) test.*/\1/p'
+SQL_P='s/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p'
+SQL_F='s/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p'
+
 for t in "$BUILD"/tests/test_*; do
     [ -x "$t" ] || continue
     echo "== $t"
-    "$t" >"$log" 2>&1
-    rc=$?
-    cat "$log"
-    p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log")
-    f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log")
-    pass=$((pass + ${p:-0}))
-    fail=$((fail + ${f:-0}))
-    if [ $rc != 0 ] && [ -z "$f" ]; then
-        echo "FAILED: $t exited with $rc"
-        fail=$((fail + 1))
-    fi
+    run_counted "$t" "$CMOCKA_P" "$CMOCKA_F" "$t"
 done
 
 ran=0
@@ -46,34 +59,15 @@ for isa in serial avx2 avx512 neon; do
     echo "== SQL tests, kernel set $isa"
     # the sql/ walkthroughs check themselves too (every row ends in a true column)
     walk=$(ls sql/walkthrough_*.sql 2>/dev/null)
-    EMB_ISA=$isa "$BUILD/sqlrun" "$EXT" tests/sql/*.sql $walk >"$log" 2>&1
-    rc=$?
-    cat "$log"
-    p=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$log")
-    f=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$log")
-    pass=$((pass + ${p:-0}))
-    fail=$((fail + ${f:-0}))
-    if [ $rc != 0 ] && [ "${f:-0}" = 0 ]; then
-        echo "FAILED: SQL runner exited with $rc"
-        fail=$((fail + 1))
-    fi
+    run_counted "SQL runner" "$SQL_P" "$SQL_F" env EMB_ISA=$isa "$BUILD/sqlrun" "$EXT" tests/sql/*.sql $walk
     ran=$((ran + 1))
 done
 # the transaction row buffer of the text readers (ext/tvf_read.c): once
 # dropped midway (small cap) and once disabled, the same rows must come out
 for cap in 4096 0; do
     echo "== SQL tests, EMB_READ_BUFFER_CAP=$cap"
-    EMB_READ_BUFFER_CAP=$cap "$BUILD/sqlrun" "$EXT" tests/sql/read_txn_buffer.sql >"$log" 2>&1
-    rc=$?
-    cat "$log"
-    p=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$log")
-    f=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$log")
-    pass=$((pass + ${p:-0}))
-    fail=$((fail + ${f:-0}))
-    if [ $rc != 0 ] && [ "${f:-0}" = 0 ]; then
-        echo "FAILED: SQL runner exited with $rc (EMB_READ_BUFFER_CAP=$cap)"
-        fail=$((fail + 1))
-    fi
+    run_counted "SQL runner (EMB_READ_BUFFER_CAP=$cap)" "$SQL_P" "$SQL_F" \
+        env EMB_READ_BUFFER_CAP=$cap "$BUILD/sqlrun" "$EXT" tests/sql/read_txn_buffer.sql
 done
 if [ "$ran" = 0 ]; then
     echo "FAILED: no kernel set ran the SQL tests"
