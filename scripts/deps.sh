@@ -13,6 +13,7 @@ if [ "$1" != demo ]; then
     want clang
     want libclang-rt-14-dev
     want python3
+    want python3-numpy
     want gcc-aarch64-linux-gnu
 fi
 if [ "$1" = bench ]; then

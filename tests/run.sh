@@ -73,15 +73,15 @@ if [ "$ran" = 0 ]; then
     echo "FAILED: no kernel set ran the SQL tests"
     fail=$((fail + 1))
 fi
+preload=
+if nm -D "$EXT" 2>/dev/null | grep -q __asan_init; then
+    # a sanitizer build: the shell is not instrumented, preload the runtimes
+    preload="$(${CC:-cc} -print-file-name=libasan.so) $(${CC:-cc} -print-file-name=libubsan.so)"
+fi
 # The demo (`make demo`) through the sqlite3 shell: it must run cleanly and
 # find queen for king - man + woman on the shipped GloVe rows.
 if command -v sqlite3 >/dev/null 2>&1; then
     echo "== demo (sql/demo.sql in the sqlite3 shell)"
-    preload=
-    if nm -D "$EXT" 2>/dev/null | grep -q __asan_init; then
-        # a sanitizer build: the shell is not instrumented, preload the runtimes
-        preload="$(${CC:-cc} -print-file-name=libasan.so) $(${CC:-cc} -print-file-name=libubsan.so)"
-    fi
     if LD_PRELOAD=$preload sqlite3 :memory: -cmd ".load $EXT" <sql/demo.sql >"$log" 2>&1 &&
         ! grep -q "Error" "$log" && grep -q "queen *│ 0.8524" "$log"; then
         pass=$((pass + 1))
@@ -90,6 +90,15 @@ if command -v sqlite3 >/dev/null 2>&1; then
         echo "FAILED: sql/demo.sql"
         fail=$((fail + 1))
     fi
+fi
+# The Python package (bindings/python) with Debian's /usr/bin/python3, whose
+# sqlite3 can load extensions; not for the sanitizer build (the interpreter is
+# not instrumented).
+if [ -x /usr/bin/python3 ] && [ -z "$preload" ]; then
+    echo "== Python bindings (tests/python/test_bindings.py)"
+    run_counted "Python bindings" "$SQL_P" "$SQL_F" \
+        env EMBEXT_PATH="$(cd "$(dirname "$EXT")" && pwd)/$(basename "$EXT")" \
+        /usr/bin/python3 tests/python/test_bindings.py
 fi
 echo "$pass $fail" >>"$BUILD/summary"
 echo "$BUILD: $pass passed, $fail failed"
