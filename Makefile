@@ -22,7 +22,8 @@ FUZZ_SECONDS ?= 30
 SQLITE3 ?= sqlite3
 
 WARN    = -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes -Wvla
-BASEFLAGS = -std=c11 -D_GNU_SOURCE -fPIC -fvisibility=hidden -MMD -MP $(WARN) -Isrc -Iext
+VERSION := $(shell cat VERSION)
+BASEFLAGS = -DEMB_VERSION='"$(VERSION)"' -std=c11 -D_GNU_SOURCE -fPIC -fvisibility=hidden -MMD -MP $(WARN) -Isrc -Iext
 LDLIBS_EXT = -lm -lpthread
 
 CORE_SRC = $(sort $(wildcard src/*/*.c))

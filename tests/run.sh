@@ -91,6 +91,17 @@ if command -v sqlite3 >/dev/null 2>&1; then
         fail=$((fail + 1))
     fi
 fi
+# emb_version() is the VERSION file (one version for the library and its docs)
+if command -v sqlite3 >/dev/null 2>&1; then
+    echo "== emb_version() = VERSION"
+    v=$(LD_PRELOAD=$preload sqlite3 :memory: -cmd ".load $EXT" "select emb_version()" 2>&1)
+    if [ "$v" = "$(cat "$here/VERSION")" ]; then
+        pass=$((pass + 1))
+    else
+        echo "FAILED: emb_version() is '$v', VERSION is '$(cat "$here/VERSION")'"
+        fail=$((fail + 1))
+    fi
+fi
 # The Python package (bindings/python) with Debian's /usr/bin/python3, whose
 # sqlite3 can load extensions; not for the sanitizer build (the interpreter is
 # not instrumented).

@@ -18,7 +18,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define EMB_VERSION "0.1.0"
+/* The release, from the VERSION file (the Makefile passes -DEMB_VERSION). */
+#ifndef EMB_VERSION
+#define EMB_VERSION "0.0.0-unversioned"
+#endif
 
 /* Largest vector dimension accepted anywhere (protects against absurd
  * allocations from a bad argument or a corrupt file). */
