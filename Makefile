@@ -6,7 +6,8 @@
 #   make demo             build and run the walkthrough demo on shipped data
 #   make bench            benchmarks (bench/run.sh; QUICK=1 or make bench-quick)
 #   make fuzz             build and run each fuzz target (FUZZ_SECONDS, default 30)
-#   make install          PREFIX=/usr/local DESTDIR=
+#   make static           libembext.a (link embext into a program; include/sqlite3_embext.h)
+#   make install          PREFIX=/usr/local DESTDIR= (embext.so, libembext.a, header, embext.pc)
 #   make clean
 #
 # Sources are picked up by wildcard: src/<part>/*.c is the SQLite-free core
@@ -34,7 +35,9 @@ CORE_OBJ = $(CORE_SRC:%.c=$(BUILD)/%.o)
 EXT_OBJ  = $(EXT_SRC:%.c=$(BUILD)/%.o)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all test test-only check-unit check-sql asan deps demo bench bench-quick fuzz install clean
+STATIC_OBJ = $(CORE_SRC:%.c=$(BUILD)/static/%.o) $(EXT_SRC:%.c=$(BUILD)/static/%.o)
+
+.PHONY: static uninstall all test test-only check-unit check-sql asan deps demo bench bench-quick fuzz install clean
 
 all: embext.so
 
@@ -47,6 +50,21 @@ $(BUILD)/embext.so: $(CORE_OBJ) $(EXT_OBJ)
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(BASEFLAGS) -c -o $@ $<
+
+# The static library: the same sources with -DSQLITE_CORE (direct SQLite
+# calls instead of the loadable-extension routine table).
+$(BUILD)/static/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(BASEFLAGS) -DSQLITE_CORE -c -o $@ $<
+
+$(BUILD)/static/libembext.a: $(STATIC_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+static: $(BUILD)/static/libembext.a
+	cp $< libembext.a
+
+$(BUILD)/static/example: examples/static/main.c $(BUILD)/static/libembext.a
+	$(CC) $(CFLAGS) -Iinclude -o $@ $< $(BUILD)/static/libembext.a -lsqlite3 $(LDFLAGS) $(LDLIBS_EXT)
 
 $(BUILD)/libembcore.a: $(CORE_OBJ)
 	rm -f $@ && ar rcs $@ $^
@@ -73,7 +91,7 @@ test: deps
 	  awk '{p+=$$1; f+=$$2} END {printf "%d passed, %d failed\n", p, f}'; \
 	[ $$st1 = 0 ] && [ $$st2 = 0 ]
 
-test-only: $(BUILD)/embext.so $(BUILD)/sqlrun $(UNIT_BIN)
+test-only: $(BUILD)/embext.so $(BUILD)/sqlrun $(UNIT_BIN) $(BUILD)/static/example
 	@mkdir -p $(BUILD)
 	BUILD=$(BUILD) sh tests/run.sh
 
@@ -94,11 +112,21 @@ bench-quick:
 fuzz: deps
 	sh tests/fuzz/run.sh $(FUZZ_SECONDS)
 
-install: embext.so
-	install -d $(DESTDIR)$(LIBDIR)
+INCLUDEDIR ?= $(PREFIX)/include
+PCDIR ?= $(LIBDIR)/pkgconfig
+install: embext.so static
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PCDIR)
 	install -m 0755 embext.so $(DESTDIR)$(LIBDIR)/embext.so
+	install -m 0644 libembext.a $(DESTDIR)$(LIBDIR)/libembext.a
+	install -m 0644 include/sqlite3_embext.h $(DESTDIR)$(INCLUDEDIR)/sqlite3_embext.h
+	sed -e 's|@PREFIX@|$(PREFIX)|; s|@LIBDIR@|$(LIBDIR)|; s|@INCLUDEDIR@|$(INCLUDEDIR)|; s|@VERSION@|$(VERSION)|' \
+	    embext.pc.in > $(DESTDIR)$(PCDIR)/embext.pc
+
+uninstall:
+	rm -f $(DESTDIR)$(LIBDIR)/embext.so $(DESTDIR)$(LIBDIR)/libembext.a \
+	    $(DESTDIR)$(INCLUDEDIR)/sqlite3_embext.h $(DESTDIR)$(PCDIR)/embext.pc
 
 clean:
-	rm -rf build embext.so
+	rm -rf build embext.so libembext.a
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

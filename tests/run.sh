@@ -102,6 +102,20 @@ if command -v sqlite3 >/dev/null 2>&1; then
         fail=$((fail + 1))
     fi
 fi
+# The static library (make static): a program with embext linked in through
+# sqlite3_auto_extension must answer like the loadable module.
+if [ -x "$BUILD/static/example" ] && command -v sqlite3 >/dev/null 2>&1; then
+    echo "== static library (examples/static/main.c)"
+    q="select emb_version(), emb_l2('[0,0]','[3,4]'), (select count(*) from pragma_function_list where name like 'emb_%')"
+    got=$("$BUILD/static/example" "$q" 2>&1)
+    want=$(LD_PRELOAD=$preload sqlite3 :memory: -cmd ".load $EXT" "$q" 2>&1)
+    if [ "$got" = "$want" ] && [ -n "$got" ]; then
+        pass=$((pass + 1))
+    else
+        echo "FAILED: static example printed '$got', the module '$want'"
+        fail=$((fail + 1))
+    fi
+fi
 # The Python package (bindings/python) with Debian's /usr/bin/python3, whose
 # sqlite3 can load extensions; not for the sanitizer build (the interpreter is
 # not instrumented).
