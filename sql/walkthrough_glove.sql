@@ -1,6 +1,6 @@
 -- Walkthrough 4: word analogies with GloVe (6B, 50d, first 10,000 words),
 -- with gensim 4.2's exact rules and numbers.
---   sqlite3 :memory: -cmd '.load ./embext' -cmd ".param set :data '../shared/data'" \
+--   sqlite3 :memory: -cmd '.load ./embext' -cmd ".param set :data 'tests/data'" \
 --       < sql/walkthrough_glove.sql
 -- Every result row ends in a check column that must be 1 (tests run this file).
 create virtual table glove using embedding(dim=50);

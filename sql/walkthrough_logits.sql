@@ -1,7 +1,7 @@
 -- Walkthrough 3: the tied output layer.  Many small LMs (llama2.c's
 -- stories260K) use the token-embedding matrix also as the output layer:
 -- logits = hidden . wte[v] for every token v, then softmax.
---   sqlite3 :memory: -cmd '.load ./embext' -cmd ".param set :data '../shared/data'" \
+--   sqlite3 :memory: -cmd '.load ./embext' -cmd ".param set :data 'tests/data'" \
 --       < sql/walkthrough_logits.sql
 -- Every result row ends in a check column that must be 1 (tests run this file);
 -- the expected numbers come from numpy (tests/ref/gensim_ref.py).
