@@ -35,7 +35,7 @@ CORE_OBJ = $(CORE_SRC:%.c=$(BUILD)/%.o)
 EXT_OBJ  = $(EXT_SRC:%.c=$(BUILD)/%.o)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-STATIC_OBJ = $(CORE_SRC:%.c=$(BUILD)/static/%.o) $(EXT_SRC:%.c=$(BUILD)/static/%.o)
+STATIC_OBJ = $(CORE_OBJ) $(EXT_SRC:%.c=$(BUILD)/static/%.o)
 
 .PHONY: static uninstall all test test-only check-unit check-sql asan deps demo bench bench-quick fuzz install clean
 
@@ -51,8 +51,9 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(BASEFLAGS) -c -o $@ $<
 
-# The static library: the same sources with -DSQLITE_CORE (direct SQLite
-# calls instead of the loadable-extension routine table).
+# The static library: the core objects as they are (they do not use SQLite)
+# and the glue again with -DSQLITE_CORE (direct SQLite calls instead of the
+# loadable-extension routine table).
 $(BUILD)/static/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(BASEFLAGS) -DSQLITE_CORE -c -o $@ $<

@@ -78,42 +78,42 @@ if nm -D "$EXT" 2>/dev/null | grep -q __asan_init; then
     # a sanitizer build: the shell is not instrumented, preload the runtimes
     preload="$(${CC:-cc} -print-file-name=libasan.so) $(${CC:-cc} -print-file-name=libubsan.so)"
 fi
-# The demo (`make demo`) through the sqlite3 shell: it must run cleanly and
-# find queen for king - man + woman on the shipped GloVe rows.
+# verdict STATUS MESSAGE: count one check, passed when STATUS is 0.
+verdict() {
+    if [ "$1" = 0 ]; then
+        pass=$((pass + 1))
+    else
+        echo "FAILED: $2"
+        fail=$((fail + 1))
+    fi
+}
+# shell_sql ARGS...: the sqlite3 shell with this build's extension loaded.
+shell_sql() {
+    LD_PRELOAD=$preload sqlite3 :memory: -cmd ".load $EXT" "$@"
+}
 if command -v sqlite3 >/dev/null 2>&1; then
+    # The demo (`make demo`): it must run cleanly and find queen for
+    # king - man + woman on the shipped GloVe rows.
     echo "== demo (sql/demo.sql in the sqlite3 shell)"
-    if LD_PRELOAD=$preload sqlite3 :memory: -cmd ".load $EXT" <sql/demo.sql >"$log" 2>&1 &&
-        ! grep -q "Error" "$log" && grep -q "queen *│ 0.8524" "$log"; then
-        pass=$((pass + 1))
-    else
-        cat "$log"
-        echo "FAILED: sql/demo.sql"
-        fail=$((fail + 1))
-    fi
-fi
-# emb_version() is the VERSION file (one version for the library and its docs)
-if command -v sqlite3 >/dev/null 2>&1; then
+    shell_sql <sql/demo.sql >"$log" 2>&1 &&
+        ! grep -q "Error" "$log" && grep -q "queen *│ 0.8524" "$log"
+    st=$?
+    [ $st = 0 ] || cat "$log"
+    verdict $st "sql/demo.sql"
+    # emb_version() is the VERSION file (one version for the library and its docs)
     echo "== emb_version() = VERSION"
-    v=$(LD_PRELOAD=$preload sqlite3 :memory: -cmd ".load $EXT" "select emb_version()" 2>&1)
-    if [ "$v" = "$(cat "$here/VERSION")" ]; then
-        pass=$((pass + 1))
-    else
-        echo "FAILED: emb_version() is '$v', VERSION is '$(cat "$here/VERSION")'"
-        fail=$((fail + 1))
-    fi
-fi
-# The static library (make static): a program with embext linked in through
-# sqlite3_auto_extension must answer like the loadable module.
-if [ -x "$BUILD/static/example" ] && command -v sqlite3 >/dev/null 2>&1; then
-    echo "== static library (examples/static/main.c)"
-    q="select emb_version(), emb_l2('[0,0]','[3,4]'), (select count(*) from pragma_function_list where name like 'emb_%')"
-    got=$("$BUILD/static/example" "$q" 2>&1)
-    want=$(LD_PRELOAD=$preload sqlite3 :memory: -cmd ".load $EXT" "$q" 2>&1)
-    if [ "$got" = "$want" ] && [ -n "$got" ]; then
-        pass=$((pass + 1))
-    else
-        echo "FAILED: static example printed '$got', the module '$want'"
-        fail=$((fail + 1))
+    v=$(shell_sql "select emb_version()" 2>&1)
+    [ "$v" = "$(cat "$here/VERSION")" ]
+    verdict $? "emb_version() is '$v', VERSION is '$(cat "$here/VERSION")'"
+    # The static library (make static): a program with embext linked in through
+    # sqlite3_auto_extension must answer like the loadable module.
+    if [ -x "$BUILD/static/example" ]; then
+        echo "== static library (examples/static/main.c)"
+        q="select emb_version(), emb_l2('[0,0]','[3,4]'), (select count(*) from pragma_function_list where name like 'emb_%')"
+        got=$("$BUILD/static/example" "$q" 2>&1)
+        want=$(shell_sql "$q" 2>&1)
+        [ "$got" = "$want" ] && [ -n "$got" ]
+        verdict $? "static example printed '$got', the module '$want'"
     fi
 fi
 # The Python package (bindings/python) with Debian's /usr/bin/python3, whose
