@@ -67,6 +67,9 @@ static: $(BUILD)/static/libembext.a
 $(BUILD)/static/example: examples/static/main.c $(BUILD)/static/libembext.a
 	$(CC) $(CFLAGS) -Iinclude -o $@ $< $(BUILD)/static/libembext.a -lsqlite3 $(LDFLAGS) $(LDLIBS_EXT)
 
+# emb_version() (ext/fn_vec.c) is compiled from VERSION
+$(BUILD)/ext/fn_vec.o $(BUILD)/static/ext/fn_vec.o: VERSION
+
 $(BUILD)/libembcore.a: $(CORE_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
