@@ -1,24 +1,28 @@
 /*
- * tvf.c - generic eponymous table-valued functions whose rows are computed
- * at once in xFilter (see tvf.h).  Used by tvf_semantics.c:
+ * tvf.c - the one base of every eponymous table-valued function (see
+ * tvf.h): rows computed at once in xFilter (tvf_semantics.c, tvf_knn.c) or
+ * streamed one at a time (the file readers of tvf_read.c).  For example:
  *
  *   .load ./embext
  *   select * from emb_most_similar('glove', '["king","woman"]', '["man"]', 5);
  *
  * Parameters: each function's argument columns, how many are required and
  * its output columns come from its TvfSpec (tvf.h); the functions and their
- * arguments are documented in tvf_semantics.c.
+ * arguments are documented in tvf_semantics.c, tvf_knn.c and tvf_read.c.
  *
  * How it works (contract of the methods): xConnect declares the spec's schema (and
- * SQLITE_VTAB_DIRECTONLY for functions that read files); xBestIndex
+ * SQLITE_VTAB_DIRECTONLY for functions that read files, INNOCUOUS for those
+ * the spec marks safe); xBestIndex
  * consumes the usable equality constraints on argument columns, idxNum is
  * the bit set of the arguments given (their values arrive in argv in
  * argument order), an argument constraint that is not usable makes the plan
  * impossible (SQLITE_CONSTRAINT), and a plan without every required
  * argument costs 1e12; xFilter maps argv back to argument slots, checks the
- * required ones (embTvfMissingArg), drops the previous rows
- * and calls xCompute; the cursor then walks the buffered rows in order;
- * argument columns read back as NULL.
+ * required ones (embTvfMissingArg: an argument not given; one given as NULL
+ * is the function's to judge), drops the previous rows and calls xCompute,
+ * after which the cursor walks the buffered rows in order; or, for a
+ * streaming spec, xStart, and xStep at each xNext.  Argument columns read
+ * back as NULL.
  */
 #include "tvf.h"
 #include "value.h"
@@ -190,6 +194,8 @@ static int tvfConnect(sqlite3 *db, void *pAux, int argc, const char *const *argv
         return rc;
     if (aux->spec->fileIo)
         sqlite3_vtab_config(db, SQLITE_VTAB_DIRECTONLY);
+    else if (aux->spec->innocuous)
+        sqlite3_vtab_config(db, SQLITE_VTAB_INNOCUOUS);
     TvfVtab *p = sqlite3_malloc(sizeof *p);
     if (!p)
         return SQLITE_NOMEM;
@@ -214,14 +220,25 @@ static int tvfOpen(sqlite3_vtab *pVtab, sqlite3_vtab_cursor **ppCur)
     if (!cur)
         return SQLITE_NOMEM;
     memset(cur, 0, sizeof *cur);
+    cur->eof = 1;
     *ppCur = &cur->base;
     return SQLITE_OK;
+}
+
+/* Drop the previous rows (or the stream's state). */
+static void tvfReset(TvfCursor *cur, const TvfSpec *s)
+{
+    tvfClear(cur, s->nOut);
+    if (s->stream && cur->pState)
+        s->stream->xStop(cur);
+    cur->pState = NULL;
+    cur->eof = 1;
 }
 
 static int tvfClose(sqlite3_vtab_cursor *pCur)
 {
     TvfCursor *cur = (TvfCursor *)pCur;
-    tvfClear(cur, ((TvfVtab *)pCur->pVtab)->spec->nOut);
+    tvfReset(cur, ((TvfVtab *)pCur->pVtab)->spec);
     sqlite3_free(cur);
     return SQLITE_OK;
 }
@@ -256,8 +273,9 @@ static int tvfBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *info)
         return SQLITE_CONSTRAINT;
     int req = (1 << s->nRequired) - 1;
     info->idxNum = idxNum;
-    info->estimatedCost = (idxNum & req) == req ? 1000.0 : 1e12;
-    info->estimatedRows = 10;
+    /* a streaming function yields a whole file; the others a few rows */
+    info->estimatedCost = (idxNum & req) != req ? 1e12 : s->stream ? 1e6 : 1000.0;
+    info->estimatedRows = s->stream ? 100000 : 10;
     return SQLITE_OK;
 }
 
@@ -269,25 +287,43 @@ static int tvfFilter(sqlite3_vtab_cursor *pCur, int idxNum, const char *idxStr, 
     const TvfSpec *s = p->spec;
     sqlite3_value *args[TVF_MAX_ARGS] = {0};
     (void)idxStr;
-    tvfClear(cur, s->nOut);
+    tvfReset(cur, s);
     int j = 0;
     for (int a = 0; a < s->nArg; a++)
         args[a] = (idxNum & (1 << a)) && j < argc ? argv[j++] : NULL;
+    /* an argument not given is missing; one given as NULL is the function's
+     * to judge ("<fn>: table must be text (found null)") */
     for (int a = 0; a < s->nRequired; a++)
-        if (!args[a] || (a == 0 && sqlite3_value_type(args[a]) == SQLITE_NULL))
+        if (!args[a])
             return embTvfMissingArg(&p->base, s->zName, s->azArg, s->nArg, s->nRequired, a);
-    return s->xCompute(p, cur, args);
+    cur->eof = 0;
+    if (!s->stream)
+        return s->xCompute(p, cur, args);
+    int rc = s->stream->xStart(p, cur, args);
+    if (rc != SQLITE_OK)
+        cur->eof = 1;
+    return rc;
 }
 
 static int tvfNext(sqlite3_vtab_cursor *pCur)
 {
-    ((TvfCursor *)pCur)->iRow++;
-    return SQLITE_OK;
+    TvfCursor *cur = (TvfCursor *)pCur;
+    TvfVtab *p = (TvfVtab *)pCur->pVtab;
+    if (!p->spec->stream) {
+        cur->iRow++;
+        return SQLITE_OK;
+    }
+    int rc = p->spec->stream->xStep(p, cur);
+    if (rc != SQLITE_OK)
+        cur->eof = 1;
+    return rc;
 }
 
 static int tvfEof(sqlite3_vtab_cursor *pCur)
 {
     TvfCursor *cur = (TvfCursor *)pCur;
+    if (((TvfVtab *)pCur->pVtab)->spec->stream)
+        return cur->eof;
     return cur->iRow >= cur->nRow;
 }
 
@@ -297,6 +333,10 @@ static int tvfColumn(sqlite3_vtab_cursor *pCur, sqlite3_context *ctx, int i)
     const TvfSpec *s = ((TvfVtab *)pCur->pVtab)->spec;
     if (i >= s->nOut)
         return SQLITE_OK; /* hidden argument columns read back as NULL */
+    if (s->stream) {
+        s->stream->xColumn(cur, ctx, i);
+        return SQLITE_OK;
+    }
     const TvfCell *c = &cur->cells[(size_t)cur->iRow * s->nOut + i];
     switch (c->type) {
     case SQLITE_INTEGER:
@@ -316,7 +356,8 @@ static int tvfColumn(sqlite3_vtab_cursor *pCur, sqlite3_context *ctx, int i)
 
 static int tvfRowid(sqlite3_vtab_cursor *pCur, sqlite3_int64 *pRowid)
 {
-    *pRowid = ((TvfCursor *)pCur)->iRow + 1;
+    const TvfCursor *cur = (const TvfCursor *)pCur;
+    *pRowid = ((TvfVtab *)pCur->pVtab)->spec->stream ? cur->rowid : cur->iRow + 1;
     return SQLITE_OK;
 }
 

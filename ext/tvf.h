@@ -10,6 +10,11 @@
  * NULL when it was not given.  xCompute appends rows with embTvfRow and the
  * embTvfCell* setters; on error it returns an SQLite code after
  * embTvfError set the message (or SQLITE_NOMEM).
+ *
+ * A function whose rows are too many to buffer (the file readers of
+ * tvf_read.c) gives a TvfStream instead of xCompute: its rows are produced
+ * one at a time in xFilter / xNext, with the same argument handling, the
+ * same planner and the same messages as every other function.
  */
 #ifndef EMB_TVF_H
 #define EMB_TVF_H
@@ -21,6 +26,18 @@
 typedef struct TvfVtab TvfVtab;
 typedef struct TvfCursor TvfCursor;
 
+/* Row-at-a-time functions: xStart (from xFilter, args as for xCompute)
+ * keeps its state in cur->pState and positions the cursor on the first row
+ * or sets cur->eof; xStep moves to the next row (or sets cur->eof); both
+ * set cur->rowid.  xColumn gives result column i of the current row;
+ * xStop frees cur->pState (called before each xStart and on close). */
+typedef struct TvfStream {
+    int (*xStart)(TvfVtab *p, TvfCursor *cur, sqlite3_value **args);
+    int (*xStep)(TvfVtab *p, TvfCursor *cur);
+    void (*xColumn)(TvfCursor *cur, sqlite3_context *ctx, int i);
+    void (*xStop)(TvfCursor *cur);
+} TvfStream;
+
 typedef struct TvfSpec {
     const char *zName;
     const char *zSchema;
@@ -30,6 +47,9 @@ typedef struct TvfSpec {
     int fileIo;               /* reads files: SQLITE_VTAB_DIRECTONLY */
     const char *const *azArg; /* argument names, for messages */
     int (*xCompute)(TvfVtab *p, TvfCursor *cur, sqlite3_value **args);
+    const TvfStream *stream; /* instead of xCompute: rows one at a time */
+    int innocuous;           /* SQLITE_VTAB_INNOCUOUS (safe in schemas) */
+    int kind;                /* the function's own tag (e.g. a reader kind) */
 } TvfSpec;
 
 /* The virtual table of one function (base first, as SQLite requires). */
@@ -47,11 +67,15 @@ typedef struct TvfCell {
     char *z; /* sqlite3_malloc'd */
 } TvfCell;
 
-/* A cursor: the rows xCompute produced, walked in order. */
+/* A cursor: the rows xCompute produced, walked in order; or, for a
+ * streaming function, its state and the current row. */
 struct TvfCursor {
     sqlite3_vtab_cursor base;
     TvfCell *cells; /* nRow * nOut */
     int nRow, nCap, iRow;
+    void *pState;         /* streaming: the function's own */
+    int eof;              /* streaming: no current row */
+    sqlite3_int64 rowid;  /* streaming: the current row's rowid */
 };
 
 /* Register every spec as an eponymous-only module of db; conn is passed to

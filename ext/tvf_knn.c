@@ -272,7 +272,7 @@ static const TvfSpec specs[] = {
     {"emb_knn",
      "CREATE TABLE x(query INTEGER, rank INTEGER, token_id INTEGER, token TEXT, distance REAL,"
      " \"table\" HIDDEN, queries HIDDEN, k HIDDEN, metric HIDDEN)",
-     5, 4, 2, 0, argsKnn, computeKnn},
+     5, 4, 2, 0, argsKnn, computeKnn, NULL, 0, 0},
 };
 
 int embRegisterKnn(sqlite3 *db, EmbConn *conn)

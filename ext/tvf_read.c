@@ -61,10 +61,9 @@
  * trigger in a database schema cannot use them to read files ("unsafe use
  * of virtual table"); emb_random is SQLITE_VTAB_INNOCUOUS.
  *
- * How it works: each function is an eponymous-only virtual table whose
- * arguments are HIDDEN columns (like SQLite's generate_series).  xBestIndex
- * requires equality constraints on the required argument columns and sets
- * idxNum bit j when argument j is passed (argv in argument order).  xFilter
+ * How it works: each function is a streaming TvfSpec on the table-valued
+ * function base of ext/tvf.c (arguments as HIDDEN columns, the planner and
+ * the missing-argument message shared with every other function).  xStart
  * opens a streaming reader from src/readers/reader.h over a read-only memory map;
  * each xNext decodes one row into a dim-float buffer, so memory stays one
  * row plus the mapping (outside autocommit, text and word2vec: up to
@@ -78,41 +77,27 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define N_COLS 3 /* token_id, token, vector; hidden argument columns follow */
-#define MAX_ARGS 4
+static const char *const argsFile[] = {"path"};
+static const char *const argsTensor[] = {"path", "tensor"};
+static const char *const argsRandom[] = {"rows", "dim", "seed", "std"};
+#define READ_SCHEMA(args) "CREATE TABLE x(token_id INTEGER, token TEXT, vector BLOB, " args ")"
 
-typedef struct ReadFn {
-    const char *zName;
-    int kind;
-    int nReq, nMax;
-    const char *zSchema;
-    const char *azArg[MAX_ARGS];
-} ReadFn;
+static const TvfStream readStream; /* below */
 
-static const ReadFn aReadFn[] = {
-    {"emb_read_text", EMB_READ_TEXT, 1, 1,
-     "CREATE TABLE x(token_id INTEGER, token TEXT, vector BLOB, path HIDDEN)", {"path"}},
-    {"emb_read_word2vec", EMB_READ_WORD2VEC, 1, 1,
-     "CREATE TABLE x(token_id INTEGER, token TEXT, vector BLOB, path HIDDEN)", {"path"}},
-    {"emb_read_npy", EMB_READ_NPY, 1, 1,
-     "CREATE TABLE x(token_id INTEGER, token TEXT, vector BLOB, path HIDDEN)", {"path"}},
-    {"emb_read_safetensors", EMB_READ_SAFETENSORS, 2, 2,
-     "CREATE TABLE x(token_id INTEGER, token TEXT, vector BLOB, path HIDDEN, tensor HIDDEN)",
-     {"path", "tensor"}},
-    {"emb_read_gguf", EMB_READ_GGUF, 1, 2,
-     "CREATE TABLE x(token_id INTEGER, token TEXT, vector BLOB, path HIDDEN, tensor HIDDEN)",
-     {"path", "tensor"}},
-    {"emb_random", EMB_READ_RANDOM, 2, 4,
-     "CREATE TABLE x(token_id INTEGER, token TEXT, vector BLOB, rows HIDDEN, dim HIDDEN,"
-     " seed HIDDEN, std HIDDEN)",
-     {"rows", "dim", "seed", "std"}},
+static const TvfSpec aReadFn[] = {
+    {"emb_read_text", READ_SCHEMA("path HIDDEN"), 3, 1, 1, 1, argsFile, NULL, &readStream, 0,
+     EMB_READ_TEXT},
+    {"emb_read_word2vec", READ_SCHEMA("path HIDDEN"), 3, 1, 1, 1, argsFile, NULL, &readStream, 0,
+     EMB_READ_WORD2VEC},
+    {"emb_read_npy", READ_SCHEMA("path HIDDEN"), 3, 1, 1, 1, argsFile, NULL, &readStream, 0,
+     EMB_READ_NPY},
+    {"emb_read_safetensors", READ_SCHEMA("path HIDDEN, tensor HIDDEN"), 3, 2, 2, 1, argsTensor,
+     NULL, &readStream, 0, EMB_READ_SAFETENSORS},
+    {"emb_read_gguf", READ_SCHEMA("path HIDDEN, tensor HIDDEN"), 3, 2, 1, 1, argsTensor, NULL,
+     &readStream, 0, EMB_READ_GGUF},
+    {"emb_random", READ_SCHEMA("rows HIDDEN, dim HIDDEN, seed HIDDEN, std HIDDEN"), 3, 4, 2, 0,
+     argsRandom, NULL, &readStream, 1, EMB_READ_RANDOM},
 };
-
-typedef struct ReadVtab {
-    sqlite3_vtab base;
-    sqlite3 *db;
-    const ReadFn *fn;
-} ReadVtab;
 
 /* Rows kept by the validation pass (explicit transactions, text/word2vec). */
 #define READ_BUFFER_CAP ((sqlite3_int64)64 << 20) /* bytes of buffered rows */
@@ -133,8 +118,8 @@ typedef struct RowRec {
     uint32_t pad;
 } RowRec;
 
-typedef struct ReadCursor {
-    sqlite3_vtab_cursor base;
+/* A streaming function's state (TvfCursor.pState). */
+typedef struct ReadState {
     emb_reader *r;
     int eof;
     int64_t id;
@@ -145,90 +130,9 @@ typedef struct ReadCursor {
     ReadBlock *first, *last; /* buffered rows (NULL when streaming) */
     ReadBlock *blk;          /* block being served */
     sqlite3_int64 off;       /* next record in blk */
-} ReadCursor;
+} ReadState;
 
-static int readConnect(sqlite3 *db, void *pAux, int argc, const char *const *argv,
-                       sqlite3_vtab **ppVtab, char **pzErr)
-{
-    (void)argc;
-    (void)argv;
-    const ReadFn *fn = pAux;
-    int rc = sqlite3_declare_vtab(db, fn->zSchema);
-    if (rc != SQLITE_OK) {
-        *pzErr = sqlite3_mprintf("%s: %s", fn->zName, sqlite3_errmsg(db));
-        return rc;
-    }
-    sqlite3_vtab_config(db, fn->kind == EMB_READ_RANDOM ? SQLITE_VTAB_INNOCUOUS
-                                                         : SQLITE_VTAB_DIRECTONLY);
-    ReadVtab *vt = sqlite3_malloc(sizeof *vt);
-    if (!vt)
-        return SQLITE_NOMEM;
-    memset(vt, 0, sizeof *vt);
-    vt->fn = fn;
-    vt->db = db;
-    *ppVtab = &vt->base;
-    return SQLITE_OK;
-}
-
-static int readDisconnect(sqlite3_vtab *pVtab)
-{
-    sqlite3_free(pVtab);
-    return SQLITE_OK;
-}
-
-/* idxNum bit j = argument j is passed; argv holds the passed ones in order. */
-static int readBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *info)
-{
-    const ReadFn *fn = ((ReadVtab *)pVtab)->fn;
-    int aIdx[MAX_ARGS] = {-1, -1, -1, -1};
-    int unusable = 0;
-    for (int i = 0; i < info->nConstraint; i++) {
-        const struct sqlite3_index_constraint *c = &info->aConstraint[i];
-        int j = c->iColumn - N_COLS;
-        if (j < 0 || j >= fn->nMax)
-            continue;
-        if (c->op != SQLITE_INDEX_CONSTRAINT_EQ)
-            continue;
-        if (!c->usable) {
-            unusable |= 1 << j;
-            continue;
-        }
-        aIdx[j] = i;
-    }
-    int idxNum = 0, n = 0;
-    for (int j = 0; j < fn->nMax; j++) {
-        if (aIdx[j] < 0)
-            continue;
-        info->aConstraintUsage[aIdx[j]].argvIndex = ++n;
-        info->aConstraintUsage[aIdx[j]].omit = 1;
-        idxNum |= 1 << j;
-    }
-    for (int j = 0; j < fn->nReq; j++) {
-        if (idxNum & (1 << j))
-            continue;
-        if (unusable & (1 << j))
-            return SQLITE_CONSTRAINT;
-        return embTvfMissingArg(pVtab, fn->zName, fn->azArg, fn->nMax, fn->nReq, j);
-    }
-    info->idxNum = idxNum;
-    info->estimatedCost = 1e6;
-    info->estimatedRows = 100000;
-    return SQLITE_OK;
-}
-
-static int readOpen(sqlite3_vtab *pVtab, sqlite3_vtab_cursor **ppCursor)
-{
-    (void)pVtab;
-    ReadCursor *cur = sqlite3_malloc(sizeof *cur);
-    if (!cur)
-        return SQLITE_NOMEM;
-    memset(cur, 0, sizeof *cur);
-    cur->eof = 1;
-    *ppCursor = &cur->base;
-    return SQLITE_OK;
-}
-
-static void freeBlocks(ReadCursor *cur)
+static void freeBlocks(ReadState *cur)
 {
     ReadBlock *b = cur->first;
     while (b) {
@@ -238,15 +142,6 @@ static void freeBlocks(ReadCursor *cur)
     }
     cur->first = cur->last = cur->blk = NULL;
     cur->off = 0;
-}
-
-static int readClose(sqlite3_vtab_cursor *pCur)
-{
-    ReadCursor *cur = (ReadCursor *)pCur;
-    freeBlocks(cur);
-    emb_reader_free(cur->r);
-    sqlite3_free(cur);
-    return SQLITE_OK;
 }
 
 static int setError(sqlite3_vtab *pVtab, const char *zFunc, const emb_err *err, int code)
@@ -263,13 +158,10 @@ static int setError(sqlite3_vtab *pVtab, const char *zFunc, const emb_err *err, 
     return pVtab->zErrMsg ? SQLITE_ERROR : SQLITE_NOMEM;
 }
 
-static int argError(sqlite3_vtab *pVtab, const ReadFn *fn, const char *zArg,
-                    const char *zExpected, sqlite3_value *v)
+static int argError(TvfVtab *p, const char *zArg, const char *zExpected, sqlite3_value *v)
 {
-    sqlite3_free(pVtab->zErrMsg);
-    pVtab->zErrMsg = sqlite3_mprintf("%s: %s must be %s (found %s)", fn->zName, zArg,
-                                     zExpected, embTypeName(sqlite3_value_type(v)));
-    return pVtab->zErrMsg ? SQLITE_ERROR : SQLITE_NOMEM;
+    return embTvfError(p, "%s: %s must be %s (found %s)", p->spec->zName, zArg, zExpected,
+                       embTypeName(v ? sqlite3_value_type(v) : SQLITE_NULL));
 }
 
 static sqlite3_int64 recSize(size_t dim, size_t tok_len)
@@ -279,7 +171,7 @@ static sqlite3_int64 recSize(size_t dim, size_t tok_len)
 }
 
 /* Serve the next buffered row. */
-static void stepBuffered(ReadCursor *cur)
+static void stepBuffered(ReadState *cur)
 {
     while (cur->blk && cur->off >= cur->blk->used) {
         cur->blk = cur->blk->next;
@@ -300,47 +192,48 @@ static void stepBuffered(ReadCursor *cur)
     cur->off += recSize(cur->dim, n);
 }
 
-static int step(ReadCursor *cur)
+/* xStep: the next row, from the buffer or the reader. */
+static int readStep(TvfVtab *p, TvfCursor *tc)
 {
-    ReadVtab *vt = (ReadVtab *)cur->base.pVtab;
+    ReadState *cur = tc->pState;
     emb_err err;
-    if (!cur->r) {
+    int rc = EMB_OK;
+    if (!cur->r)
         stepBuffered(cur);
+    else
+        rc = emb_reader_next(cur->r, &cur->id, &cur->tok, &cur->tok_len, &cur->vec, &err);
+    if (rc != EMB_OK)
+        cur->eof = 1;
+    tc->eof = cur->eof;
+    tc->rowid = cur->id;
+    if (rc == EMB_OK || rc == EMB_DONE)
         return SQLITE_OK;
-    }
-    int rc = emb_reader_next(cur->r, &cur->id, &cur->tok, &cur->tok_len, &cur->vec, &err);
-    if (rc == EMB_OK)
-        return SQLITE_OK;
-    cur->eof = 1;
-    if (rc == EMB_DONE)
-        return SQLITE_OK;
-    return setError(&vt->base, vt->fn->zName, &err, rc);
+    return setError(&p->base, p->spec->zName, &err, rc);
 }
 
-static int openRandom(ReadVtab *vt, sqlite3_value **args, emb_reader **out)
+static int openRandom(TvfVtab *p, sqlite3_value **args, emb_reader **out)
 {
-    const ReadFn *fn = vt->fn;
     sqlite3_int64 seed = EMB_RANDOM_DEFAULT_SEED;
     double std = 1.0;
     if (sqlite3_value_type(args[0]) != SQLITE_INTEGER)
-        return argError(&vt->base, fn, "rows", "an integer", args[0]);
+        return argError(p, "rows", "an integer", args[0]);
     if (sqlite3_value_type(args[1]) != SQLITE_INTEGER)
-        return argError(&vt->base, fn, "dim", "an integer", args[1]);
+        return argError(p, "dim", "an integer", args[1]);
     if (args[2] && sqlite3_value_type(args[2]) != SQLITE_NULL) {
         if (sqlite3_value_type(args[2]) != SQLITE_INTEGER)
-            return argError(&vt->base, fn, "seed", "an integer", args[2]);
+            return argError(p, "seed", "an integer", args[2]);
         seed = sqlite3_value_int64(args[2]);
     }
     if (args[3] && sqlite3_value_type(args[3]) != SQLITE_NULL) {
         int t = sqlite3_value_type(args[3]);
         if (t != SQLITE_INTEGER && t != SQLITE_FLOAT)
-            return argError(&vt->base, fn, "std", "a number", args[3]);
+            return argError(p, "std", "a number", args[3]);
         std = sqlite3_value_double(args[3]);
     }
     emb_err err;
     int rc = emb_random_open(sqlite3_value_int64(args[0]), sqlite3_value_int64(args[1]),
                              (uint64_t)seed, std, out, &err);
-    return rc ? setError(&vt->base, fn->zName, &err, rc) : SQLITE_OK;
+    return rc ? setError(&p->base, p->spec->zName, &err, rc) : SQLITE_OK;
 }
 
 /* Text and word2vec rows are checked only as they are read, so an error can
@@ -349,9 +242,9 @@ static int openRandom(ReadVtab *vt, sqlite3_value **args, emb_reader **out)
  * when the statement has a statement journal, which an INSERT into a plain
  * table without constraints does not get; so there the file is read once
  * to validate it before the first row is returned (validate() below). */
-static int canFailMidway(const ReadFn *fn)
+static int canFailMidway(int kind)
 {
-    return fn->kind == EMB_READ_TEXT || fn->kind == EMB_READ_WORD2VEC;
+    return kind == EMB_READ_TEXT || kind == EMB_READ_WORD2VEC;
 }
 
 static sqlite3_int64 bufferCap(void)
@@ -368,7 +261,7 @@ static sqlite3_int64 bufferCap(void)
 
 /* Append one row to the buffer; 0 when it does not fit under cap or a
  * block cannot be allocated (the caller then drops the buffer). */
-static int keepRow(ReadCursor *cur, sqlite3_int64 *total, sqlite3_int64 cap, int64_t id,
+static int keepRow(ReadState *cur, sqlite3_int64 *total, sqlite3_int64 cap, int64_t id,
                    const char *tok, size_t len, const float *vec)
 {
     if (tok && len >= TOK_NULL)
@@ -407,7 +300,7 @@ static int keepRow(ReadCursor *cur, sqlite3_int64 *total, sqlite3_int64 cap, int
 /* Read the whole file to validate it, keeping the rows in memory while they
  * fit under the cap; then serve from memory (cur->r = NULL) or, if the
  * buffer was dropped, reopen the file to parse it again. */
-static int validate(ReadCursor *cur, int kind, const char *path, const char *tensor,
+static int validate(ReadState *cur, int kind, const char *path, const char *tensor,
                     emb_err *err)
 {
     int64_t id;
@@ -438,65 +331,59 @@ static int validate(ReadCursor *cur, int kind, const char *path, const char *ten
     return emb_reader_open(kind, path, tensor, &cur->r, err);
 }
 
-static int readFilter(sqlite3_vtab_cursor *pCur, int idxNum, const char *idxStr, int argc,
-                      sqlite3_value **argv)
+/* xStop: close the reader and drop the buffered rows. */
+static void readStop(TvfCursor *tc)
 {
-    (void)idxStr;
-    ReadCursor *cur = (ReadCursor *)pCur;
-    ReadVtab *vt = (ReadVtab *)pCur->pVtab;
-    const ReadFn *fn = vt->fn;
-    sqlite3_value *args[MAX_ARGS] = {0};
-    int k = 0;
-    for (int j = 0; j < fn->nMax; j++)
-        if ((idxNum & (1 << j)) && k < argc)
-            args[j] = argv[k++];
-    emb_reader_free(cur->r);
-    cur->r = NULL;
+    ReadState *cur = tc->pState;
     freeBlocks(cur);
-    cur->eof = 1;
+    emb_reader_free(cur->r);
+    sqlite3_free(cur);
+    tc->pState = NULL;
+}
+
+/* xStart: check the arguments, open the reader (validating text and
+ * word2vec files first inside an explicit transaction), read row one. */
+static int readStart(TvfVtab *p, TvfCursor *tc, sqlite3_value **args)
+{
+    const TvfSpec *fn = p->spec;
+    ReadState *cur = sqlite3_malloc(sizeof *cur);
+    if (!cur)
+        return SQLITE_NOMEM;
+    memset(cur, 0, sizeof *cur);
+    tc->pState = cur;
     int rc;
     if (fn->kind == EMB_READ_RANDOM) {
-        rc = openRandom(vt, args, &cur->r);
+        rc = openRandom(p, args, &cur->r);
     } else {
-        if (!args[0] || sqlite3_value_type(args[0]) != SQLITE_TEXT)
-            return argError(&vt->base, fn, "path", "text", args[0]);
+        if (sqlite3_value_type(args[0]) != SQLITE_TEXT)
+            return argError(p, "path", "text", args[0]);
         const char *tensor = NULL;
         if (args[1] && sqlite3_value_type(args[1]) != SQLITE_NULL) {
             if (sqlite3_value_type(args[1]) != SQLITE_TEXT)
-                return argError(&vt->base, fn, "tensor", "text", args[1]);
+                return argError(p, "tensor", "text", args[1]);
             tensor = (const char *)sqlite3_value_text(args[1]);
         } else if (fn->kind == EMB_READ_SAFETENSORS) {
-            return argError(&vt->base, fn, "tensor", "text", args[1]);
+            return argError(p, "tensor", "text", args[1]);
         }
         const char *path = (const char *)sqlite3_value_text(args[0]);
         emb_err err;
         rc = emb_reader_open(fn->kind, path, tensor, &cur->r, &err);
-        if (rc == EMB_OK && canFailMidway(fn) && !sqlite3_get_autocommit(vt->db))
+        if (rc == EMB_OK && canFailMidway(fn->kind) && !sqlite3_get_autocommit(p->db))
             rc = validate(cur, fn->kind, path, tensor, &err);
         if (rc)
-            rc = setError(&vt->base, fn->zName, &err, rc);
+            rc = setError(&p->base, fn->zName, &err, rc);
     }
     if (rc != SQLITE_OK)
         return rc;
     if (cur->r)
         cur->dim = emb_reader_dim(cur->r);
-    cur->eof = 0;
-    return step(cur);
+    return readStep(p, tc);
 }
 
-static int readNext(sqlite3_vtab_cursor *pCur)
+/* xColumn: token_id, token, vector of the current row. */
+static void readColumn(TvfCursor *tc, sqlite3_context *ctx, int i)
 {
-    return step((ReadCursor *)pCur);
-}
-
-static int readEof(sqlite3_vtab_cursor *pCur)
-{
-    return ((ReadCursor *)pCur)->eof;
-}
-
-static int readColumn(sqlite3_vtab_cursor *pCur, sqlite3_context *ctx, int i)
-{
-    ReadCursor *cur = (ReadCursor *)pCur;
+    const ReadState *cur = tc->pState;
     switch (i) {
     case 0:
         sqlite3_result_int64(ctx, cur->id);
@@ -516,38 +403,11 @@ static int readColumn(sqlite3_vtab_cursor *pCur, sqlite3_context *ctx, int i)
         sqlite3_result_null(ctx);
         break;
     }
-    return SQLITE_OK;
 }
 
-static int readRowid(sqlite3_vtab_cursor *pCur, sqlite3_int64 *pRowid)
-{
-    *pRowid = ((ReadCursor *)pCur)->id;
-    return SQLITE_OK;
-}
-
-static const sqlite3_module readModule = {
-    .iVersion = 0,
-    .xCreate = NULL, /* eponymous-only */
-    .xConnect = readConnect,
-    .xBestIndex = readBestIndex,
-    .xDisconnect = readDisconnect,
-    .xDestroy = readDisconnect,
-    .xOpen = readOpen,
-    .xClose = readClose,
-    .xFilter = readFilter,
-    .xNext = readNext,
-    .xEof = readEof,
-    .xColumn = readColumn,
-    .xRowid = readRowid,
-};
+static const TvfStream readStream = {readStart, readStep, readColumn, readStop};
 
 int embRegisterReaders(sqlite3 *db, EmbConn *conn)
 {
-    (void)conn;
-    for (size_t i = 0; i < sizeof aReadFn / sizeof aReadFn[0]; i++) {
-        int rc = sqlite3_create_module(db, aReadFn[i].zName, &readModule, (void *)&aReadFn[i]);
-        if (rc != SQLITE_OK)
-            return rc;
-    }
-    return SQLITE_OK;
+    return embTvfRegister(db, conn, aReadFn, (int)(sizeof aReadFn / sizeof aReadFn[0]));
 }

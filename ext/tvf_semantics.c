@@ -381,12 +381,12 @@ static int computeEvalAnalogies(TvfVtab *p, TvfCursor *cur, sqlite3_value **args
     sqlite3_int64 restrict_vocab;
     char *text = NULL;
     size_t n;
-    int rc = embTvfArgInt(p, args[2], "restrict", 1, 300000, &restrict_vocab);
-    if (rc != SQLITE_OK || (rc = embTvfReadFile(p, args[1], &text, &n)) != SQLITE_OK)
-        return rc;
     EmbTableRef *ref = NULL;
-    if ((rc = openTable(p, args[0], &ref, &zTable)) != SQLITE_OK) {
-        sqlite3_free(text);
+    int rc = embTvfArgInt(p, args[2], "restrict", 1, 300000, &restrict_vocab);
+    if (rc != SQLITE_OK || (rc = openTable(p, args[0], &ref, &zTable)) != SQLITE_OK)
+        return rc;
+    if ((rc = embTvfReadFile(p, args[1], &text, &n)) != SQLITE_OK) {
+        embTableClose(ref);
         return rc;
     }
     emb_tokens tk = {ref, tokIdOf, tokOf};
@@ -420,12 +420,12 @@ static int computeEvalPairs(TvfVtab *p, TvfCursor *cur, sqlite3_value **args)
     const char *zTable;
     char *text = NULL;
     size_t n;
-    int rc = embTvfReadFile(p, args[1], &text, &n);
+    EmbTableRef *ref = NULL;
+    int rc = openTable(p, args[0], &ref, &zTable);
     if (rc != SQLITE_OK)
         return rc;
-    EmbTableRef *ref = NULL;
-    if ((rc = openTable(p, args[0], &ref, &zTable)) != SQLITE_OK) {
-        sqlite3_free(text);
+    if ((rc = embTvfReadFile(p, args[1], &text, &n)) != SQLITE_OK) {
+        embTableClose(ref);
         return rc;
     }
     emb_tokens tk = {ref, tokIdOf, tokOf};
@@ -459,23 +459,23 @@ static const TvfSpec specs[] = {
     {"emb_most_similar",
      "CREATE TABLE x(token_id INTEGER, token TEXT, score REAL, \"table\" HIDDEN, positive HIDDEN,"
      " negative HIDDEN, k HIDDEN, method HIDDEN)",
-     3, 5, 1, 0, argsSimilar, computeMostSimilar},
+     3, 5, 1, 0, argsSimilar, computeMostSimilar, NULL, 0, 0},
     {"emb_analogy",
      "CREATE TABLE x(token_id INTEGER, token TEXT, score REAL, \"table\" HIDDEN, a HIDDEN,"
      " b HIDDEN, c HIDDEN, k HIDDEN)",
-     3, 5, 4, 0, argsAnalogy, computeAnalogy},
+     3, 5, 4, 0, argsAnalogy, computeAnalogy, NULL, 0, 0},
     {"emb_logits",
      "CREATE TABLE x(token_id INTEGER, token TEXT, logit REAL, prob REAL, \"table\" HIDDEN,"
      " hidden HIDDEN, k HIDDEN, temperature HIDDEN)",
-     4, 4, 2, 0, argsLogits, computeLogits},
+     4, 4, 2, 0, argsLogits, computeLogits, NULL, 0, 0},
     {"emb_eval_analogies",
      "CREATE TABLE x(section TEXT, correct INTEGER, total INTEGER, \"table\" HIDDEN,"
      " path HIDDEN, \"restrict\" HIDDEN)",
-     3, 3, 2, 1, argsEvalA, computeEvalAnalogies},
+     3, 3, 2, 1, argsEvalA, computeEvalAnalogies, NULL, 0, 0},
     {"emb_eval_pairs",
      "CREATE TABLE x(pearson REAL, spearman REAL, oov_ratio REAL, \"table\" HIDDEN,"
      " path HIDDEN)",
-     3, 2, 2, 1, argsEvalP, computeEvalPairs},
+     3, 2, 2, 1, argsEvalP, computeEvalPairs, NULL, 0, 0},
 };
 
 int embRegisterSemantics(sqlite3 *db, EmbConn *conn)

@@ -77,7 +77,7 @@ select 'seq-1e6-rope', count(*) = 1000000 from emb_sequence('w',
    select json_group_array(v % 3) from s), 'rope');
 
 -- emb_most_similar: NULL in each position, k extremes
--- error: emb_most_similar: missing argument 'table' (usage: emb_most_similar(table [, positive [, negative [, k [, method]]]]))
+-- error: emb_most_similar: table must be text (found null)
 select * from emb_most_similar(null, '["a"]');
 -- error: emb_most_similar: no input tokens (positive and negative are both empty)
 select * from emb_most_similar('w', null);
@@ -119,7 +119,7 @@ select 'an-kmax', count(*) = 0 from emb_analogy('w', 'a', 'b', 'c', 922337203685
 select 'lg-kmax', count(*) = 3 from emb_logits('w', '[1,0]', 9223372036854775807);
 
 -- emb_analogy
--- error: emb_analogy: missing argument 'table' (usage: emb_analogy(table, a, b, c [, k]))
+-- error: emb_analogy: table must be text (found null)
 select * from emb_analogy(null, 'a', 'b', 'c');
 -- error: emb_analogy: a must be a token (text) or a token id (integer) (found null)
 select * from emb_analogy('w', null, 'b', 'c');
@@ -135,7 +135,7 @@ select * from emb_analogy('w', x'00', 'b', 'c');
 select 'an-k0', 0 from emb_analogy('w', 'a', 'b', 'c', 0);
 
 -- emb_logits
--- error: emb_logits: missing argument 'table' (usage: emb_logits(table, hidden [, k [, temperature]]))
+-- error: emb_logits: table must be text (found null)
 select * from emb_logits(null, '[1,0]');
 -- error: emb_logits: hidden must not be NULL
 select * from emb_logits('w', null);
@@ -152,7 +152,7 @@ select 'lg-huge', abs(sum(prob) - 1) < 1e-9 from emb_logits('w', '[1e38,1e38]', 
 select 'lg-tiny-temp', abs(sum(prob) - 1) < 1e-9 from emb_logits('w', '[1,0]', 3, 1e-320);
 
 -- emb_knn
--- error: emb_knn: missing argument 'table' (usage: emb_knn(table, queries [, k [, metric]]))
+-- error: emb_knn: table must be text (found null)
 select * from emb_knn(null, '[[1,0]]');
 -- error: emb_knn: queries must not be NULL
 select * from emb_knn('w', null);
@@ -174,13 +174,13 @@ select 'knn-100k-queries', count(*) = 300000 from emb_knn('w', (select json_grou
   from (with recursive s(v) as (select 1 union all select v + 1 from s where v < 100000) select v from s)), 3);
 
 -- evaluations
--- error: emb_eval_analogies: missing argument 'table' (usage: emb_eval_analogies(table, path [, restrict]))
+-- error: emb_eval_analogies: table must be text (found null)
 select * from emb_eval_analogies(null, 'x');
 -- error: emb_eval_analogies: path must be text (found null)
 select * from emb_eval_analogies('w', null);
 -- error: emb_eval_analogies: restrict must be >= 1 (found -1)
 select * from emb_eval_analogies('w', '/dev/null', -1);
--- error: emb_eval_pairs: missing argument 'table' (usage: emb_eval_pairs(table, path))
+-- error: emb_eval_pairs: table must be text (found null)
 select * from emb_eval_pairs(null, 'x');
 -- error: emb_eval_pairs: path must be text (found null)
 select * from emb_eval_pairs('w', null);

@@ -43,6 +43,15 @@ select count(*) from emb_read_text(:fixtures || '/text');
 select count(*) from emb_read_text();
 -- error: emb_read_text: path must be text (found null)
 select count(*) from emb_read_text(NULL);
+-- the path may come from another table (a join: the shared TVF planner
+-- orders the scan so the argument is known when the file is opened)
+select 'path-from-join', sum(r.token_id = 0 and r.token = 'the') = 2, count(*) = 20000
+  from (select :data || '/glove.6B.50d.10k.txt' as p union all
+        select :data || '/glove.6B.50d.10k.txt') f, emb_read_text(f.p) r;
+select 'rowid-is-token-id', min(rowid) = 0, max(rowid) = 256
+  from emb_read_text(:data || '/googlenews-w2v-257x300.txt');
+-- error: emb_read_text: missing argument 'path' (usage: emb_read_text(path))
+select count(*) from emb_read_text where token_id = 0;
 -- error: emb_read_text: path must be text (found integer)
 select count(*) from emb_read_text(42);
 
