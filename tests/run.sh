@@ -125,6 +125,25 @@ if [ -x /usr/bin/python3 ] && [ -z "$preload" ]; then
         env EMBEXT_PATH="$(cd "$(dirname "$EXT")" && pwd)/$(basename "$EXT")" \
         /usr/bin/python3 tests/python/test_bindings.py
 fi
+# Integrations (bindings/node, tests/node, tests/interop; not for the
+# sanitizer build): npm pieces come from scripts/npm-vendor.sh into the
+# git-ignored tests/vendor, installed once; skipped only when the npm
+# registry cannot be reached.
+if [ -z "$preload" ]; then
+    abs_ext="$(cd "$(dirname "$EXT")" && pwd)/$(basename "$EXT")"
+    sh "$here/scripts/npm-vendor.sh"
+    npm_st=$?
+    if [ $npm_st = 77 ]; then
+        echo "== Node bindings and sqlite-vec: SKIPPED (the npm registry cannot be reached)"
+    elif [ $npm_st != 0 ]; then
+        verdict 1 "scripts/npm-vendor.sh could not install better-sqlite3 / sqlite-vec"
+    else
+        echo "== Node bindings (tests/node/test_bindings.js, better-sqlite3@12)"
+        run_counted "Node bindings" "$SQL_P" "$SQL_F" \
+            env EMBEXT_PATH="$abs_ext" NODE_PATH="$here/tests/vendor/node_modules" \
+            node tests/node/test_bindings.js
+    fi
+fi
 echo "$pass $fail" >>"$BUILD/summary"
 echo "$BUILD: $pass passed, $fail failed"
 [ "$fail" = 0 ]

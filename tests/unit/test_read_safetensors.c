@@ -41,7 +41,7 @@ static void test_read_safetensors_json(void **state)
         {"{\"w\":{\"dtype\":\"F32\",\"shape\":[2,2],\"data_offsets\":[0,16]},}", 16,
          "safetensors: f: malformed JSON header: expected a string (at byte 65)"},
         {"{\"w\":{\"dtype\":\"F32\",\"shape\":[2,2],\"data_offsets\":[0,16]}} x", 16,
-         "safetensors: f: malformed JSON header: unexpected text after the header object (at byte 66)"},
+         "safetensors: f: malformed JSON header: unexpected text after the value (at byte 66)"},
         {"{\"w\":{\"dtype\":\"F32\",\"shape\":[2,-2],\"data_offsets\":[0,16]}}", 16,
          "safetensors: f: malformed JSON header: expected a non-negative integer (at byte 39)"},
         {"{\"w\":{\"dtype\":\"F32\",\"shape\":[2,2.0],\"data_offsets\":[0,16]}}", 16,
