@@ -142,6 +142,10 @@ if [ -z "$preload" ]; then
         run_counted "Node bindings" "$SQL_P" "$SQL_F" \
             env EMBEXT_PATH="$abs_ext" NODE_PATH="$here/tests/vendor/node_modules" \
             node tests/node/test_bindings.js
+        echo "== sqlite-vec 0.1.9 side by side (tests/interop/test_sqlite_vec.py)"
+        run_counted "sqlite-vec side by side" "$SQL_P" "$SQL_F" \
+            env EMBEXT_PATH="$abs_ext" VEC0="$here/tests/vendor/node_modules/sqlite-vec-linux-x64/vec0.so" \
+            /usr/bin/python3 tests/interop/test_sqlite_vec.py
     fi
 fi
 echo "$pass $fail" >>"$BUILD/summary"
