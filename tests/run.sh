@@ -147,6 +147,12 @@ if [ -z "$preload" ]; then
             env EMBEXT_PATH="$abs_ext" VEC0="$here/tests/vendor/node_modules/sqlite-vec-linux-x64/vec0.so" \
             /usr/bin/python3 tests/interop/test_sqlite_vec.py
     fi
+    # every README example (sql/sh blocks, table examples) as written; the
+    # Node one is skipped when better-sqlite3 could not be installed
+    echo "== README examples (tests/interop/test_readme.py)"
+    run_counted "README examples" "$SQL_P" "$SQL_F" \
+        env EMBEXT_PATH="$abs_ext" NODE_PATH="$here/tests/vendor/node_modules" \
+        /usr/bin/python3 tests/interop/test_readme.py
 fi
 echo "$pass $fail" >>"$BUILD/summary"
 echo "$BUILD: $pass passed, $fail failed"
