@@ -153,6 +153,10 @@ if [ -z "$preload" ]; then
     run_counted "README examples" "$SQL_P" "$SQL_F" \
         env EMBEXT_PATH="$abs_ext" NODE_PATH="$here/tests/vendor/node_modules" \
         /usr/bin/python3 tests/interop/test_readme.py
+    # the committed README picture is what `make figures` makes now
+    echo "== docs/pca-glove.svg is up to date (scripts/figure_pca.py --check)"
+    EMBEXT_PATH="$abs_ext" /usr/bin/python3 scripts/figure_pca.py --check docs/pca-glove.svg
+    verdict $? "docs/pca-glove.svg differs from what make figures renders"
 fi
 echo "$pass $fail" >>"$BUILD/summary"
 echo "$BUILD: $pass passed, $fail failed"
