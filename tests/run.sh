@@ -153,6 +153,9 @@ if [ -z "$preload" ]; then
     run_counted "README examples" "$SQL_P" "$SQL_F" \
         env EMBEXT_PATH="$abs_ext" NODE_PATH="$here/tests/vendor/node_modules" \
         /usr/bin/python3 tests/interop/test_readme.py
+    # one version: VERSION = emb_version() = embext.pc = Python and Node packages
+    echo "== one version (tests/interop/test_version.sh)"
+    run_counted "version check" "$SQL_P" "$SQL_F" env EMBEXT_PATH="$abs_ext" sh tests/interop/test_version.sh
     # the committed README picture is what `make figures` makes now
     echo "== docs/pca-glove.svg is up to date (scripts/figure_pca.py --check)"
     EMBEXT_PATH="$abs_ext" /usr/bin/python3 scripts/figure_pca.py --check docs/pca-glove.svg
