@@ -6,6 +6,7 @@
 #   make demo             build and run the walkthrough demo on shipped data
 #   make bench            benchmarks (bench/run.sh; QUICK=1 or make bench-quick)
 #   make fuzz             build and run each fuzz target (FUZZ_SECONDS, default 30)
+#   make figures          docs/pca-glove.svg (the README's PCA picture)
 #   make static           libembext.a (link embext into a program; include/sqlite3_embext.h)
 #   make install          PREFIX=/usr/local DESTDIR= (embext.so, libembext.a, header, embext.pc)
 #   make clean
@@ -115,6 +116,11 @@ bench-quick:
 
 fuzz: deps
 	sh tests/fuzz/run.sh $(FUZZ_SECONDS)
+
+# docs/pca-glove.svg (README picture): emb_pca over tests/data GloVe
+.PHONY: figures
+figures: embext.so
+	/usr/bin/python3 scripts/figure_pca.py docs/pca-glove.svg
 
 INCLUDEDIR ?= $(PREFIX)/include
 PCDIR ?= $(LIBDIR)/pkgconfig

@@ -81,7 +81,7 @@
 #include <string.h>
 
 /* Open the table named by args[0].  SQLITE_OK and *pRef, or an error set. */
-static int openTable(TvfVtab *p, sqlite3_value *arg, EmbTableRef **pRef, const char **pzName)
+int embTvfOpenTable(TvfVtab *p, sqlite3_value *arg, EmbTableRef **pRef, const char **pzName)
 {
     const char *zFunc = p->spec->zName;
     if (sqlite3_value_type(arg) != SQLITE_TEXT)
@@ -132,8 +132,8 @@ static int resolveTerm(TvfVtab *p, EmbTableRef *ref, const char *zTable, int eTy
 }
 
 /* Parse a JSON array of tokens / ids (arg may be NULL) into *pIds (sqlite3_malloc'd). */
-static int parseTerms(TvfVtab *p, EmbTableRef *ref, const char *zTable, sqlite3_value *arg,
-                      const char *zWhat, int64_t **pIds, int *pn)
+int embTvfParseTerms(TvfVtab *p, EmbTableRef *ref, const char *zTable, sqlite3_value *arg,
+                     const char *zWhat, int64_t **pIds, int *pn)
 {
     const char *zFunc = p->spec->zName;
     *pIds = NULL;
@@ -271,13 +271,13 @@ static int computeMostSimilar(TvfVtab *p, TvfCursor *cur, sqlite3_value **args)
                                zFunc, z);
     }
     EmbTableRef *ref = NULL;
-    if ((rc = openTable(p, args[0], &ref, &zTable)) != SQLITE_OK)
+    if ((rc = embTvfOpenTable(p, args[0], &ref, &zTable)) != SQLITE_OK)
         return rc;
     int64_t *pos = NULL, *neg = NULL;
     int nPos = 0, nNeg = 0;
-    rc = parseTerms(p, ref, zTable, args[1], "positive", &pos, &nPos);
+    rc = embTvfParseTerms(p, ref, zTable, args[1], "positive", &pos, &nPos);
     if (rc == SQLITE_OK)
-        rc = parseTerms(p, ref, zTable, args[2], "negative", &neg, &nNeg);
+        rc = embTvfParseTerms(p, ref, zTable, args[2], "negative", &neg, &nNeg);
     if (rc == SQLITE_OK)
         rc = runSimilar(p, cur, ref, pos, nPos, neg, nNeg, method, k);
     sqlite3_free(pos);
@@ -302,7 +302,7 @@ static int computeAnalogy(TvfVtab *p, TvfCursor *cur, sqlite3_value **args)
                                p->spec->zName, names[i], embTypeName(t));
     }
     EmbTableRef *ref = NULL;
-    if ((rc = openTable(p, args[0], &ref, &zTable)) != SQLITE_OK)
+    if ((rc = embTvfOpenTable(p, args[0], &ref, &zTable)) != SQLITE_OK)
         return rc;
     int64_t ids[3];
     for (int i = 0; i < 3 && rc == SQLITE_OK; i++) {
@@ -348,7 +348,7 @@ static int computeLogits(TvfVtab *p, TvfCursor *cur, sqlite3_value **args)
         return rc;
     }
     EmbTableRef *ref = NULL;
-    if ((rc = openTable(p, args[0], &ref, &zTable)) != SQLITE_OK) {
+    if ((rc = embTvfOpenTable(p, args[0], &ref, &zTable)) != SQLITE_OK) {
         embVecFree(&h);
         return rc;
     }
@@ -383,7 +383,7 @@ static int computeEvalAnalogies(TvfVtab *p, TvfCursor *cur, sqlite3_value **args
     size_t n;
     EmbTableRef *ref = NULL;
     int rc = embTvfArgInt(p, args[2], "restrict", 1, 300000, &restrict_vocab);
-    if (rc != SQLITE_OK || (rc = openTable(p, args[0], &ref, &zTable)) != SQLITE_OK)
+    if (rc != SQLITE_OK || (rc = embTvfOpenTable(p, args[0], &ref, &zTable)) != SQLITE_OK)
         return rc;
     if ((rc = embTvfReadFile(p, args[1], &text, &n)) != SQLITE_OK) {
         embTableClose(ref);
@@ -421,7 +421,7 @@ static int computeEvalPairs(TvfVtab *p, TvfCursor *cur, sqlite3_value **args)
     char *text = NULL;
     size_t n;
     EmbTableRef *ref = NULL;
-    int rc = openTable(p, args[0], &ref, &zTable);
+    int rc = embTvfOpenTable(p, args[0], &ref, &zTable);
     if (rc != SQLITE_OK)
         return rc;
     if ((rc = embTvfReadFile(p, args[1], &text, &n)) != SQLITE_OK) {

@@ -15,6 +15,10 @@ if [ "$1" != demo ]; then
     want python3
     want python3-numpy
     want gcc-aarch64-linux-gnu
+    want python3-apsw   # README client lines (tests/interop)
+    want sqlite-utils
+    want nodejs         # bindings/node and the sqlite-vec test (npm packages: scripts/npm-vendor.sh)
+    command -v npm >/dev/null 2>&1 || need="$need npm"
 fi
 if [ "$1" = bench ]; then
     want python3-numpy

@@ -142,7 +142,24 @@ if [ -z "$preload" ]; then
         run_counted "Node bindings" "$SQL_P" "$SQL_F" \
             env EMBEXT_PATH="$abs_ext" NODE_PATH="$here/tests/vendor/node_modules" \
             node tests/node/test_bindings.js
+        echo "== sqlite-vec 0.1.9 side by side (tests/interop/test_sqlite_vec.py)"
+        run_counted "sqlite-vec side by side" "$SQL_P" "$SQL_F" \
+            env EMBEXT_PATH="$abs_ext" VEC0="$here/tests/vendor/node_modules/sqlite-vec-linux-x64/vec0.so" \
+            /usr/bin/python3 tests/interop/test_sqlite_vec.py
     fi
+    # every README example (sql/sh blocks, table examples) as written; the
+    # Node one is skipped when better-sqlite3 could not be installed
+    echo "== README examples (tests/interop/test_readme.py)"
+    run_counted "README examples" "$SQL_P" "$SQL_F" \
+        env EMBEXT_PATH="$abs_ext" NODE_PATH="$here/tests/vendor/node_modules" \
+        /usr/bin/python3 tests/interop/test_readme.py
+    # one version: VERSION = emb_version() = embext.pc = Python and Node packages
+    echo "== one version (tests/interop/test_version.sh)"
+    run_counted "version check" "$SQL_P" "$SQL_F" env EMBEXT_PATH="$abs_ext" sh tests/interop/test_version.sh
+    # the committed README picture is what `make figures` makes now
+    echo "== docs/pca-glove.svg is up to date (scripts/figure_pca.py --check)"
+    EMBEXT_PATH="$abs_ext" /usr/bin/python3 scripts/figure_pca.py --check docs/pca-glove.svg
+    verdict $? "docs/pca-glove.svg differs from what make figures renders"
 fi
 echo "$pass $fail" >>"$BUILD/summary"
 echo "$BUILD: $pass passed, $fail failed"

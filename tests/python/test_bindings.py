@@ -68,6 +68,15 @@ try:
     check("dim-mismatch", False)
 except sqlite3.OperationalError as e:
     check("dim-mismatch", "emb_dot" in str(e))
+# the example (examples/python/glove.py) runs and finds what it should
+import subprocess  # noqa: E402
+r = subprocess.run([sys.executable, os.path.join(os.path.dirname(__file__), "..", "..", "examples",
+                                                 "python", "glove.py")],
+                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+check("example", r.returncode == 0 and "emb_analogy(man : king :: woman : ?) = queen 0.8524" in r.stdout
+      and "\n  france 0.1975\n" in r.stdout and "numpy agrees with emb_cosine: True" in r.stdout)
+if r.returncode != 0:
+    print(r.stdout)
 os.environ["EMBEXT_PATH"] = "/nonexistent/embext.so"
 try:
     embext.load(sqlite3.connect(":memory:"))

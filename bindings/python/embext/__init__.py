@@ -15,7 +15,10 @@ installed and numpy=True (the default), a list of floats otherwise.
 import os
 import struct
 
-__all__ = ["load", "path", "to_blob", "from_blob"]
+__all__ = ["load", "path", "to_blob", "from_blob", "__version__"]
+
+# the repository's VERSION (scripts/set-version.sh writes both; make test checks)
+__version__ = "0.2.0"
 
 
 def path():

@@ -1,0 +1,143 @@
+"""Every example in README.md runs as written and prints what the README says.
+
+Conventions (stated in README.md, "Examples in this README"):
+  * a ```sql block is SQL for the sqlite3 shell; all of them, and every
+    `select ...` example in a table cell, run in document order in ONE
+    `sqlite3 :memory:` session started in the repository root with
+    `.load ./embext` (so later examples may use tables made by earlier ones);
+  * a ```sh block runs with sh in the repository root;
+  * a block followed by an ```output block must print exactly that (stdout
+    and stderr together, trailing blanks ignored); without one it must run
+    without an error message;
+  * a table cell `select ...` → `X` must print X (X ending in … : a prefix;
+    `→ same` is not compared); `emb_isa()` may print any kernel set name;
+  * ```sql syntax blocks (grammar, not runnable) and ```sh blocks without an
+    output block (make targets, installs) are not run.
+Run by tests/run.sh with Debian's /usr/bin/python3 from the repository root
+(EMBEXT_PATH = the embext.so under test, copied to ./embext.so's place only
+through a private temporary directory); prints "N passed, M failed"."""
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+root = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+readme = os.path.join(root, "README.md")
+ISAS = {"serial", "avx2", "avx512", "neon"}
+passed = failed = skipped = 0
+
+
+def check(name, ok, detail=""):
+    global passed, failed
+    if ok:
+        passed += 1
+    else:
+        failed += 1
+        print("FAIL README.md:%s%s" % (name, ("\n" + detail) if detail else ""))
+
+
+def parse(text):
+    """Units in document order: dicts with kind (sql/sh/inline), line,
+    code, want (None = only 'no error'), mode (exact/prefix/isa/none)."""
+    lines = text.split("\n")
+    units, i = [], 0
+    fence = re.compile(r"^```(\S*)(.*)$")
+    cell = re.compile(r"`(select [^`]*)`(?:\s*→\s*(?:`([^`]*)`|(same)))?")
+    while i < len(lines):
+        m = fence.match(lines[i])
+        if m and m.group(1):
+            lang, extra, start = m.group(1), m.group(2).strip(), i + 1
+            j = start
+            while not lines[j].startswith("```"):
+                j += 1
+            body = "\n".join(lines[start:j])
+            k = j + 1
+            while k < len(lines) and lines[k].strip() == "":
+                k += 1
+            want = None
+            if k < len(lines) and lines[k].strip() == "```output":
+                e = k + 1
+                while not lines[e].startswith("```"):
+                    e += 1
+                want = "\n".join(lines[k + 1:e])
+                j = e
+            if lang in ("sql", "sh") and extra != "syntax" and not (lang == "sh" and want is None):
+                units.append(dict(kind=lang, line=start, code=body, want=want,
+                                  mode="none" if want is None else "exact"))
+            i = j + 1
+            continue
+        if lines[i].startswith("|"):
+            for c in cell.finditer(lines[i]):
+                sql, want, same = c.group(1), c.group(2), c.group(3)
+                mode = "none"
+                if want is not None:
+                    mode = "exact"
+                    if want.endswith("…"):
+                        mode, want = "prefix", want[:-1]
+                    elif want in ISAS and "emb_isa()" in sql:
+                        mode = "isa"
+                units.append(dict(kind="inline", line=i + 1, code=sql + ";", want=want,
+                                  mode=mode))
+        i += 1
+    return units
+
+
+def norm(s):
+    return "\n".join(l.rstrip() for l in s.strip("\n").split("\n")).strip("\n")
+
+
+def verdict(u, got):
+    where = "%d (%s)" % (u["line"], u["kind"])
+    bad = re.search(r"^(Parse error|Runtime error|Error)", got, re.M)
+    if u["mode"] == "none":
+        check(where, not bad, "printed an error:\n" + got)
+        return
+    g, w = norm(got), norm(u["want"])
+    ok = {"exact": g == w, "prefix": g.startswith(w) and g != "", "isa": g in ISAS}[u["mode"]]
+    check(where, ok, "expected:\n%s\nprinted:\n%s" % (w, g))
+
+
+units = parse(open(readme, encoding="utf-8").read())
+# the extension under test, at ./embext.so of a scratch copy of the tree's
+# data paths: README commands say ./embext, so run them where ./embext.so is
+# the build under test
+ext = os.environ.get("EMBEXT_PATH", os.path.join(root, "embext.so"))
+work = tempfile.mkdtemp(prefix="embext-readme-")
+try:
+    for name in ("data", "tests", "sql", "bindings", "examples", "VERSION", "README.md"):
+        os.symlink(os.path.join(root, name), os.path.join(work, name))
+    shutil.copy(ext, os.path.join(work, "embext.so"))
+    env = dict(os.environ)
+    env.pop("EMBEXT_PATH", None)
+
+    sql_units = [u for u in units if u["kind"] in ("sql", "inline")]
+    script = "".join(".print @@%d@@\n%s\n" % (n, u["code"]) for n, u in enumerate(sql_units))
+    out = subprocess.run(["sqlite3", ":memory:", "-cmd", ".load ./embext"], input=script,
+                         cwd=work, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                         text=True).stdout
+    parts = re.split(r"^@@(\d+)@@\n", out, flags=re.M)
+    if parts[0].strip():
+        check("0 (session start)", False, parts[0])
+    got = {int(parts[n]): parts[n + 1] for n in range(1, len(parts) - 1, 2)}
+    for n, u in enumerate(sql_units):
+        verdict(u, got.get(n, "(no output: the session stopped before this example)"))
+
+    for u in (u for u in units if u["kind"] == "sh"):
+        if "better-sqlite3" in u["code"] and subprocess.run(
+                ["node", "-e", "require('better-sqlite3')"], env=env, capture_output=True).returncode:
+            print("SKIP README.md:%d: better-sqlite3 is not installed (scripts/npm-vendor.sh)" % u["line"])
+            skipped += 1
+            continue
+        r = subprocess.run(["sh", "-c", u["code"]], cwd=work, env=env, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, text=True, timeout=300)
+        verdict(u, r.stdout)
+finally:
+    shutil.rmtree(work)
+
+print("README examples: %d run (%d sql session, %d sh), %d skipped"
+      % (len(units) - skipped, len([u for u in units if u["kind"] != "sh"]),
+         len([u for u in units if u["kind"] == "sh"]) - skipped, skipped))
+print("%d passed, %d failed" % (passed, failed))
+sys.exit(1 if failed else 0)
