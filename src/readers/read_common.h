@@ -17,7 +17,7 @@
 #include "readers/reader.h"
 
 /* element types of binary tensors */
-enum { EMB_T_F32 = 1, EMB_T_F16, EMB_T_BF16, EMB_T_F64, EMB_T_Q8_0 };
+enum { EMB_T_F32 = 1, EMB_T_F16, EMB_T_BF16, EMB_T_F64 };
 
 struct emb_reader {
     int kind;
@@ -41,6 +41,7 @@ struct emb_reader {
     /* tensors */
     const uint8_t *tdata; /* first byte of the tensor */
     int ttype;
+    const struct emb_ggml_type *qtype; /* gguf block types; NULL = widen ttype */
     int fortran;
     size_t row_bytes;
     /* gguf tokens */

@@ -1,0 +1,58 @@
+-- emb_read_gguf on GGUF files written by ggml itself (tests/ref/ggml_ref.py):
+-- every tensor type decodes to exactly the f32 rows ggml's dequantize_row_* gave
+-- (stored as .npy next to each file), compared as blobs, bit for bit; tokens too.
+
+select 'gguf-f32-exact', count(*) = 6, sum(a.vector = b.vector) = 6, sum(length(a.vector) = 1024) = 6
+  from emb_read_gguf(:fixtures || '/gguf/quant/f32.gguf') a
+  join emb_read_npy(:fixtures || '/gguf/quant/f32.expected.npy') b using (token_id);
+select 'gguf-f16-exact', count(*) = 6, sum(a.vector = b.vector) = 6, sum(length(a.vector) = 1024) = 6
+  from emb_read_gguf(:fixtures || '/gguf/quant/f16.gguf') a
+  join emb_read_npy(:fixtures || '/gguf/quant/f16.expected.npy') b using (token_id);
+select 'gguf-bf16-exact', count(*) = 6, sum(a.vector = b.vector) = 6, sum(length(a.vector) = 1024) = 6
+  from emb_read_gguf(:fixtures || '/gguf/quant/bf16.gguf') a
+  join emb_read_npy(:fixtures || '/gguf/quant/bf16.expected.npy') b using (token_id);
+select 'gguf-q4_0-exact', count(*) = 6, sum(a.vector = b.vector) = 6, sum(length(a.vector) = 1024) = 6
+  from emb_read_gguf(:fixtures || '/gguf/quant/q4_0.gguf') a
+  join emb_read_npy(:fixtures || '/gguf/quant/q4_0.expected.npy') b using (token_id);
+select 'gguf-q4_1-exact', count(*) = 6, sum(a.vector = b.vector) = 6, sum(length(a.vector) = 1024) = 6
+  from emb_read_gguf(:fixtures || '/gguf/quant/q4_1.gguf') a
+  join emb_read_npy(:fixtures || '/gguf/quant/q4_1.expected.npy') b using (token_id);
+select 'gguf-q5_0-exact', count(*) = 6, sum(a.vector = b.vector) = 6, sum(length(a.vector) = 1024) = 6
+  from emb_read_gguf(:fixtures || '/gguf/quant/q5_0.gguf') a
+  join emb_read_npy(:fixtures || '/gguf/quant/q5_0.expected.npy') b using (token_id);
+select 'gguf-q5_1-exact', count(*) = 6, sum(a.vector = b.vector) = 6, sum(length(a.vector) = 1024) = 6
+  from emb_read_gguf(:fixtures || '/gguf/quant/q5_1.gguf') a
+  join emb_read_npy(:fixtures || '/gguf/quant/q5_1.expected.npy') b using (token_id);
+select 'gguf-q8_0-exact', count(*) = 6, sum(a.vector = b.vector) = 6, sum(length(a.vector) = 1024) = 6
+  from emb_read_gguf(:fixtures || '/gguf/quant/q8_0.gguf') a
+  join emb_read_npy(:fixtures || '/gguf/quant/q8_0.expected.npy') b using (token_id);
+select 'gguf-q2_k-exact', count(*) = 6, sum(a.vector = b.vector) = 6, sum(length(a.vector) = 1024) = 6
+  from emb_read_gguf(:fixtures || '/gguf/quant/q2_k.gguf') a
+  join emb_read_npy(:fixtures || '/gguf/quant/q2_k.expected.npy') b using (token_id);
+select 'gguf-q3_k-exact', count(*) = 6, sum(a.vector = b.vector) = 6, sum(length(a.vector) = 1024) = 6
+  from emb_read_gguf(:fixtures || '/gguf/quant/q3_k.gguf') a
+  join emb_read_npy(:fixtures || '/gguf/quant/q3_k.expected.npy') b using (token_id);
+select 'gguf-q4_k-exact', count(*) = 6, sum(a.vector = b.vector) = 6, sum(length(a.vector) = 1024) = 6
+  from emb_read_gguf(:fixtures || '/gguf/quant/q4_k.gguf') a
+  join emb_read_npy(:fixtures || '/gguf/quant/q4_k.expected.npy') b using (token_id);
+select 'gguf-q5_k-exact', count(*) = 6, sum(a.vector = b.vector) = 6, sum(length(a.vector) = 1024) = 6
+  from emb_read_gguf(:fixtures || '/gguf/quant/q5_k.gguf') a
+  join emb_read_npy(:fixtures || '/gguf/quant/q5_k.expected.npy') b using (token_id);
+select 'gguf-q6_k-exact', count(*) = 6, sum(a.vector = b.vector) = 6, sum(length(a.vector) = 1024) = 6
+  from emb_read_gguf(:fixtures || '/gguf/quant/q6_k.gguf') a
+  join emb_read_npy(:fixtures || '/gguf/quant/q6_k.expected.npy') b using (token_id);
+
+select 'gguf-tokens', group_concat(token, '|') = '<unk>|Ġhello|café|▁world|<0x0A>|x'
+  from emb_read_gguf(:fixtures || '/gguf/quant/q6_k.gguf');
+-- alignment 64 and 256, and version 2, decode like the v3 / alignment 32 file
+select 'gguf-align64', sum(a.vector = b.vector) = 6
+  from emb_read_gguf(:fixtures || '/gguf/quant/align64.gguf') a
+  join emb_read_npy(:fixtures || '/gguf/quant/q4_k.expected.npy') b using (token_id);
+select 'gguf-align256', sum(a.vector = b.vector) = 6
+  from emb_read_gguf(:fixtures || '/gguf/quant/align256.gguf') a
+  join emb_read_npy(:fixtures || '/gguf/quant/q4_k.expected.npy') b using (token_id);
+select 'gguf-v2', sum(a.vector = b.vector) = 6
+  from emb_read_gguf(:fixtures || '/gguf/quant/v2.gguf') a
+  join emb_read_npy(:fixtures || '/gguf/quant/q4_k.expected.npy') b using (token_id);
+-- error: emb_read_gguf: bigendian.gguf: big-endian GGUF (version 3 stored byte-swapped) is not supported; expected a little-endian file (at byte 4)
+select count(*) from emb_read_gguf(:fixtures || '/gguf/quant/bigendian.gguf');
