@@ -56,6 +56,15 @@ int emb_reader_open_mem(int kind, const void *bytes, size_t n, const char *label
 int emb_reader_next(emb_reader *r, int64_t *token_id, const char **token, size_t *token_len,
                     const float **vec, emb_err *err);
 
+/* Take the token column from a vocabulary file instead: tokenizer.json
+ * (Hugging Face: model.vocab of BPE / WordPiece / WordLevel / Unigram, plus
+ * added_tokens), vocab.json ({piece: id}) or vocab.txt (one piece per line,
+ * id = line number).  Row i gets the piece with id i, exactly as the file
+ * has it (byte-level "Ġhello" stays so), NULL when no piece has that id; an
+ * id at or past the matrix's row count is an error.  Call before the first
+ * next().  Errors: "tokens: <file>: ...". */
+int emb_reader_set_tokens(emb_reader *r, const char *path, emb_err *err);
+
 size_t emb_reader_dim(const emb_reader *r);
 /* Number of rows if the format states it (header, shape), else -1. */
 int64_t emb_reader_rows(const emb_reader *r);

@@ -57,7 +57,7 @@ select count(*) from emb_read_safetensors(:fixtures || '/safetensors/offsets.saf
 select count(*) from emb_read_safetensors(:fixtures || '/safetensors/shape.safetensors', 'w');
 -- error: emb_read_safetensors: int.safetensors: tensor 'w' has unsupported dtype 'I32' (expected F32, F16 or BF16)
 select count(*) from emb_read_safetensors(:fixtures || '/safetensors/int.safetensors', 'w');
--- error: emb_read_safetensors: missing argument 'tensor' (usage: emb_read_safetensors(path, tensor))
+-- error: emb_read_safetensors: missing argument 'tensor' (usage: emb_read_safetensors(path, tensor [, tokens]))
 select count(*) from emb_read_safetensors(:fixtures || '/safetensors/model.safetensors');
 -- error: emb_read_safetensors: tensor must be text (found null)
 select count(*) from emb_read_safetensors(:fixtures || '/safetensors/model.safetensors', NULL);
