@@ -12,9 +12,11 @@
  * as UTF-8 here and streamed again in step with the rows) are kept.
  * Tensor info: name, u32 n_dims, dims (u32 in v1, u64 in v2+), u32 type,
  * u64 offset from the aligned data start.  GGUF lists dims fastest first,
- * so a token embedding has ne[0] = dim and ne[1] = rows.  Types: F32 (0),
- * F16 (1), Q8_0 (8: blocks of an f16 scale and 32 int8, value = q * d), BF16
- * (30).  Rows past the end of the token list get a NULL token.
+ * so a token embedding has ne[0] = dim and ne[1] = rows.  Types: those of
+ * ggml_quants.h (F32, F16, BF16, Q4_0 ... Q8_0, Q2_K ... Q6_K), decoded a row
+ * at a time; a row is dim / block_elems whole blocks.  Rows past the end of
+ * the token list get a NULL token.  Only little-endian files exist in
+ * practice; a big-endian one (version byte-swapped) is refused by name.
  */
 #include "readers/read_formats.h"
 #include "readers/ggml_quants.h"

@@ -157,6 +157,7 @@ static int vocab_dict(vload *L, emb_json *j)
     while (more && !L->rc) {
         emb_json_str k;
         int64_t id;
+        emb_json_peek(j); /* skip blanks: `at` is where the key starts */
         size_t at = emb_json_off(j);
         if (!emb_json_string(j, &k) || !emb_json_colon(j) || !emb_json_int(j, &id))
             break;
@@ -173,8 +174,9 @@ static int vocab_list(vload *L, emb_json *j)
     int more = emb_json_enter(j, '[');
     while (more && !L->rc) {
         emb_json_str p;
+        emb_json_peek(j);
         size_t at = emb_json_off(j);
-        if (!emb_json_enter(j, '[')) {
+        if (emb_json_peek(j) != EMB_JSON_ARRAY || !emb_json_enter(j, '[')) {
             emb_json_fail(j, "expected a [piece, score] pair");
             break;
         }
@@ -218,6 +220,7 @@ static int added_tokens(vload *L, emb_json *j)
 {
     int more = emb_json_enter(j, '[');
     while (more && !L->rc) {
+        emb_json_peek(j);
         size_t at = emb_json_off(j);
         int64_t id = -1;
         emb_json_str content = {0};
@@ -257,6 +260,7 @@ static int load_json(vload *L, const char *text, size_t n)
     int more = emb_json_enter(&j, '{');
     while (more && !L->rc) {
         emb_json_str k;
+        emb_json_peek(&j);
         size_t at = emb_json_off(&j);
         if (!emb_json_string(&j, &k) || !emb_json_colon(&j))
             break;

@@ -13,9 +13,12 @@
  *                        ("V D" first line), detected automatically
  *   EMB_READ_WORD2VEC    word2vec binary ("V D\n", token ' ' D x f32 LE)
  *   EMB_READ_NPY         numpy .npy v1-v3, 2-D, <f4 / <f2 / <f8, C or Fortran order
- *   EMB_READ_SAFETENSORS 2-D F32 / F16 / BF16 tensor named `tensor`
+ *   EMB_READ_SAFETENSORS 2-D F32 / F16 / BF16 tensor named `tensor`; the path may
+ *                        be a model.safetensors.index.json, whose weight_map
+ *                        names the shard (a file next to the index)
  *   EMB_READ_GGUF        GGUF v1-v3 tensor `tensor` (default token_embd.weight),
- *                        F32 / F16 / BF16 / Q8_0, tokens from tokenizer.ggml.tokens
+ *                        F32 / F16 / BF16 and the ggml quants of ggml_quants.h,
+ *                        tokens from tokenizer.ggml.tokens
  * token_id is the row number (0-based).  Memory: one row of floats plus the
  * read-only file mapping.  Pointers returned by next() are borrowed and valid
  * until the next call.  Errors read "<reader>: <file>: <what> (at byte N)" or

@@ -212,7 +212,7 @@ select 'import-vector', a.vector = b.vector
          " \"weight_map\" object",
          "emb_read_safetensors(:fixtures || '/hf/tokenizer.json', %s)" % emb),
         ("emb_read_safetensors: tokens file range.vocab.json: token id 10 out of range: the matrix"
-         " has 10 rows (at byte 8)",
+         " has 10 rows (at byte 9)",
          "emb_read_safetensors(%s, %s, :fixtures || '/hf/range.vocab.json')" % (index, emb)),
         ("emb_read_npy: tokens file bad_utf8.vocab.txt: token 1 is not valid UTF-8 (at line 2)",
          "emb_read_npy(:fixtures || '/hf/embed.expected.npy', :fixtures || '/hf/bad_utf8.vocab.txt')"),

@@ -42,7 +42,7 @@ select count(*) from emb_read_safetensors(:fixtures || '/hf/model.safetensors.in
 select count(*) from emb_read_safetensors(:fixtures || '/hf/model.safetensors.index.json', 'model.norm.weight');
 -- error: emb_read_safetensors: tokenizer.json: not a safetensors file, nor an index with a "weight_map" object
 select count(*) from emb_read_safetensors(:fixtures || '/hf/tokenizer.json', 'model.embed_tokens.weight');
--- error: emb_read_safetensors: tokens file range.vocab.json: token id 10 out of range: the matrix has 10 rows (at byte 8)
+-- error: emb_read_safetensors: tokens file range.vocab.json: token id 10 out of range: the matrix has 10 rows (at byte 9)
 select count(*) from emb_read_safetensors(:fixtures || '/hf/model.safetensors.index.json', 'model.embed_tokens.weight', :fixtures || '/hf/range.vocab.json');
 -- error: emb_read_npy: tokens file bad_utf8.vocab.txt: token 1 is not valid UTF-8 (at line 2)
 select count(*) from emb_read_npy(:fixtures || '/hf/embed.expected.npy', :fixtures || '/hf/bad_utf8.vocab.txt');
