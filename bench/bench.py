@@ -37,6 +37,7 @@ import lib  # noqa: E402
 from report import run_profiles, write_report  # noqa: E402
 from cases_more import (case_dtypes, case_big, case_text_import,  # noqa: E402
                         case_analogies, case_most_similar, case_kernels)
+from cases_import import case_big_import  # noqa: E402
 
 K = 10
 N, D = 50000, 768
@@ -694,7 +695,7 @@ def main():
              ("glove_knn", case_glove_knn), ("text", case_text_import),
              ("analogies", case_analogies), ("most_similar", case_most_similar),
              ("dtypes", case_dtypes), ("big", case_big),
-             ("kernels", case_kernels)]
+             ("kernels", case_kernels), ("bigimport", case_big_import)]
     for name, fn in steps:
         if only and name not in only and name not in ("bulk", "glove"):
             continue

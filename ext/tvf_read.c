@@ -10,7 +10,7 @@
  *
  * Every function yields rows (token_id INTEGER, token TEXT, vector BLOB):
  * token_id is the row number from 0, vector is a little-endian float32 BLOB
- * (f16 / bf16 / f64 / Q8_0 sources are widened or rounded to float32).
+ * (f16 / bf16 / f64 / quantized sources are widened or rounded to float32).
  *
  *   emb_read_text(path)          GloVe text (no header: "token v1 .. vD" per
  *                                line) or word2vec / fastText .vec text (first
@@ -19,15 +19,25 @@
  *                                without newline, blank lines all accepted.
  *   emb_read_word2vec(path)      word2vec binary: "V D\n", then V times
  *                                token, ' ', D float32 LE, optional '\n'.
- *   emb_read_npy(path)           numpy .npy v1/v2/v3, 2-D, '<f4', '<f2' or
- *                                '<f8', C or Fortran order; token is NULL.
- *   emb_read_safetensors(path, tensor)
+ *   emb_read_npy(path [, tokens])
+ *                                numpy .npy v1/v2/v3, 2-D, '<f4', '<f2' or
+ *                                '<f8', C or Fortran order; token is NULL
+ *                                unless `tokens` names a vocabulary file.
+ *   emb_read_safetensors(path, tensor [, tokens])
  *                                2-D F32 / F16 / BF16 tensor by name, e.g.
- *                                'transformer.wte.weight'; token is NULL.  A
- *                                wrong name lists the tensors in the file.
+ *                                'transformer.wte.weight'.  A wrong name lists
+ *                                the tensors in the file.  `path` may be a
+ *                                sharded checkpoint's model.safetensors.index.json:
+ *                                its weight_map names the shard (next to it).
+ *                                `tokens`: tokenizer.json / vocab.json /
+ *                                vocab.txt gives the token column (row i =
+ *                                id i, pieces as the file has them, NULL for
+ *                                ids it lacks); without it token is NULL.
  *   emb_read_gguf(path [, tensor])
  *                                GGUF v1/v2/v3, tensor 'token_embd.weight' by
- *                                default, F32 / F16 / BF16 / Q8_0; tokens from
+ *                                default, F32 / F16 / BF16 and the ggml quants
+ *                                Q4_0 Q4_1 Q5_0 Q5_1 Q8_0 Q2_K..Q6_K (decoded
+ *                                to float32 exactly as ggml); tokens from
  *                                tokenizer.ggml.tokens (NULL past its end).
  *                                GGUF lists dims fastest first: ne[0] = dim,
  *                                ne[1] = rows.
@@ -84,15 +94,18 @@ static const char *const argsRandom[] = {"rows", "dim", "seed", "std"};
 
 static const TvfStream readStream; /* below */
 
+static const char *const argsNpy[] = {"path", "tokens"};
+static const char *const argsSafetensors[] = {"path", "tensor", "tokens"};
+
 static const TvfSpec aReadFn[] = {
     {"emb_read_text", READ_SCHEMA("path HIDDEN"), 3, 1, 1, 1, argsFile, NULL, &readStream, 0,
      EMB_READ_TEXT},
     {"emb_read_word2vec", READ_SCHEMA("path HIDDEN"), 3, 1, 1, 1, argsFile, NULL, &readStream, 0,
      EMB_READ_WORD2VEC},
-    {"emb_read_npy", READ_SCHEMA("path HIDDEN"), 3, 1, 1, 1, argsFile, NULL, &readStream, 0,
-     EMB_READ_NPY},
-    {"emb_read_safetensors", READ_SCHEMA("path HIDDEN, tensor HIDDEN"), 3, 2, 2, 1, argsTensor,
-     NULL, &readStream, 0, EMB_READ_SAFETENSORS},
+    {"emb_read_npy", READ_SCHEMA("path HIDDEN, tokens HIDDEN"), 3, 2, 1, 1, argsNpy, NULL,
+     &readStream, 0, EMB_READ_NPY},
+    {"emb_read_safetensors", READ_SCHEMA("path HIDDEN, tensor HIDDEN, tokens HIDDEN"), 3, 3, 2, 1,
+     argsSafetensors, NULL, &readStream, 0, EMB_READ_SAFETENSORS},
     {"emb_read_gguf", READ_SCHEMA("path HIDDEN, tensor HIDDEN"), 3, 2, 1, 1, argsTensor, NULL,
      &readStream, 0, EMB_READ_GGUF},
     {"emb_random", READ_SCHEMA("rows HIDDEN, dim HIDDEN, seed HIDDEN, std HIDDEN"), 3, 4, 2, 0,
@@ -357,17 +370,32 @@ static int readStart(TvfVtab *p, TvfCursor *tc, sqlite3_value **args)
     } else {
         if (sqlite3_value_type(args[0]) != SQLITE_TEXT)
             return argError(p, "path", "text", args[0]);
-        const char *tensor = NULL;
-        if (args[1] && sqlite3_value_type(args[1]) != SQLITE_NULL) {
-            if (sqlite3_value_type(args[1]) != SQLITE_TEXT)
-                return argError(p, "tensor", "text", args[1]);
-            tensor = (const char *)sqlite3_value_text(args[1]);
+        /* optional arguments by name: tensor (safetensors, gguf), tokens (npy, safetensors) */
+        sqlite3_value *vTensor = NULL, *vTokens = NULL;
+        for (int j = 1; j < fn->nArg; j++) {
+            if (strcmp(fn->azArg[j], "tensor") == 0)
+                vTensor = args[j];
+            else if (strcmp(fn->azArg[j], "tokens") == 0)
+                vTokens = args[j];
+        }
+        const char *tensor = NULL, *tokens = NULL;
+        if (vTensor && sqlite3_value_type(vTensor) != SQLITE_NULL) {
+            if (sqlite3_value_type(vTensor) != SQLITE_TEXT)
+                return argError(p, "tensor", "text", vTensor);
+            tensor = (const char *)sqlite3_value_text(vTensor);
         } else if (fn->kind == EMB_READ_SAFETENSORS) {
-            return argError(p, "tensor", "text", args[1]);
+            return argError(p, "tensor", "text", vTensor);
+        }
+        if (vTokens && sqlite3_value_type(vTokens) != SQLITE_NULL) {
+            if (sqlite3_value_type(vTokens) != SQLITE_TEXT)
+                return argError(p, "tokens", "text", vTokens);
+            tokens = (const char *)sqlite3_value_text(vTokens);
         }
         const char *path = (const char *)sqlite3_value_text(args[0]);
         emb_err err;
         rc = emb_reader_open(fn->kind, path, tensor, &cur->r, &err);
+        if (rc == EMB_OK && tokens)
+            rc = emb_reader_set_tokens(cur->r, tokens, &err);
         if (rc == EMB_OK && canFailMidway(fn->kind) && !sqlite3_get_autocommit(p->db))
             rc = validate(cur, fn->kind, path, tensor, &err);
         if (rc)

@@ -38,8 +38,12 @@ void emb_rd_widen(float *out, const uint8_t *src, int ttype, size_t n)
     uint16_t buf[256];
     switch (ttype) {
     case EMB_T_F32:
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        memcpy(out, src, 4 * n);
+#else
         for (size_t i = 0; i < n; i++)
             out[i] = emb_load_f32le(src + 4 * i);
+#endif
         break;
     case EMB_T_F64:
         for (size_t i = 0; i < n; i++)
@@ -49,8 +53,12 @@ void emb_rd_widen(float *out, const uint8_t *src, int ttype, size_t n)
     case EMB_T_BF16:
         for (size_t i = 0; i < n; i += 256) {
             size_t m = n - i < 256 ? n - i : 256;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+            memcpy(buf, src + 2 * i, 2 * m); /* the file's byte order is the host's */
+#else
             for (size_t j = 0; j < m; j++)
                 buf[j] = emb_load_u16le(src + 2 * (i + j));
+#endif
             if (ttype == EMB_T_F16)
                 k->f16_to_f32(out + i, buf, m);
             else

@@ -17,7 +17,15 @@
 #include "readers/reader.h"
 
 /* element types of binary tensors */
-enum { EMB_T_F32 = 1, EMB_T_F16, EMB_T_BF16, EMB_T_F64, EMB_T_Q8_0 };
+enum { EMB_T_F32 = 1, EMB_T_F16, EMB_T_BF16, EMB_T_F64 };
+
+/* A token column loaded from a vocabulary file (read_tokens.c). */
+typedef struct emb_tokfile emb_tokfile;
+/* Load `path` for a matrix of `rows` rows (ids must be below it). */
+int emb_tokfile_load(const char *path, int64_t rows, emb_tokfile **out, emb_err *err);
+/* Piece of id (borrowed): 1, or 0 when the id has none. */
+int emb_tokfile_get(const emb_tokfile *v, int64_t id, const char **tok, size_t *len);
+void emb_tokfile_free(emb_tokfile *v);
 
 struct emb_reader {
     int kind;
@@ -41,12 +49,15 @@ struct emb_reader {
     /* tensors */
     const uint8_t *tdata; /* first byte of the tensor */
     int ttype;
+    const struct emb_ggml_type *qtype; /* gguf block types; NULL = widen ttype */
     int fortran;
     size_t row_bytes;
     /* gguf tokens */
     emb_cur tok;
     int64_t n_tokens;
     int len_bytes;
+    /* tokens from a vocabulary file (emb_reader_set_tokens), or NULL */
+    emb_tokfile *vocab;
     /* random */
     uint64_t s[4];
     double spare, std;

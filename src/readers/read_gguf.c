@@ -12,12 +12,14 @@
  * as UTF-8 here and streamed again in step with the rows) are kept.
  * Tensor info: name, u32 n_dims, dims (u32 in v1, u64 in v2+), u32 type,
  * u64 offset from the aligned data start.  GGUF lists dims fastest first,
- * so a token embedding has ne[0] = dim and ne[1] = rows.  Types: F32 (0),
- * F16 (1), Q8_0 (8: blocks of an f16 scale and 32 int8, value = q * d), BF16
- * (30).  Rows past the end of the token list get a NULL token.
+ * so a token embedding has ne[0] = dim and ne[1] = rows.  Types: those of
+ * ggml_quants.h (F32, F16, BF16, Q4_0 ... Q8_0, Q2_K ... Q6_K), decoded a row
+ * at a time; a row is dim / block_elems whole blocks.  Rows past the end of
+ * the token list get a NULL token.  Only little-endian files exist in
+ * practice; a big-endian one (version byte-swapped) is refused by name.
  */
 #include "readers/read_formats.h"
-#include "kernels/kernels.h"
+#include "readers/ggml_quants.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -104,19 +106,10 @@ static int gguf_next(emb_reader *r, const char **tok, size_t *tok_len, emb_err *
     if (r->row_id >= r->rows)
         return EMB_DONE;
     const uint8_t *src = r->tdata + (size_t)r->row_id * r->row_bytes;
-    if (r->ttype == EMB_T_Q8_0) {
-        const emb_kernels *k = emb_kernels_get();
-        for (size_t b = 0; b < r->dim / 32; b++) {
-            const uint8_t *blk = src + b * 34;
-            uint16_t h = emb_load_u16le(blk);
-            float d;
-            k->f16_to_f32(&d, &h, 1);
-            for (size_t i = 0; i < 32; i++)
-                r->row[b * 32 + i] = (float)(int8_t)blk[2 + i] * d;
-        }
-    } else {
+    if (r->qtype)
+        r->qtype->dequant(src, r->row, r->dim / r->qtype->block_elems);
+    else
         emb_rd_widen(r->row, src, r->ttype, r->dim);
-    }
     *tok = NULL;
     *tok_len = 0;
     if (r->row_id < r->n_tokens) {
@@ -156,6 +149,13 @@ int emb_gguf_open(emb_reader *r, const char *tensor, emb_err *err)
         return emb_rd_err(r, err, EMB_EFORMAT, "not a GGUF file (bad magic) (at byte 0)");
     if (emb_cur_u32(c, &version))
         return emb_rd_err(r, err, EMB_EFORMAT, "truncated header (at byte 4)");
+    if ((version & 0xFFFF) == 0 && version != 0) {
+        uint32_t sw = __builtin_bswap32(version);
+        if (sw >= 1 && sw <= 3)
+            return emb_rd_err(r, err, EMB_EUNSUP,
+                              "big-endian GGUF (version %u stored byte-swapped) is not supported; "
+                              "expected a little-endian file (at byte 4)", sw);
+    }
     if (version < 1 || version > 3)
         return emb_rd_err(r, err, EMB_EUNSUP, "unsupported version %u (expected 1, 2 or 3) (at byte 4)",
                           version);
@@ -241,29 +241,29 @@ int emb_gguf_open(emb_reader *r, const char *tensor, emb_err *err)
     if (n_dims != 2)
         return emb_rd_err(r, err, EMB_EUNSUP, "tensor '%.100s' is %u-D (expected 2-D)", tensor,
                           n_dims);
-    int t;
-    switch (ttype) {
-    case 0: t = EMB_T_F32; break;
-    case 1: t = EMB_T_F16; break;
-    case 8: t = EMB_T_Q8_0; break;
-    case 30: t = EMB_T_BF16; break;
-    default:
+    const emb_ggml_type *qt = emb_ggml_type_get(ttype);
+    if (!qt) {
+        const char *tn = emb_ggml_type_name(ttype);
         return emb_rd_err(r, err, EMB_EUNSUP,
-                          "tensor '%.100s' has unsupported type %u (expected F32, F16, BF16 or Q8_0)",
-                          tensor, ttype);
+                          "tensor '%.100s' has unsupported type %s%s%u%s (expected %s)", tensor,
+                          tn ? tn : "", tn ? " (" : "", ttype, tn ? ")" : "",
+                          emb_ggml_supported_list());
     }
     if (ne[0] == 0 || ne[0] > EMB_MAX_DIM)
         return emb_rd_err(r, err, EMB_ERANGE, "tensor '%.100s' dimension %llu out of range (1..%d)",
                           tensor, (unsigned long long)ne[0], EMB_MAX_DIM);
-    size_t dim = (size_t)ne[0], row_bytes;
-    if (t == EMB_T_Q8_0) {
-        if (dim % 32)
-            return emb_rd_err(r, err, EMB_EFORMAT,
-                              "tensor '%.100s': Q8_0 needs a dimension divisible by 32 (found %zu)",
-                              tensor, dim);
-        row_bytes = dim / 32 * 34;
-    } else {
-        row_bytes = dim * emb_rd_type_size(t);
+    size_t dim = (size_t)ne[0];
+    if (dim % qt->block_elems)
+        return emb_rd_err(r, err, EMB_EFORMAT,
+                          "tensor '%.100s': %s needs a dimension divisible by %zu (found %zu)",
+                          tensor, qt->name, qt->block_elems, dim);
+    size_t row_bytes = dim / qt->block_elems * qt->block_bytes;
+    int t = 0;
+    switch (ttype) {
+    case EMB_GGML_F32: t = EMB_T_F32; break;
+    case EMB_GGML_F16: t = EMB_T_F16; break;
+    case EMB_GGML_BF16: t = EMB_T_BF16; break;
+    default: r->qtype = qt; break; /* block types decode through ggml_quants.c */
     }
     size_t size, end;
     if (ne[1] > INT64_MAX || emb_mul_size((size_t)ne[1], row_bytes, &size) ||

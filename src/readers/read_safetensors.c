@@ -99,6 +99,8 @@ int emb_safetensors_open(emb_reader *r, const char *tensor, emb_err *err)
     emb_cur_init(c, r->data, r->n);
     if (!tensor)
         return emb_rd_err(r, err, EMB_EINVAL, "a tensor name is required");
+    if (emb_safetensors_is_index(r->data, r->n))
+        return emb_safetensors_shard(r, NULL, tensor, NULL, 0, err);
     uint64_t hl;
     if (emb_cur_u64(c, &hl))
         return emb_rd_err(r, err, EMB_EFORMAT, "file too short for the header length (%zu bytes)",
@@ -189,5 +191,111 @@ int emb_safetensors_open(emb_reader *r, const char *tensor, emb_err *err)
     r->dim = (size_t)want.shape[1];
     r->row_bytes = row_bytes;
     r->next = st_next;
+    return EMB_OK;
+}
+
+/* ---- sharded checkpoints: model.safetensors.index.json ----------------
+ * {"metadata": {...}, "weight_map": {"tensor name": "shard file", ...}}.
+ * The data starts (after blanks) with '{', which a safetensors file can
+ * only do if its u64 header length also fits the file, so the two never
+ * collide. */
+
+int emb_safetensors_is_index(const uint8_t *data, size_t n)
+{
+    if (n >= 8 && emb_load_u64le(data) <= n - 8)
+        return 0;
+    size_t i = 0;
+    while (i < n && (data[i] == ' ' || data[i] == '\t' || data[i] == '\n' || data[i] == '\r'))
+        i++;
+    return i < n && data[i] == '{';
+}
+
+/* A shard name must stay next to the index: relative, no ".." part. */
+static int shard_name_ok(const char *s, size_t n)
+{
+    if (n == 0 || s[0] == '/' || memchr(s, 0, n) || !emb_utf8_valid((const uint8_t *)s, n))
+        return 0;
+    for (size_t i = 0; i < n;) {
+        size_t j = i;
+        while (j < n && s[j] != '/')
+            j++;
+        if (j - i == 2 && s[i] == '.' && s[i + 1] == '.')
+            return 0;
+        i = j + 1;
+    }
+    return 1;
+}
+
+int emb_safetensors_shard(emb_reader *r, const char *index_path, const char *tensor, char *out,
+                          size_t cap, emb_err *err)
+{
+    if (!tensor)
+        return emb_rd_err(r, err, EMB_EINVAL, "a tensor name is required");
+    emb_json j;
+    emb_json_init(&j, (const char *)r->data, r->n, 0);
+    emb_json_str found = {0}, key, val;
+    int n_found = 0, have_map = 0, n_names = 0, n_listed = 0;
+    char names[300] = "";
+    int more = emb_json_enter(&j, '{');
+    while (more) {
+        if (!emb_json_string(&j, &key) || !emb_json_colon(&j))
+            break;
+        if (!emb_json_str_eq(&key, "weight_map")) {
+            emb_json_skip(&j);
+        } else {
+            if (emb_json_peek(&j) != EMB_JSON_OBJECT) {
+                emb_json_fail(&j, "weight_map must be an object");
+                break;
+            }
+            have_map = 1;
+            int m = emb_json_enter(&j, '{');
+            while (m) {
+                if (!emb_json_string(&j, &key) || !emb_json_colon(&j) ||
+                    !emb_json_string(&j, &val))
+                    break;
+                n_names++;
+                add_name(names, sizeof names, key.s, key.e, &n_listed);
+                if (emb_json_str_eq(&key, tensor)) {
+                    if (n_found)
+                        return emb_rd_err(r, err, EMB_EFORMAT,
+                                          "tensor '%.100s' is listed in two shards: %.*s and %.*s",
+                                          tensor, (int)(found.e - found.s), found.s,
+                                          (int)(val.e - val.s), val.s);
+                    found = val;
+                    n_found = 1;
+                }
+                m = emb_json_next(&j, '}');
+            }
+        }
+        more = emb_json_next(&j, '}');
+    }
+    emb_json_end(&j);
+    if (j.what)
+        return emb_rd_err(r, err, EMB_EFORMAT, "malformed index JSON: %s (at byte %zu)", j.what,
+                          emb_json_off(&j));
+    if (!have_map)
+        return emb_rd_err(r, err, EMB_EFORMAT,
+                          "not a safetensors file, nor an index with a \"weight_map\" object");
+    if (!n_found)
+        return emb_rd_err(r, err, EMB_ENOTFOUND, "no tensor '%.100s' in weight_map (available: %s%s)",
+                          tensor, n_names ? names : "none", n_listed < n_names ? ", ..." : "");
+    if (found.escaped)
+        return emb_rd_err(r, err, EMB_EUNSUP, "shard name of '%.100s' has JSON escapes", tensor);
+    size_t sn = (size_t)(found.e - found.s);
+    if (!shard_name_ok(found.s, sn))
+        return emb_rd_err(r, err, EMB_EINVAL,
+                          "shard name '%.*s' of '%.100s' must be a relative path without '..'",
+                          sn > 100 ? 100 : (int)sn, found.s, tensor);
+    if (!index_path)
+        return emb_rd_err(r, err, EMB_EINVAL,
+                          "a sharded-checkpoint index must be opened by path (its shards are "
+                          "files next to it)");
+    const char *slash = strrchr(index_path, '/');
+    size_t dn = slash ? (size_t)(slash - index_path) + 1 : 0;
+    if (dn + sn + 1 > cap)
+        return emb_rd_err(r, err, EMB_ERANGE, "shard path too long");
+    memcpy(out, index_path, dn);
+    memcpy(out + dn, found.s, sn);
+    out[dn + sn] = 0;
     return EMB_OK;
 }

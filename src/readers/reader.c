@@ -68,6 +68,25 @@ int emb_reader_open(int kind, const char *path, const char *tensor, emb_reader *
     if (!r)
         return emb_err_set(err, EMB_ENOMEM, "%s: out of memory", emb_reader_kind_name(kind));
     int rc = emb_map_open(&r->map, path, r->comp, r->label, err);
+    if (rc == EMB_OK && kind == EMB_READ_SAFETENSORS &&
+        emb_safetensors_is_index(r->map.data, r->map.n)) {
+        /* follow the index to the shard, then read that shard as usual */
+        r->data = r->map.data;
+        r->n = r->map.n;
+        char shard[4096];
+        rc = emb_safetensors_shard(r, path, tensor, shard, sizeof shard, err);
+        emb_map_close(&r->map);
+        r->data = NULL;
+        r->n = 0;
+        if (rc == EMB_OK) {
+            char index_label[sizeof r->label];
+            memcpy(index_label, r->label, sizeof index_label);
+            int w = snprintf(r->label, sizeof r->label, "%s -> %s", index_label,
+                             emb_basename(shard));
+            (void)w; /* a long name is cut at sizeof r->label */
+            rc = emb_map_open(&r->map, shard, r->comp, r->label, err);
+        }
+    }
     if (rc == EMB_OK) {
         r->data = r->map.data;
         r->n = r->map.n;
@@ -98,6 +117,10 @@ int emb_reader_next(emb_reader *r, int64_t *token_id, const char **token, size_t
             *err = r->saved;
         return rc;
     }
+    if (r->vocab && !emb_tokfile_get(r->vocab, r->row_id, &tok, &len)) {
+        tok = NULL;
+        len = 0;
+    }
     *token_id = r->row_id++;
     *token = tok;
     *token_len = len;
@@ -120,6 +143,7 @@ void emb_reader_free(emb_reader *r)
     if (!r)
         return;
     emb_map_close(&r->map);
+    emb_tokfile_free(r->vocab);
     free(r->row);
     free(r);
 }

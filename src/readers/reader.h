@@ -13,9 +13,12 @@
  *                        ("V D" first line), detected automatically
  *   EMB_READ_WORD2VEC    word2vec binary ("V D\n", token ' ' D x f32 LE)
  *   EMB_READ_NPY         numpy .npy v1-v3, 2-D, <f4 / <f2 / <f8, C or Fortran order
- *   EMB_READ_SAFETENSORS 2-D F32 / F16 / BF16 tensor named `tensor`
+ *   EMB_READ_SAFETENSORS 2-D F32 / F16 / BF16 tensor named `tensor`; the path may
+ *                        be a model.safetensors.index.json, whose weight_map
+ *                        names the shard (a file next to the index)
  *   EMB_READ_GGUF        GGUF v1-v3 tensor `tensor` (default token_embd.weight),
- *                        F32 / F16 / BF16 / Q8_0, tokens from tokenizer.ggml.tokens
+ *                        F32 / F16 / BF16 and the ggml quants of ggml_quants.h,
+ *                        tokens from tokenizer.ggml.tokens
  * token_id is the row number (0-based).  Memory: one row of floats plus the
  * read-only file mapping.  Pointers returned by next() are borrowed and valid
  * until the next call.  Errors read "<reader>: <file>: <what> (at byte N)" or
@@ -55,6 +58,15 @@ int emb_reader_open_mem(int kind, const void *bytes, size_t n, const char *label
  * error or EMB_DONE, further calls return the same status. */
 int emb_reader_next(emb_reader *r, int64_t *token_id, const char **token, size_t *token_len,
                     const float **vec, emb_err *err);
+
+/* Take the token column from a vocabulary file instead: tokenizer.json
+ * (Hugging Face: model.vocab of BPE / WordPiece / WordLevel / Unigram, plus
+ * added_tokens), vocab.json ({piece: id}) or vocab.txt (one piece per line,
+ * id = line number).  Row i gets the piece with id i, exactly as the file
+ * has it (byte-level "Ġhello" stays so), NULL when no piece has that id; an
+ * id at or past the matrix's row count is an error.  Call before the first
+ * next().  Errors: "tokens: <file>: ...". */
+int emb_reader_set_tokens(emb_reader *r, const char *path, emb_err *err);
 
 size_t emb_reader_dim(const emb_reader *r);
 /* Number of rows if the format states it (header, shape), else -1. */

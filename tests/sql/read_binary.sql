@@ -57,7 +57,7 @@ select count(*) from emb_read_safetensors(:fixtures || '/safetensors/offsets.saf
 select count(*) from emb_read_safetensors(:fixtures || '/safetensors/shape.safetensors', 'w');
 -- error: emb_read_safetensors: int.safetensors: tensor 'w' has unsupported dtype 'I32' (expected F32, F16 or BF16)
 select count(*) from emb_read_safetensors(:fixtures || '/safetensors/int.safetensors', 'w');
--- error: emb_read_safetensors: missing argument 'tensor' (usage: emb_read_safetensors(path, tensor))
+-- error: emb_read_safetensors: missing argument 'tensor' (usage: emb_read_safetensors(path, tensor [, tokens]))
 select count(*) from emb_read_safetensors(:fixtures || '/safetensors/model.safetensors');
 -- error: emb_read_safetensors: tensor must be text (found null)
 select count(*) from emb_read_safetensors(:fixtures || '/safetensors/model.safetensors', NULL);
@@ -71,8 +71,8 @@ select count(*) from emb_read_gguf(:fixtures || '/gguf/bad_magic.gguf');
 select count(*) from emb_read_gguf(:fixtures || '/gguf/bad_version.gguf');
 -- error: emb_read_gguf: offset.gguf: tensor 'token_embd.weight' (6 x 8 at offset 0) extends past the end of the file (data starts at byte 96, file has 100 bytes)
 select count(*) from emb_read_gguf(:fixtures || '/gguf/offset.gguf');
--- error: emb_read_gguf: q4.gguf: tensor 'token_embd.weight' has unsupported type 2 (expected F32, F16, BF16 or Q8_0)
-select count(*) from emb_read_gguf(:fixtures || '/gguf/q4.gguf');
+select 'gguf-q4_0-zero-block', count(*) = 1, sum(length(vector) = 128) = 1
+  from emb_read_gguf(:fixtures || '/gguf/q4.gguf');
 -- error: emb_read_gguf: v3.gguf: no tensor 'nope' (available: output_norm.weight, token_embd.weight, tok.f16, tok.bf16)
 select count(*) from emb_read_gguf(:fixtures || '/gguf/v3.gguf', 'nope');
 -- error: emb_read_gguf: v3.gguf: tensor 'output_norm.weight' is 1-D (expected 2-D)

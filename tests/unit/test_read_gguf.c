@@ -198,8 +198,117 @@ static void test_read_gguf_tensors(void **state)
     expect(&g, "gguf: f: no tensor 'token_embd.weight' (available: none)");
     expect_open_error(EMB_READ_GGUF, "GGUF\x03\0\0\0", 8, NULL, "gguf: f: truncated header (at byte 8)");
     expect_open_error(EMB_READ_GGUF, "GGUF\0\0\0\x03", 8, NULL,
-                      "gguf: f: unsupported version 50331648 (expected 1, 2 or 3) (at byte 4)");
+                      "gguf: f: big-endian GGUF (version 3 stored byte-swapped) is not "
+                      "supported; expected a little-endian file (at byte 4)");
+    expect_open_error(EMB_READ_GGUF, "GGUF\x09\0\0\0", 8, NULL,
+                      "gguf: f: unsupported version 9 (expected 1, 2 or 3) (at byte 4)");
+    expect_open_error(EMB_READ_GGUF, "GGUF\0\0\0\x07", 8, NULL,
+                      "gguf: f: unsupported version 117440512 (expected 1, 2 or 3) (at byte 4)");
+    /* a type ggml has but we do not decode, and one nobody has */
+    head(&g, 1, 0);
+    tensor(&g, "token_embd.weight", 256, 1, 16, 0);
+    data(&g, 66);
+    expect(&g, "gguf: f: tensor 'token_embd.weight' has unsupported type IQ2_XXS (16) (expected "
+               "F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K, Q3_K, Q4_K, Q5_K or Q6_K)");
+    head(&g, 1, 0);
+    tensor(&g, "token_embd.weight", 256, 1, 99, 0);
+    data(&g, 66);
+    expect(&g, "gguf: f: tensor 'token_embd.weight' has unsupported type 99 (expected "
+               "F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K, Q3_K, Q4_K, Q5_K or Q6_K)");
+    head(&g, 1, 0);
+    tensor(&g, "token_embd.weight", 128, 1, 12, 0);
+    data(&g, 144);
+    expect(&g, "gguf: f: tensor 'token_embd.weight': Q4_K needs a dimension divisible by 256 "
+               "(found 128)");
+    /* the data of a k-quant tensor must be all there */
+    head(&g, 1, 0);
+    tensor(&g, "token_embd.weight", 256, 2, 14, 0);
+    data(&g, 210 * 2 - 1);
+    expect(&g, "gguf: f: tensor 'token_embd.weight' (2 x 256 at offset 0) extends past the end of "
+               "the file (data starts at byte 96, file has 515 bytes)");
     assert_int_equal(n_bad, 0);
+}
+
+/* Every supported type decodes the fixture ggml wrote (tests/ref/ggml_ref.py)
+ * to exactly the floats ggml's own dequantize_row_* returned, bit for bit. */
+static const char *const QUANT_TYPES[] = {"f32",  "f16",  "bf16", "q4_0", "q4_1",
+                                          "q5_0", "q5_1", "q8_0", "q2_k", "q3_k",
+                                          "q4_k", "q5_k", "q6_k"};
+
+static void check_against(const char *gguf_rel, const char *expected_rel, size_t *n_checked)
+{
+    size_t n, n_exp;
+    unsigned char *buf = load_fixture(gguf_rel, &n);
+    unsigned char *exp = load_fixture(expected_rel, &n_exp);
+    static const char *const toks[] = {"<unk>", "\xc4\xa0hello", "caf\xc3\xa9",
+                                       "\xe2\x96\x81world", "<0x0A>", "x"};
+    emb_reader *r;
+    emb_err err;
+    if (emb_reader_open_mem(EMB_READ_GGUF, buf, n, "f", NULL, &r, &err))
+        fail_msg("%s: %s", gguf_rel, err.msg);
+    size_t dim = emb_reader_dim(r);
+    assert_int_equal(dim, 256);
+    assert_int_equal(emb_reader_rows(r) * (int64_t)dim * 4 + 128, (int64_t)n_exp);
+    const unsigned char *e0 = exp + 128; /* past the .npy header */
+    int64_t id;
+    const char *tok;
+    size_t len;
+    const float *v;
+    int rc;
+    int64_t rows = 0;
+    while ((rc = emb_reader_next(r, &id, &tok, &len, &v, &err)) == EMB_OK) {
+        assert_int_equal(id, rows);
+        assert_true(len == strlen(toks[id]) && memcmp(tok, toks[id], len) == 0);
+        for (size_t i = 0; i < dim; i++) {
+            uint32_t got, want;
+            memcpy(&got, v + i, 4);
+            const unsigned char *w = e0 + (id * dim + i) * 4;
+            want = (uint32_t)w[0] | (uint32_t)w[1] << 8 | (uint32_t)w[2] << 16 | (uint32_t)w[3] << 24;
+            if (got != want)
+                fail_msg("%s row %lld [%zu]: got %08x (%g), ggml %08x", gguf_rel, (long long)id, i,
+                         got, (double)v[i], want);
+            (*n_checked)++;
+        }
+        rows++;
+    }
+    assert_int_equal(rc, EMB_DONE);
+    assert_int_equal(rows, 6);
+    emb_reader_free(r);
+    free(buf);
+    free(exp);
+}
+
+static void test_read_gguf_quant_types(void **state)
+{
+    (void)state;
+    size_t n_checked = 0;
+    char g_rel[64], e_rel[64];
+    for (size_t t = 0; t < sizeof QUANT_TYPES / sizeof QUANT_TYPES[0]; t++) {
+        snprintf(g_rel, sizeof g_rel, "gguf/quant/%s.gguf", QUANT_TYPES[t]);
+        snprintf(e_rel, sizeof e_rel, "gguf/quant/%s.expected.npy", QUANT_TYPES[t]);
+        check_against(g_rel, e_rel, &n_checked);
+    }
+    assert_int_equal(n_checked, 13 * 6 * 256);
+}
+
+/* Files from ggml's writer with other alignments, and the same bytes
+ * labelled v2, decode like the v3 / alignment-32 original. */
+static void test_read_gguf_containers(void **state)
+{
+    (void)state;
+    size_t n_checked = 0;
+    check_against("gguf/quant/align64.gguf", "gguf/quant/q4_k.expected.npy", &n_checked);
+    check_against("gguf/quant/align256.gguf", "gguf/quant/q4_k.expected.npy", &n_checked);
+    check_against("gguf/quant/v2.gguf", "gguf/quant/q4_k.expected.npy", &n_checked);
+    assert_int_equal(n_checked, 3 * 6 * 256);
+    size_t n;
+    unsigned char *be = load_fixture("gguf/quant/bigendian.gguf", &n);
+    expect_open_error(EMB_READ_GGUF, be, n, NULL,
+                      "gguf: f: big-endian GGUF (version 3 stored byte-swapped) is not "
+                      "supported; expected a little-endian file (at byte 4)");
+    free(be);
+    check_prefixes(EMB_READ_GGUF, "gguf/quant/q4_k.gguf", NULL, 6);
+    /* (align*.gguf end in padding, so their prefixes can be complete) */
 }
 
 int main(void)
@@ -208,6 +317,8 @@ int main(void)
         cmocka_unit_test(test_read_gguf_prefixes),
         cmocka_unit_test(test_read_gguf_metadata),
         cmocka_unit_test(test_read_gguf_tensors),
+        cmocka_unit_test(test_read_gguf_quant_types),
+        cmocka_unit_test(test_read_gguf_containers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
