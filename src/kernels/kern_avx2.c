@@ -447,6 +447,52 @@ static EMB_AVX2 void emb_scan_dot_f32_multi_avx2(float *out, const float *q, siz
     }
 }
 
+/* Sketch scan: rows widened int8 -> int16, vpmaddwd with the int16 query
+ * (pairs summed into int32), two accumulators; every 1024 elements the
+ * int32 lanes (each |lane| <= 32 * 2 * 32767 * 127 < 2^29 per accumulator)
+ * are added into an int64.  The tail (< 16) is scalar. */
+EMB_AVX2_INLINE int64_t hsum_epi32_i64(__m256i v)
+{
+    int32_t t[8];
+    _mm256_storeu_si256((__m256i *)t, v);
+    int64_t s = 0;
+    for (int i = 0; i < 8; i++)
+        s += t[i];
+    return s;
+}
+
+static EMB_AVX2 void emb_scan_dot_i16i8_avx2(int64_t *out, const int16_t *q, const int8_t *rows,
+                                             size_t n_rows, size_t dim)
+{
+    const size_t body = dim / 16 * 16;
+    for (size_t r = 0; r < n_rows; r++) {
+        const int8_t *x = rows + r * dim;
+        int64_t s = 0;
+        size_t i = 0;
+        while (i < body) {
+            size_t end = body - i > 1024 ? i + 1024 : body;
+            __m256i a0 = _mm256_setzero_si256(), a1 = _mm256_setzero_si256();
+            for (; i + 32 <= end; i += 32) {
+                __m256i x0 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(x + i)));
+                __m256i x1 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(x + i + 16)));
+                a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(
+                                              _mm256_loadu_si256((const __m256i *)(q + i)), x0));
+                a1 = _mm256_add_epi32(
+                    a1, _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)(q + i + 16)), x1));
+            }
+            for (; i < end; i += 16) {
+                __m256i x0 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(x + i)));
+                a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(
+                                              _mm256_loadu_si256((const __m256i *)(q + i)), x0));
+            }
+            s += hsum_epi32_i64(a0) + hsum_epi32_i64(a1);
+        }
+        for (; i < dim; i++)
+            s += (int32_t)q[i] * (int32_t)x[i];
+        out[r] = s;
+    }
+}
+
 const emb_kernels emb_kernels_avx2 = {
     .name = "avx2",
     .dot_f32 = emb_dot_f32_avx2,
@@ -469,6 +515,7 @@ const emb_kernels emb_kernels_avx2 = {
     .scan_dot_bf16 = emb_scan_dot_bf16_avx2,
     .scan_l2sq_bf16 = emb_scan_l2sq_bf16_avx2,
     .scan_dot_i8 = emb_scan_dot_i8_avx2,
+    .scan_dot_i16i8 = emb_scan_dot_i16i8_avx2,
     .scan_dot_f32_multi = emb_scan_dot_f32_multi_avx2,
 };
 

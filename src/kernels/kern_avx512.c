@@ -517,6 +517,47 @@ static EMB_AVX512 void emb_scan_dot_f32_multi_avx512(float *out, const float *q,
     }
 }
 
+/* Sketch scan: 32 elements per step (int8 -> int16, vpmaddwd with the
+ * int16 query into 16 int32 lanes), the tail by a masked step (masked-off
+ * lanes are zero and not read); every 1024 elements the lanes (|lane| <=
+ * 32 * 2 * 32767 * 127 < 2^28) are widened to int64 and added. */
+EMB_AVX512_INLINE int64_t hsum_epi32_i64_512(__m512i v)
+{
+    __m512i lo = _mm512_cvtepi32_epi64(_mm512_castsi512_si256(v));
+    __m512i hi = _mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(v, 1));
+    return _mm512_reduce_add_epi64(_mm512_add_epi64(lo, hi));
+}
+
+static EMB_AVX512 void emb_scan_dot_i16i8_avx512(int64_t *out, const int16_t *q,
+                                                 const int8_t *rows, size_t n_rows, size_t dim)
+{
+    for (size_t r = 0; r < n_rows; r++) {
+        const int8_t *x = rows + r * dim;
+        int64_t s = 0;
+        size_t i = 0;
+        while (i < dim) {
+            size_t end = dim - i > 1024 ? i + 1024 : dim;
+            __m512i a0 = _mm512_setzero_si512(), a1 = _mm512_setzero_si512();
+            for (; i + 64 <= end; i += 64) {
+                __m512i x0 = _mm512_cvtepi8_epi16(_mm256_loadu_si256((const __m256i *)(x + i)));
+                __m512i x1 =
+                    _mm512_cvtepi8_epi16(_mm256_loadu_si256((const __m256i *)(x + i + 32)));
+                a0 = _mm512_add_epi32(a0, _mm512_madd_epi16(_mm512_loadu_si512(q + i), x0));
+                a1 = _mm512_add_epi32(a1, _mm512_madd_epi16(_mm512_loadu_si512(q + i + 32), x1));
+            }
+            for (; i < end; i += 32) {
+                size_t m = end - i < 32 ? end - i : 32;
+                __mmask32 k = (__mmask32)(m == 32 ? 0xffffffffu : ((1u << m) - 1u));
+                __m512i x0 = _mm512_cvtepi8_epi16(_mm256_maskz_loadu_epi8(k, x + i));
+                __m512i q0 = _mm512_maskz_loadu_epi16(k, q + i);
+                a0 = _mm512_add_epi32(a0, _mm512_madd_epi16(q0, x0));
+            }
+            s += hsum_epi32_i64_512(a0) + hsum_epi32_i64_512(a1);
+        }
+        out[r] = s;
+    }
+}
+
 const emb_kernels emb_kernels_avx512 = {
     .name = "avx512",
     .dot_f32 = emb_dot_f32_avx512,
@@ -539,6 +580,7 @@ const emb_kernels emb_kernels_avx512 = {
     .scan_dot_bf16 = emb_scan_dot_bf16_avx512,
     .scan_l2sq_bf16 = emb_scan_l2sq_bf16_avx512,
     .scan_dot_i8 = emb_scan_dot_i8_avx512,
+    .scan_dot_i16i8 = emb_scan_dot_i16i8_avx512,
     .scan_dot_f32_multi = emb_scan_dot_f32_multi_avx512,
 };
 
