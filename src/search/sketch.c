@@ -142,21 +142,29 @@ int emb_sketch_reserve(emb_sketch *sk, size_t n)
     return EMB_OK;
 }
 
-/* The float nearest v rounded toward -inf / +inf (v exact in double). */
-static float f_down(double v)
+/* The next float above f (f not NaN, not +inf), by its bits. */
+static inline float next_up(float f)
 {
-    float f = (float)v;
-    if ((double)f > v)
-        f = nextafterf(f, -INFINITY);
+    if (f == 0)
+        return 0x1p-149f;
+    uint32_t u;
+    memcpy(&u, &f, sizeof u);
+    u = f > 0 ? u + 1 : u - 1;
+    memcpy(&f, &u, sizeof f);
     return f;
 }
 
-static float f_up(double v)
+/* v (a double) rounded to a float toward +inf / -inf. */
+static inline float f_up(double v)
 {
     float f = (float)v;
-    if ((double)f < v)
-        f = nextafterf(f, INFINITY);
-    return f;
+    return (double)f < v ? next_up(f) : f;
+}
+
+static inline float f_down(double v)
+{
+    float f = (float)v;
+    return (double)f > v ? -next_up(-f) : f;
 }
 
 /* R of the header comment: relative error cover of a d-term double sum. */
@@ -227,6 +235,7 @@ typedef struct qbounds {
     double t;     /* query scale */
     double QN, FN, qq_lo, qq_hi;
     double G, U;
+    double FNG, QNG, UG, AG; /* the dot / cosine W regrouped (row_bounds) */
 } qbounds;
 
 /* Bounds of row r's plain distance from its exact integer dot P: *lb always,
@@ -241,32 +250,40 @@ static inline void row_bounds(const qbounds *b, const emb_matrix *m, const emb_s
     }
     const double A = (double)sr->s * b->t * (double)P;
     const double absA = fabs(A);
-    const double V = b->FN * sr->g + b->QN * sr->e;
     if (b->metric != EMB_METRIC_L2) {
-        const double span = b->QN * ((double)sr->g + sr->e);
-        if (span * (1 + b->G) >= 1e38) {
+        /* W of the header comment, regrouped: (FN + G QN) g + (1 + G) QN e
+         * + U + 2^-50 |A|, all times (1 + 2^-40) (folded into FNG, QNG, UG,
+         * AG); the overflow guard QN (g + e) (1 + G) < 1e38 becomes
+         * QNG (g + e) < 1e38 (QNG >= QN (1 + G)). */
+        const double g = sr->g, e = sr->e;
+        if (b->QNG * (g + e) >= 1e38) {
             *lb = -INFINITY;
             *ub = INFINITY;
             return;
         }
-        const double W = (V + b->G * span + b->U + absA * 0x1p-50) * (1 + 0x1p-40);
-        const float dhi = f_up(A + W), dlo = f_down(A - W);
-        if (!isfinite(dhi) || !isfinite(dlo)) {
+        const double W = b->FNG * g + b->QNG * e + b->UG + absA * b->AG;
+        const float dhi = f_up(A + W);
+        if (!(dhi < INFINITY)) { /* cannot be -inf: W >= 0 and |A| < 1e38 */
             *lb = -INFINITY;
             *ub = INFINITY;
             return;
         }
-        if (b->metric == EMB_METRIC_DOT) {
-            *lb = -dhi;
-            *ub = -dlo;
-        } else {
-            float rn = m->norms[r];
-            *lb = emb_distance_from_dot(EMB_METRIC_COSINE, dhi, b->qnorm, rn);
-            if (want_ub)
-                *ub = emb_distance_from_dot(EMB_METRIC_COSINE, dlo, b->qnorm, rn);
+        const float rn = b->metric == EMB_METRIC_COSINE ? m->norms[r] : 0;
+        *lb = b->metric == EMB_METRIC_DOT ? -dhi
+                                          : emb_distance_from_dot(EMB_METRIC_COSINE, dhi, b->qnorm, rn);
+        if (!want_ub)
+            return;
+        const float dlo = f_down(A - W);
+        if (!(dlo > -INFINITY)) {
+            *lb = -INFINITY;
+            *ub = INFINITY;
+            return;
         }
+        *ub = b->metric == EMB_METRIC_DOT ? -dlo
+                                          : emb_distance_from_dot(EMB_METRIC_COSINE, dlo, b->qnorm, rn);
         return;
     }
+    const double V = b->FN * sr->g + b->QN * sr->e;
     /* l2: L = qq + |x|^2 - 2 q.x with q.x in [A - V2, A + V2] */
     const double V2 = V * (1 + 0x1p-40) + absA * 0x1p-50;
     const double xlo = (double)sr->xn * (1 - 0x1p-20), xhi = (double)sr->xn * (1 + 0x1p-20);
@@ -341,6 +358,10 @@ int emb_sketch_search(const emb_kernels *kern, const emb_matrix *m, const float 
     const double gu = (double)(d + 16) * 0x1p-24;
     b.G = gu / (1 - gu);
     b.U = (double)(d + 16) * 0x1p-147;
+    b.FNG = (b.FN + b.G * b.QN) * (1 + 0x1p-40);
+    b.QNG = b.QN * (1 + b.G) * (1 + 0x1p-40);
+    b.UG = b.U * (1 + 0x1p-40);
+    b.AG = 0x1p-50 * (1 + 0x1p-40);
 
     /* pass 1 */
     emb_topk uh;
