@@ -517,44 +517,41 @@ static EMB_AVX512 void emb_scan_dot_f32_multi_avx512(float *out, const float *q,
     }
 }
 
-/* Sketch scan: 32 elements per step (int8 -> int16, vpmaddwd with the
- * int16 query into 16 int32 lanes), the tail by a masked step (masked-off
- * lanes are zero and not read); every 1024 elements the lanes (|lane| <=
- * 32 * 2 * 32767 * 127 < 2^28) are widened to int64 and added. */
-EMB_AVX512_INLINE int64_t hsum_epi32_i64_512(__m512i v)
+/* Sketch scan: 64 elements per step: the row's codes take q's sign (masked
+ * subtract from 0 where q < 0), vpmaddubsw with |q| (u8) sums pairs into
+ * int16 without saturation (2 * 127 * 127 < 2^15), vpmaddwd with ones into
+ * 16 int32 lanes; the tail is one masked step (masked-off bytes are zero and
+ * not read). */
+EMB_AVX512_INLINE __m512i i8_step512(__m512i acc, __m512i qv, __m512i xv, __m512i ones)
 {
-    __m512i lo = _mm512_cvtepi32_epi64(_mm512_castsi512_si256(v));
-    __m512i hi = _mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(v, 1));
-    return _mm512_reduce_add_epi64(_mm512_add_epi64(lo, hi));
+    __mmask64 neg = _mm512_movepi8_mask(qv);
+    __m512i xs = _mm512_mask_sub_epi8(xv, neg, _mm512_setzero_si512(), xv);
+    __m512i p = _mm512_maddubs_epi16(_mm512_abs_epi8(qv), xs);
+    return _mm512_add_epi32(acc, _mm512_madd_epi16(p, ones));
 }
 
-static EMB_AVX512 void emb_scan_dot_i16i8_avx512(int64_t *out, const int16_t *q,
-                                                 const int8_t *rows, size_t n_rows, size_t dim)
+static EMB_AVX512 void emb_scan_dot_i8i8_avx512(int32_t *out, const int8_t *q,
+                                                const int8_t *rows, size_t n_rows, size_t dim)
 {
+    const __m512i ones = _mm512_set1_epi16(1);
+    const size_t body = dim / 64 * 64;
+    const size_t m = dim - body;
+    const __mmask64 tail = m ? (__mmask64)((1ull << m) - 1ull) : 0;
     for (size_t r = 0; r < n_rows; r++) {
         const int8_t *x = rows + r * dim;
-        int64_t s = 0;
+        __m512i a0 = _mm512_setzero_si512(), a1 = _mm512_setzero_si512();
         size_t i = 0;
-        while (i < dim) {
-            size_t end = dim - i > 1024 ? i + 1024 : dim;
-            __m512i a0 = _mm512_setzero_si512(), a1 = _mm512_setzero_si512();
-            for (; i + 64 <= end; i += 64) {
-                __m512i x0 = _mm512_cvtepi8_epi16(_mm256_loadu_si256((const __m256i *)(x + i)));
-                __m512i x1 =
-                    _mm512_cvtepi8_epi16(_mm256_loadu_si256((const __m256i *)(x + i + 32)));
-                a0 = _mm512_add_epi32(a0, _mm512_madd_epi16(_mm512_loadu_si512(q + i), x0));
-                a1 = _mm512_add_epi32(a1, _mm512_madd_epi16(_mm512_loadu_si512(q + i + 32), x1));
-            }
-            for (; i < end; i += 32) {
-                size_t m = end - i < 32 ? end - i : 32;
-                __mmask32 k = (__mmask32)(m == 32 ? 0xffffffffu : ((1u << m) - 1u));
-                __m512i x0 = _mm512_cvtepi8_epi16(_mm256_maskz_loadu_epi8(k, x + i));
-                __m512i q0 = _mm512_maskz_loadu_epi16(k, q + i);
-                a0 = _mm512_add_epi32(a0, _mm512_madd_epi16(q0, x0));
-            }
-            s += hsum_epi32_i64_512(a0) + hsum_epi32_i64_512(a1);
+        for (; i + 128 <= body; i += 128) {
+            a0 = i8_step512(a0, _mm512_loadu_si512(q + i), _mm512_loadu_si512(x + i), ones);
+            a1 = i8_step512(a1, _mm512_loadu_si512(q + i + 64), _mm512_loadu_si512(x + i + 64),
+                            ones);
         }
-        out[r] = s;
+        if (i < body)
+            a0 = i8_step512(a0, _mm512_loadu_si512(q + i), _mm512_loadu_si512(x + i), ones);
+        if (m)
+            a1 = i8_step512(a1, _mm512_maskz_loadu_epi8(tail, q + body),
+                            _mm512_maskz_loadu_epi8(tail, x + body), ones);
+        out[r] = _mm512_reduce_add_epi32(_mm512_add_epi32(a0, a1));
     }
 }
 
@@ -580,7 +577,7 @@ const emb_kernels emb_kernels_avx512 = {
     .scan_dot_bf16 = emb_scan_dot_bf16_avx512,
     .scan_l2sq_bf16 = emb_scan_l2sq_bf16_avx512,
     .scan_dot_i8 = emb_scan_dot_i8_avx512,
-    .scan_dot_i16i8 = emb_scan_dot_i16i8_avx512,
+    .scan_dot_i8i8 = emb_scan_dot_i8i8_avx512,
     .scan_dot_f32_multi = emb_scan_dot_f32_multi_avx512,
 };
 

@@ -443,32 +443,23 @@ static void emb_scan_dot_f32_multi_neon(float *out, const float *q, size_t n_q, 
     }
 }
 
-/* Sketch scan: 16 int8 row elements widened to int16 and multiplied by the
- * int16 query with vmlal_s16 into four int32x4 accumulators; every 1024
- * elements (|lane| <= 64 * 32767 * 127 < 2^28) they are added into an
- * int64 (vaddlvq_s32).  The tail (< 16) is scalar. */
-static void emb_scan_dot_i16i8_neon(int64_t *out, const int16_t *q, const int8_t *rows,
-                                    size_t n_rows, size_t dim)
+/* Sketch scan: 16 elements per step, vmull_s8 (int8 x int8 -> int16, exact)
+ * and vpadalq_s16 (pairs into int32) into two accumulators; the tail (< 16)
+ * is scalar. */
+static void emb_scan_dot_i8i8_neon(int32_t *out, const int8_t *q, const int8_t *rows,
+                                   size_t n_rows, size_t dim)
 {
     const size_t body = dim / 16 * 16;
     for (size_t r = 0; r < n_rows; r++) {
         const int8_t *x = rows + r * dim;
-        int64_t s = 0;
+        int32x4_t a0 = vdupq_n_s32(0), a1 = a0;
         size_t i = 0;
-        while (i < body) {
-            size_t end = body - i > 1024 ? i + 1024 : body;
-            int32x4_t a0 = vdupq_n_s32(0), a1 = a0, a2 = a0, a3 = a0;
-            for (; i < end; i += 16) {
-                int8x16_t v = vld1q_s8(x + i);
-                int16x8_t lo = vmovl_s8(vget_low_s8(v)), hi = vmovl_s8(vget_high_s8(v));
-                int16x8_t q0 = vld1q_s16(q + i), q1 = vld1q_s16(q + i + 8);
-                a0 = vmlal_s16(a0, vget_low_s16(q0), vget_low_s16(lo));
-                a1 = vmlal_s16(a1, vget_high_s16(q0), vget_high_s16(lo));
-                a2 = vmlal_s16(a2, vget_low_s16(q1), vget_low_s16(hi));
-                a3 = vmlal_s16(a3, vget_high_s16(q1), vget_high_s16(hi));
-            }
-            s += vaddlvq_s32(a0) + vaddlvq_s32(a1) + vaddlvq_s32(a2) + vaddlvq_s32(a3);
+        for (; i < body; i += 16) {
+            int8x16_t qv = vld1q_s8(q + i), xv = vld1q_s8(x + i);
+            a0 = vpadalq_s16(a0, vmull_s8(vget_low_s8(qv), vget_low_s8(xv)));
+            a1 = vpadalq_s16(a1, vmull_high_s8(qv, xv));
         }
+        int32_t s = vaddvq_s32(vaddq_s32(a0, a1));
         for (; i < dim; i++)
             s += (int32_t)q[i] * (int32_t)x[i];
         out[r] = s;
@@ -497,7 +488,7 @@ const emb_kernels emb_kernels_neon = {
     .scan_dot_bf16 = emb_scan_dot_bf16_neon,
     .scan_l2sq_bf16 = emb_scan_l2sq_bf16_neon,
     .scan_dot_i8 = emb_scan_dot_i8_neon,
-    .scan_dot_i16i8 = emb_scan_dot_i16i8_neon,
+    .scan_dot_i8i8 = emb_scan_dot_i8i8_neon,
     .scan_dot_f32_multi = emb_scan_dot_f32_multi_neon,
 };
 

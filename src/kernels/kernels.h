@@ -70,12 +70,11 @@ typedef struct emb_kernels {
                                size_t n_rows, size_t dim);
 
     /* Sketch scan (src/search/sketch.c): out[r] = sum_i q[i] * row_r[i]
-     * exactly, for an int16 query and int8 rows.  Integer arithmetic, so
-     * every instruction set gives the same result: the kernels accumulate in
-     * int32 lanes over at most 1024 elements at a time (|partial| <=
-     * 2^15 * 2^7 * 1024 / lanes < 2^31) and then add into an int64. */
-    void (*scan_dot_i16i8)(int64_t *out, const int16_t *q, const int8_t *rows, size_t n_rows,
-                           size_t dim);
+     * exactly, for int8 query and rows with values in [-127, 127] (-128 is
+     * not allowed), dim <= 65536 (|sum| <= 127^2 * 65536 < 2^31).  Integer
+     * arithmetic, so every instruction set gives the same result. */
+    void (*scan_dot_i8i8)(int32_t *out, const int8_t *q, const int8_t *rows, size_t n_rows,
+                          size_t dim);
 } emb_kernels;
 
 /* The per-ISA tables.  A table's symbol exists only on architectures where

@@ -16,14 +16,14 @@
  * of d non-negative terms, its square root and one product.  s*c_i is exact
  * in double (24 + 8 bits), so each e_i carries one rounding.
  *
- * Query encoding (per search).  t = max|q| / 32767 (float), p_i =
- * round(q_i / t) clamped to [-32767, 32767] (int16), f = q - t*p.  With
+ * Query encoding (per search).  t = max|q| / 127 (float), p_i =
+ * round(q_i / t) clamped to [-127, 127] (int8), f = q - t*p.  With
  * qq = sum q_i^2 and ff = sum f_i^2 in double:
  *   QN >= |q|  (sqrt(qq) (1 + R)),  FN >= |f|  (sqrt(ff) (1 + R) + 2^-48 max|q|,
  *   the last term covering the rounding of each double f_i).
  *
  * The interval for one row.  P = sum p_i c_i is computed exactly in integer
- * arithmetic (scan_dot_i16i8, any ISA).  Let A = s t P (double: s t is exact,
+ * arithmetic (scan_dot_i8i8, any ISA; |P| <= 127^2 d < 2^31).  Let A = s t P (double: s t is exact,
  * the product with P rounds once, |A^ - A| <= 2^-53 |A|).  Then
  *   q.x = (t p + f).(s c + e) = A + s f.c + q.e,
  *   |q.x - A| <= |f| s|c| + |q||e| <= FN g + QN e =: V            (Cauchy-Schwarz)
@@ -241,7 +241,7 @@ typedef struct qbounds {
 /* Bounds of row r's plain distance from its exact integer dot P: *lb always,
  * *ub only when want_ub (lb alone decides most rows). */
 static inline void row_bounds(const qbounds *b, const emb_matrix *m, const emb_sketch_row *sr,
-                              size_t r, int64_t P, int want_ub, float *lb, float *ub)
+                              size_t r, int32_t P, int want_ub, float *lb, float *ub)
 {
     if (!(sr->e < INFINITY)) {
         *lb = -INFINITY;
@@ -312,7 +312,7 @@ int emb_sketch_search(const emb_kernels *kern, const emb_matrix *m, const float 
     const size_t d = m->dim;
     int plain = !sk || sk->dim != d || sk->cap < m->n_rows || m->dtype == EMB_DTYPE_I8 ||
                 emb_dtype_size(m->dtype) == 0 || (metric == EMB_METRIC_COSINE && !m->norms) ||
-                (double)(d + 16) * 0x1p-24 >= 0.01;
+                (double)(d + 16) * 0x1p-24 >= 0.01 || d > 65536;
     float amax = 0;
     double qq = 0;
     for (size_t i = 0; !plain && i < d; i++) {
@@ -327,7 +327,7 @@ int emb_sketch_search(const emb_kernels *kern, const emb_matrix *m, const float 
         return emb_matrix_search_plain(kern, m, q, metric, k, allow, out, n_out, err);
 
     /* query encoding */
-    int16_t *qc = malloc(d * sizeof *qc + 1);
+    int8_t *qc = malloc(d + 1);
     size_t cap = 1024;
     cand *list = malloc(cap * sizeof *list);
     emb_hit *ubh = malloc(k * sizeof *ubh);
@@ -337,12 +337,12 @@ int emb_sketch_search(const emb_kernels *kern, const emb_matrix *m, const float 
         free(ubh);
         return emb_err_set(err, EMB_ENOMEM, "sketch: out of memory");
     }
-    const float t = amax / 32767.0f;
+    const float t = amax / 127.0f;
     double ff = 0;
     for (size_t i = 0; i < d; i++) {
         double v = t > 0 ? nearbyint((double)q[i] / t) : 0;
-        v = v > 32767 ? 32767 : v < -32767 ? -32767 : v;
-        qc[i] = (int16_t)v;
+        v = v > 127 ? 127 : v < -127 ? -127 : v;
+        qc[i] = (int8_t)v;
         double f = (double)q[i] - (double)t * v;
         ff += f * f;
     }
@@ -367,7 +367,7 @@ int emb_sketch_search(const emb_kernels *kern, const emb_matrix *m, const float 
     emb_topk uh;
     emb_topk_init(&uh, ubh, k);
     size_t n_list = 0, scanned = 0;
-    int64_t dots[SKETCH_BLOCK];
+    int32_t dots[SKETCH_BLOCK];
     int rc = EMB_OK;
     for (size_t b0 = 0; b0 < m->n_rows && rc == EMB_OK; b0 += SKETCH_BLOCK) {
         size_t lo = b0, hi = m->n_rows - b0 < SKETCH_BLOCK ? m->n_rows : b0 + SKETCH_BLOCK;
@@ -379,7 +379,7 @@ int emb_sketch_search(const emb_kernels *kern, const emb_matrix *m, const float 
             if (lo == hi)
                 continue;
         }
-        kern->scan_dot_i16i8(dots, qc, sk->codes + lo * d, hi - lo, d);
+        kern->scan_dot_i8i8(dots, qc, sk->codes + lo * d, hi - lo, d);
         for (size_t r = lo; r < hi; r++) {
             if ((m->valid && !m->valid[r]) || (allow && !allow[r]))
                 continue;

@@ -8,8 +8,8 @@
  * bound on s*|c| and |x|: 16 bytes.  For 768 dims that is 784 bytes per row
  * beside 3,072 bytes of f32 (25.5 %), 50 % of bf16/f16 rows.
  *
- * A search (emb_sketch_search) quantises the query to int16, scans the
- * codes with the exact integer kernel (scan_dot_i16i8), turns each row's
+ * A search (emb_sketch_search) quantises the query to int8, scans the
+ * codes with the exact integer kernel (scan_dot_i8i8), turns each row's
  * integer dot into an interval that provably holds the distance the plain
  * scan would compute for that row (float rounding included; the proof is
  * in sketch.c), keeps the k-th smallest upper end as a threshold, and
