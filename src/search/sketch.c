@@ -86,6 +86,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __linux__
+#include <sys/mman.h>
+#endif
 
 #define SKETCH_BLOCK 256
 
@@ -119,6 +122,29 @@ void emb_sketch_unset(emb_sketch *sk, size_t r)
     sk->rows[r] = (emb_sketch_row){0, INFINITY, INFINITY, INFINITY};
 }
 
+/* Codes arrays of at least SKETCH_HUGE_MIN bytes are 2 MiB aligned and
+ * advised as transparent huge pages (Linux, best effort): the scan streams
+ * them, and on 4 KiB pages it pays TLB misses (as the table cache's rows;
+ * ext/vtab_cache.c).  The advice must precede the first touch, so they grow
+ * by allocate + advise + copy. */
+#define SKETCH_HUGE_PAGE ((size_t)2 << 20)
+#define SKETCH_HUGE_MIN ((size_t)8 << 20)
+
+static int8_t *codes_alloc(size_t nb)
+{
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+    if (nb >= SKETCH_HUGE_MIN) {
+        void *p = NULL;
+        size_t rounded = (nb + SKETCH_HUGE_PAGE - 1) / SKETCH_HUGE_PAGE * SKETCH_HUGE_PAGE;
+        if (posix_memalign(&p, SKETCH_HUGE_PAGE, rounded) != 0)
+            return NULL;
+        (void)madvise(p, rounded, MADV_HUGEPAGE);
+        return p;
+    }
+#endif
+    return malloc(nb > 0 ? nb : 1);
+}
+
 int emb_sketch_reserve(emb_sketch *sk, size_t n)
 {
     if (n <= sk->cap)
@@ -126,14 +152,18 @@ int emb_sketch_reserve(emb_sketch *sk, size_t n)
     size_t cap = sk->cap * 2 > n ? sk->cap * 2 : n;
     if (sk->dim && cap > SIZE_MAX / sk->dim)
         return EMB_ENOMEM;
-    size_t nb = cap * sk->dim;
-    int8_t *codes = realloc(sk->codes, nb > 0 ? nb : 1);
+    int8_t *codes = codes_alloc(cap * sk->dim);
     if (!codes)
         return EMB_ENOMEM;
-    sk->codes = codes;
+    if (sk->codes)
+        memcpy(codes, sk->codes, sk->cap * sk->dim);
     emb_sketch_row *rows = realloc(sk->rows, cap * sizeof *rows);
-    if (!rows)
+    if (!rows) {
+        free(codes);
         return EMB_ENOMEM;
+    }
+    free(sk->codes);
+    sk->codes = codes;
     sk->rows = rows;
     size_t old = sk->cap;
     sk->cap = cap;
