@@ -286,8 +286,13 @@ static int scan_rows(const emb_kernels *kern, const emb_matrix *m, const float *
 int emb_matrix_search(const emb_kernels *kern, const emb_matrix *m, const float *q, int metric,
                       size_t k, const uint8_t *allow, emb_hit *out, size_t *n_out, emb_err *err)
 {
-    if (m && m->sketch && emb_sketch_applies(m, q, metric, k))
-        return emb_sketch_search(kern, m, q, metric, k, allow, out, n_out, NULL, err);
+    /* the sketch's candidate list is the only allocation: without memory
+     * for it the plain scan (which allocates nothing) gives the answer */
+    if (m && m->sketch && emb_sketch_applies(m, q, metric, k)) {
+        int rc = emb_sketch_search(kern, m, q, metric, k, allow, out, n_out, NULL, err);
+        if (rc != EMB_ENOMEM)
+            return rc;
+    }
     return emb_matrix_search_plain(kern, m, q, metric, k, allow, out, n_out, err);
 }
 
