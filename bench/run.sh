@@ -46,6 +46,14 @@ if [ -f bench/bench_kernels.c ]; then
         bench/bench_kernels.c build/libembcore.a -lm -lpthread ||
         echo "run.sh: bench/bench_kernels.c did not build; reported as missing" >&2
 fi
+# the int8 sketch (bench/sketch.py): sqlite-vector 1.1.2 from npm, a stats helper
+SQLITE_VECTOR=bench/vendor/node_modules/@sqliteai/sqlite-vector-linux-x86_64/vector.so
+if [ ! -f "$SQLITE_VECTOR" ] && [ "$(uname -m)" = x86_64 ] && command -v npm >/dev/null 2>&1; then
+    npm install --silent --no-audit --no-fund --prefix bench/vendor \
+        @sqliteai/sqlite-vector-linux-x86_64@1.1.2 ||
+        echo "run.sh: could not install sqlite-vector; reported as missing" >&2
+fi
+$CC -O2 $W -Isrc -o build/bench/sketch_stats bench/sketch_stats.c build/libembcore.a -lm -lpthread
 
 if [ -z "${EMB_DATA:-}" ]; then
     EMB_DATA=$(cd .. && pwd)/shared/data
@@ -60,3 +68,6 @@ env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE \
     OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 \
     /usr/bin/python3 bench/bench.py $QUICK --embext ./embext.so --vec0 "$VEC0" \
     --bin build/bench --data "$EMB_DATA" --report "${BENCH_REPORT:-bench/REPORT.md}" ${BENCH_ARGS:-}
+env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE \
+    OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 \
+    /usr/bin/python3 bench/sketch.py $QUICK

@@ -4,6 +4,9 @@
  * scales, valid flags, norms and tokens, loaded from the shadow chunks,
  * checked against the table's version before each query and updated in
  * place by this connection's own writes (see vtab_store.c for the design).
+ * Beside the rows it keeps their int8 sketch (search/sketch.h; not for
+ * int8 tables or with the table option sketch=none), re-encoded row by row
+ * on each write, so emb_matrix_search on c->m scans the sketch first.
  */
 #include "vtab_store.h"
 
@@ -28,6 +31,7 @@ void embCacheRelease(EmbCache *c)
     sqlite3_free(c->scales);
     sqlite3_free(c->valid);
     sqlite3_free(c->norms);
+    emb_sketch_free(&c->sketch);
     emb_vocab_free(c->vocab);
     sqlite3_free(c);
 }
@@ -47,6 +51,7 @@ static void cacheView(EmbCache *c)
     c->m.scales = c->dtype == EMB_DTYPE_I8 ? c->scales : NULL;
     c->m.valid = c->valid;
     c->m.norms = c->norms;
+    c->m.sketch = c->has_sketch ? &c->sketch : NULL;
 }
 
 /* Vector arrays of at least EMB_HUGE_MIN bytes ask Linux for transparent
@@ -119,6 +124,11 @@ static int cacheGrowEx(EmbCache *c, size_t n, int zero_data)
     memset(c->tok + old, 0, add * sizeof(char *));
     memset(c->tok_len + old, 0, add * sizeof(int));
     c->cap = cap;
+    /* no room for the sketch: go on without it (searches scan the rows) */
+    if (c->has_sketch && emb_sketch_reserve(&c->sketch, cap) != EMB_OK) {
+        emb_sketch_free(&c->sketch);
+        c->has_sketch = 0;
+    }
     return SQLITE_OK;
 }
 
@@ -135,6 +145,20 @@ static float cacheRowNorm(EmbVtab *p, EmbCache *c, size_t r)
         return k->norm_f32((const float *)(c->data + r * c->row_bytes), c->dim);
     emb_matrix_row_f32(k, &c->m, r, p->scratch);
     return k->norm_f32(p->scratch, c->dim);
+}
+
+/* Re-encode row r of the sketch from the stored row (widened). */
+static void cacheSketchRow(EmbVtab *p, EmbCache *c, size_t r)
+{
+    if (!c->has_sketch)
+        return;
+    if (c->dtype == EMB_DTYPE_F32) {
+        /* cppcheck-suppress invalidPointerCast */
+        emb_sketch_set(&c->sketch, r, (const float *)(c->data + r * c->row_bytes));
+        return;
+    }
+    emb_matrix_row_f32(emb_kernels_get(), &c->m, r, p->scratch);
+    emb_sketch_set(&c->sketch, r, p->scratch);
 }
 
 static int cacheSetToken(EmbCache *c, size_t r, const char *tok, int n)
@@ -172,6 +196,9 @@ static int cacheLoad(EmbVtab *p, int64_t version, EmbCache **out)
     c->dim = (size_t)p->dim;
     c->dtype = p->dtype;
     c->row_bytes = p->row_bytes;
+    /* int8 rows are their own sketch: the plain scan reads as many bytes */
+    c->has_sketch = !p->no_sketch && p->dtype != EMB_DTYPE_I8;
+    emb_sketch_init(&c->sketch, c->dim);
     c->vocab = emb_vocab_new(1024);
     sqlite3_stmt *st = NULL;
     int rc = c->vocab ? SQLITE_OK : SQLITE_NOMEM;
@@ -233,8 +260,11 @@ static int cacheLoad(EmbVtab *p, int64_t version, EmbCache **out)
             memcpy(c->data + r0 * c->row_bytes, x, cr * c->row_bytes);
             if (p->dtype == EMB_DTYPE_I8)
                 memcpy(c->scales + r0, s, cr * sizeof(float));
-            for (size_t i = 0; i < cr; i++)
+            for (size_t i = 0; i < cr; i++) {
                 c->norms[r0 + i] = c->valid[r0 + i] ? cacheRowNorm(p, c, r0 + i) : 0;
+                if (c->valid[r0 + i])
+                    cacheSketchRow(p, c, r0 + i);
+            }
         }
         if (rc == SQLITE_OK && next_chunk <= maxc)
             memset(c->data + (size_t)next_chunk * cr * c->row_bytes, 0,
@@ -318,6 +348,7 @@ void embCachePut(EmbVtab *p, int64_t id, const unsigned char *row, float scale, 
     c->valid[r] = 1;
     cacheView(c);
     c->norms[r] = cacheRowNorm(p, c, r);
+    cacheSketchRow(p, c, r);
     if (!keep_tok && cacheSetToken(c, r, tok, n_tok) != SQLITE_OK)
         embCacheDrop(p);
 }
@@ -333,6 +364,8 @@ void embCacheDel(EmbVtab *p, int64_t id)
     }
     c->valid[id] = 0;
     c->norms[id] = 0;
+    if (c->has_sketch)
+        emb_sketch_unset(&c->sketch, (size_t)id);
     cacheSetToken(c, (size_t)id, NULL, 0);
 }
 

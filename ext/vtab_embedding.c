@@ -10,12 +10,15 @@
  *   select token, distance from wte where vector match :q order by distance limit 10;
  *
  * Options: CREATE VIRTUAL TABLE t USING embedding(dim=N [, dtype=D] [, metric=M]
- *          [, chunk_rows=R])
+ *          [, chunk_rows=R] [, sketch=none])
  *   dim         1 .. 65536, required
  *   dtype       f32 (default) | f16 | bf16 | int8 (one float scale per row)
  *   metric      cosine (default) | dot | l2: the default metric of MATCH
  *   chunk_rows  rows per stored chunk (default: the power of two giving at
  *               most 128 KB per chunk, at most 4096); a tuning/testing knob
+ *   sketch      int8 (default) | none: keep an int8 sketch beside the
+ *               in-memory copy (+~25 % of f32 rows) so exact KNN reads fewer
+ *               bytes (src/search/sketch.h); none for memory-tight uses
  * Columns: token_id INTEGER (the rowid, 0 .. 16777215), token TEXT (optional,
  *   unique when present), vector BLOB (f32 out whatever the dtype; in: f32
  *   blob or JSON text), and hidden: distance (KNN only), k, metric (per-query
@@ -92,6 +95,7 @@ static const char *const schema_sql =
 
 typedef struct EmbOpts {
     int dim, dtype, metric, chunk_rows;
+    int no_sketch; /* sketch=none */
 } EmbOpts;
 
 /* Copy of the option value with surrounding blanks and quotes removed. */
@@ -122,6 +126,7 @@ static int parseOptions(int argc, const char *const *argv, EmbOpts *o, char **pz
     o->dtype = EMB_DTYPE_F32;
     o->metric = EMB_METRIC_COSINE;
     o->chunk_rows = 0;
+    o->no_sketch = 0;
     int seen = 0;
     for (int i = 3; i < argc; i++) {
         const char *a = argv[i], *eq = strchr(a, '=');
@@ -162,9 +167,19 @@ static int parseOptions(int argc, const char *const *argv, EmbOpts *o, char **pz
                     EMB_CHUNK_MAX_ROWS, val);
                 rc = SQLITE_ERROR;
             }
+        } else if (strcmp(key, "sketch") == 0) {
+            bit = 16;
+            if (strcmp(val, "none") == 0 || strcmp(val, "int8") == 0) {
+                o->no_sketch = strcmp(val, "none") == 0;
+            } else {
+                *pzErr = sqlite3_mprintf(
+                    "embedding: unknown sketch '%s' (expected int8 or none)", val);
+                rc = SQLITE_ERROR;
+            }
         } else {
-            *pzErr = sqlite3_mprintf(
-                "embedding: unknown option '%s' (expected dim, dtype, metric or chunk_rows)", key);
+            *pzErr = sqlite3_mprintf("embedding: unknown option '%s' (expected dim, dtype, metric,"
+                                     " chunk_rows or sketch)",
+                                     key);
             rc = SQLITE_ERROR;
         }
         if (rc == SQLITE_OK && (seen & bit)) {
@@ -224,6 +239,10 @@ static int createShadow(sqlite3 *db, const char *zDb, const char *zName, const E
                    zDb, zName, zDb, zName, zDb, zName, zDb, zName, o->dim,
                    emb_dtype_name(o->dtype), emb_metric_name(o->metric), o->chunk_rows,
                    (long long)version);
+    if (rc == SQLITE_OK && o->no_sketch)
+        rc = execf(db, pzErr,
+                   "INSERT INTO \"%w\".\"%w_config\"(key, value) VALUES ('sketch', 'none')", zDb,
+                   zName);
     return rc;
 }
 
@@ -250,6 +269,8 @@ static int readConfig(sqlite3 *db, const char *zDb, const char *zName, EmbOpts *
             o->metric = emb_metric_parse(v);
         else if (strcmp(k, "chunk_rows") == 0)
             o->chunk_rows = sqlite3_column_int(st, 1);
+        else if (strcmp(k, "sketch") == 0)
+            o->no_sketch = strcmp(v, "none") == 0;
     }
     if (st) {
         int rc2 = sqlite3_finalize(st);
@@ -299,6 +320,7 @@ static int embInit(sqlite3 *db, void *pAux, int argc, const char *const *argv,
     p->dtype = o.dtype;
     p->metric = o.metric;
     p->chunk_rows = o.chunk_rows;
+    p->no_sketch = o.no_sketch;
     p->row_bytes = (size_t)o.dim * emb_dtype_size(o.dtype);
     p->buf.chunk = -1;
     p->next_id = -1;

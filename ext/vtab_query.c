@@ -448,7 +448,15 @@ static int knnRun(EmbCursor *c, const emb_hit *after)
     if (c->allow && view.n_rows > c->allow_n)
         view.n_rows = c->allow_n; /* rows added since xFilter are not candidates */
     int rc;
-    if (c->lazy) {
+    if (c->dist_n && view.n_rows > c->dist_n)
+        view.n_rows = c->dist_n; /* the rows of the first lazy batch */
+    if (c->lazy && !after && emb_sketch_applies(&view, c->q, c->metric, c->k_batch)) {
+        /* first lazy batch through the sketch (the same hits as ranking every
+         * distance); the distances of all rows only if more are asked for */
+        c->dist_n = view.n_rows;
+        rc = emb_matrix_search(emb_kernels_get(), &view, c->q, c->metric, c->k_batch, c->allow,
+                               h, &n, &err);
+    } else if (c->lazy) {
         c->dist = sqlite3_malloc64((view.n_rows ? view.n_rows : 1) * sizeof(float));
         if (!c->dist)
             return SQLITE_NOMEM;
@@ -456,7 +464,7 @@ static int knnRun(EmbCursor *c, const emb_hit *after)
         rc = emb_matrix_distances(emb_kernels_get(), &view, c->q, c->metric, c->allow, c->dist,
                                   &err);
         if (rc == EMB_OK)
-            n = emb_topk_select(c->dist, c->dist_n, c->k_batch, NULL, h);
+            n = emb_topk_select(c->dist, c->dist_n, c->k_batch, after ? &last : NULL, h);
     } else {
         rc = emb_matrix_search(emb_kernels_get(), &view, c->q, c->metric, c->k_batch, c->allow,
                                h, &n, &err);

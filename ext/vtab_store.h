@@ -14,6 +14,7 @@
 
 #include "embtab.h"
 #include "search/matrix.h"
+#include "search/sketch.h"
 #include "lm/vocab.h"
 
 #include <stdint.h>
@@ -43,6 +44,8 @@ typedef struct EmbCache {
     char **tok;           /* per slot, sqlite3_malloc'd or NULL */
     int *tok_len;
     emb_vocab *vocab;
+    int has_sketch;       /* sketch holds every row (table option sketch != none) */
+    emb_sketch sketch;    /* int8 sketch of the rows (search/sketch.h), cap rows */
     emb_matrix m;         /* view over the arrays, refreshed after changes */
 } EmbCache;
 
@@ -64,6 +67,7 @@ struct EmbVtab {
     char *zDb, *zName;
     char *zWhat;          /* "embedding <zName>" for vector errors, built on first use */
     int dim, dtype, metric, chunk_rows;
+    int no_sketch;        /* table option sketch=none */
     size_t row_bytes;
     EmbCache *cache;      /* current copy or NULL */
     EmbChunkBuf buf;

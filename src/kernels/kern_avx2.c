@@ -447,6 +447,44 @@ static EMB_AVX2 void emb_scan_dot_f32_multi_avx2(float *out, const float *q, siz
     }
 }
 
+/* Sketch scan: vpmaddubsw of |q| (as u8) with the row's codes carrying
+ * q's sign (vpsignb), pairs summed into int16 without saturation
+ * (2 * 127 * 127 < 2^15), then vpmaddwd with ones into int32 lanes; 32
+ * elements per step, two accumulators, the tail (< 32) scalar. */
+EMB_AVX2_INLINE __m256i i8_step(__m256i acc, const int8_t *q, const int8_t *x, __m256i ones)
+{
+    __m256i qv = _mm256_loadu_si256((const __m256i *)q);
+    __m256i xv = _mm256_loadu_si256((const __m256i *)x);
+    __m256i p = _mm256_maddubs_epi16(_mm256_abs_epi8(qv), _mm256_sign_epi8(xv, qv));
+    return _mm256_add_epi32(acc, _mm256_madd_epi16(p, ones));
+}
+
+static EMB_AVX2 void emb_scan_dot_i8i8_avx2(int32_t *out, const int8_t *q, const int8_t *rows,
+                                            size_t n_rows, size_t dim)
+{
+    const size_t body = dim / 32 * 32;
+    const __m256i ones = _mm256_set1_epi16(1);
+    for (size_t r = 0; r < n_rows; r++) {
+        const int8_t *x = rows + r * dim;
+        __m256i a0 = _mm256_setzero_si256(), a1 = _mm256_setzero_si256();
+        size_t i = 0;
+        for (; i + 64 <= body; i += 64) {
+            a0 = i8_step(a0, q + i, x + i, ones);
+            a1 = i8_step(a1, q + i + 32, x + i + 32, ones);
+        }
+        if (i < body)
+            a0 = i8_step(a0, q + i, x + i, ones);
+        a0 = _mm256_add_epi32(a0, a1);
+        __m128i h = _mm_add_epi32(_mm256_castsi256_si128(a0), _mm256_extracti128_si256(a0, 1));
+        h = _mm_add_epi32(h, _mm_shuffle_epi32(h, 0x4e));
+        h = _mm_add_epi32(h, _mm_shuffle_epi32(h, 0xb1));
+        int32_t s = _mm_cvtsi128_si32(h);
+        for (i = body; i < dim; i++)
+            s += (int32_t)q[i] * (int32_t)x[i];
+        out[r] = s;
+    }
+}
+
 const emb_kernels emb_kernels_avx2 = {
     .name = "avx2",
     .dot_f32 = emb_dot_f32_avx2,
@@ -469,6 +507,7 @@ const emb_kernels emb_kernels_avx2 = {
     .scan_dot_bf16 = emb_scan_dot_bf16_avx2,
     .scan_l2sq_bf16 = emb_scan_l2sq_bf16_avx2,
     .scan_dot_i8 = emb_scan_dot_i8_avx2,
+    .scan_dot_i8i8 = emb_scan_dot_i8i8_avx2,
     .scan_dot_f32_multi = emb_scan_dot_f32_multi_avx2,
 };
 

@@ -517,6 +517,44 @@ static EMB_AVX512 void emb_scan_dot_f32_multi_avx512(float *out, const float *q,
     }
 }
 
+/* Sketch scan: 64 elements per step: the row's codes take q's sign (masked
+ * subtract from 0 where q < 0), vpmaddubsw with |q| (u8) sums pairs into
+ * int16 without saturation (2 * 127 * 127 < 2^15), vpmaddwd with ones into
+ * 16 int32 lanes; the tail is one masked step (masked-off bytes are zero and
+ * not read). */
+EMB_AVX512_INLINE __m512i i8_step512(__m512i acc, __m512i qv, __m512i xv, __m512i ones)
+{
+    __mmask64 neg = _mm512_movepi8_mask(qv);
+    __m512i xs = _mm512_mask_sub_epi8(xv, neg, _mm512_setzero_si512(), xv);
+    __m512i p = _mm512_maddubs_epi16(_mm512_abs_epi8(qv), xs);
+    return _mm512_add_epi32(acc, _mm512_madd_epi16(p, ones));
+}
+
+static EMB_AVX512 void emb_scan_dot_i8i8_avx512(int32_t *out, const int8_t *q,
+                                                const int8_t *rows, size_t n_rows, size_t dim)
+{
+    const __m512i ones = _mm512_set1_epi16(1);
+    const size_t body = dim / 64 * 64;
+    const size_t m = dim - body;
+    const __mmask64 tail = m ? (__mmask64)((1ull << m) - 1ull) : 0;
+    for (size_t r = 0; r < n_rows; r++) {
+        const int8_t *x = rows + r * dim;
+        __m512i a0 = _mm512_setzero_si512(), a1 = _mm512_setzero_si512();
+        size_t i = 0;
+        for (; i + 128 <= body; i += 128) {
+            a0 = i8_step512(a0, _mm512_loadu_si512(q + i), _mm512_loadu_si512(x + i), ones);
+            a1 = i8_step512(a1, _mm512_loadu_si512(q + i + 64), _mm512_loadu_si512(x + i + 64),
+                            ones);
+        }
+        if (i < body)
+            a0 = i8_step512(a0, _mm512_loadu_si512(q + i), _mm512_loadu_si512(x + i), ones);
+        if (m)
+            a1 = i8_step512(a1, _mm512_maskz_loadu_epi8(tail, q + body),
+                            _mm512_maskz_loadu_epi8(tail, x + body), ones);
+        out[r] = _mm512_reduce_add_epi32(_mm512_add_epi32(a0, a1));
+    }
+}
+
 const emb_kernels emb_kernels_avx512 = {
     .name = "avx512",
     .dot_f32 = emb_dot_f32_avx512,
@@ -539,6 +577,7 @@ const emb_kernels emb_kernels_avx512 = {
     .scan_dot_bf16 = emb_scan_dot_bf16_avx512,
     .scan_l2sq_bf16 = emb_scan_l2sq_bf16_avx512,
     .scan_dot_i8 = emb_scan_dot_i8_avx512,
+    .scan_dot_i8i8 = emb_scan_dot_i8i8_avx512,
     .scan_dot_f32_multi = emb_scan_dot_f32_multi_avx512,
 };
 

@@ -443,6 +443,29 @@ static void emb_scan_dot_f32_multi_neon(float *out, const float *q, size_t n_q, 
     }
 }
 
+/* Sketch scan: 16 elements per step, vmull_s8 (int8 x int8 -> int16, exact)
+ * and vpadalq_s16 (pairs into int32) into two accumulators; the tail (< 16)
+ * is scalar. */
+static void emb_scan_dot_i8i8_neon(int32_t *out, const int8_t *q, const int8_t *rows,
+                                   size_t n_rows, size_t dim)
+{
+    const size_t body = dim / 16 * 16;
+    for (size_t r = 0; r < n_rows; r++) {
+        const int8_t *x = rows + r * dim;
+        int32x4_t a0 = vdupq_n_s32(0), a1 = a0;
+        size_t i = 0;
+        for (; i < body; i += 16) {
+            int8x16_t qv = vld1q_s8(q + i), xv = vld1q_s8(x + i);
+            a0 = vpadalq_s16(a0, vmull_s8(vget_low_s8(qv), vget_low_s8(xv)));
+            a1 = vpadalq_s16(a1, vmull_high_s8(qv, xv));
+        }
+        int32_t s = vaddvq_s32(vaddq_s32(a0, a1));
+        for (; i < dim; i++)
+            s += (int32_t)q[i] * (int32_t)x[i];
+        out[r] = s;
+    }
+}
+
 const emb_kernels emb_kernels_neon = {
     .name = "neon",
     .dot_f32 = emb_dot_f32_neon,
@@ -465,6 +488,7 @@ const emb_kernels emb_kernels_neon = {
     .scan_dot_bf16 = emb_scan_dot_bf16_neon,
     .scan_l2sq_bf16 = emb_scan_l2sq_bf16_neon,
     .scan_dot_i8 = emb_scan_dot_i8_neon,
+    .scan_dot_i8i8 = emb_scan_dot_i8i8_neon,
     .scan_dot_f32_multi = emb_scan_dot_f32_multi_neon,
 };
 

@@ -291,6 +291,19 @@ static void emb_scan_dot_f32_multi_serial(float *out, const float *q, size_t n_q
             out[r * n_q + j] = emb_dot_f32_serial(q + j * dim, rows + r * dim, dim);
 }
 
+/* Exact: int32 products summed in int32 (no overflow for dim <= 65536). */
+static void emb_scan_dot_i8i8_serial(int32_t *out, const int8_t *q, const int8_t *rows,
+                                     size_t n_rows, size_t dim)
+{
+    for (size_t r = 0; r < n_rows; r++) {
+        const int8_t *x = rows + r * dim;
+        int32_t s = 0;
+        for (size_t i = 0; i < dim; i++)
+            s += (int32_t)q[i] * (int32_t)x[i];
+        out[r] = s;
+    }
+}
+
 const emb_kernels emb_kernels_serial = {
     .name = "serial",
     .dot_f32 = emb_dot_f32_serial,
@@ -313,5 +326,6 @@ const emb_kernels emb_kernels_serial = {
     .scan_dot_bf16 = emb_scan_dot_bf16_serial,
     .scan_l2sq_bf16 = emb_scan_l2sq_bf16_serial,
     .scan_dot_i8 = emb_scan_dot_i8_serial,
+    .scan_dot_i8i8 = emb_scan_dot_i8i8_serial,
     .scan_dot_f32_multi = emb_scan_dot_f32_multi_serial,
 };

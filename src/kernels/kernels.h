@@ -68,6 +68,13 @@ typedef struct emb_kernels {
      * once for all queries (src/search/knn.c sizes the blocks). */
     void (*scan_dot_f32_multi)(float *out, const float *q, size_t n_q, const float *rows,
                                size_t n_rows, size_t dim);
+
+    /* Sketch scan (src/search/sketch.c): out[r] = sum_i q[i] * row_r[i]
+     * exactly, for int8 query and rows with values in [-127, 127] (-128 is
+     * not allowed), dim <= 65536 (|sum| <= 127^2 * 65536 < 2^31).  Integer
+     * arithmetic, so every instruction set gives the same result. */
+    void (*scan_dot_i8i8)(int32_t *out, const int8_t *q, const int8_t *rows, size_t n_rows,
+                          size_t dim);
 } emb_kernels;
 
 /* The per-ISA tables.  A table's symbol exists only on architectures where

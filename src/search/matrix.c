@@ -22,6 +22,7 @@
  */
 #include "search/matrix.h"
 
+#include "search/sketch.h"
 #include "search/topk.h"
 
 #include <math.h>
@@ -205,6 +206,29 @@ static void scan_block(const emb_kernels *kern, const emb_matrix *m, const float
     }
 }
 
+/* A row's raw score from scan_block (dot, or l2sq for l2 on float rows) as
+ * the distance under metric: the one formula of the plain scan. */
+static inline float raw_to_distance(const emb_kernels *kern, const emb_matrix *m, int metric,
+                                    float raw, float qnorm, size_t r)
+{
+    const int i8 = m->dtype == EMB_DTYPE_I8;
+    if (metric == EMB_METRIC_L2 && !i8) { /* raw is l2sq */
+        float d = sqrtf(raw);
+        return d != d ? INFINITY : d;
+    }
+    const int want_norm = metric == EMB_METRIC_COSINE || (metric == EMB_METRIC_L2 && i8);
+    float rn = !want_norm ? 0 : m->norms ? m->norms[r] : row_norm(kern, m, r);
+    return emb_distance_from_dot(metric, raw, qnorm, rn);
+}
+
+float emb_matrix_row_distance(const emb_kernels *kern, const emb_matrix *m, const float *q,
+                              int metric, float qnorm, size_t r)
+{
+    float raw;
+    scan_block(kern, m, q, metric == EMB_METRIC_L2 && m->dtype != EMB_DTYPE_I8, r, 1, &raw);
+    return raw_to_distance(kern, m, metric, raw, qnorm, r);
+}
+
 /* The scan shared by search and distances: each candidate's distance goes to
  * the heap (heap != NULL) or to dist[r] (non-candidates keep NaN). */
 static int scan_rows(const emb_kernels *kern, const emb_matrix *m, const float *q, int metric,
@@ -249,15 +273,7 @@ static int scan_rows(const emb_kernels *kern, const emb_matrix *m, const float *
             size_t r = lo + i;
             if ((m->valid && !m->valid[r]) || (allow && !allow[r]))
                 continue;
-            float d;
-            if (is_l2 && !i8) { /* buf holds l2sq */
-                d = sqrtf(buf[i]);
-                if (d != d)
-                    d = INFINITY;
-            } else {
-                float rn = !want_norm ? 0 : m->norms ? m->norms[r] : row_norm(kern, m, r);
-                d = emb_distance_from_dot(metric, buf[i], qnorm, rn);
-            }
+            float d = raw_to_distance(kern, m, metric, buf[i], qnorm, r);
             if (heap)
                 emb_topk_push(heap, (int64_t)r, d);
             else
@@ -269,6 +285,20 @@ static int scan_rows(const emb_kernels *kern, const emb_matrix *m, const float *
 
 int emb_matrix_search(const emb_kernels *kern, const emb_matrix *m, const float *q, int metric,
                       size_t k, const uint8_t *allow, emb_hit *out, size_t *n_out, emb_err *err)
+{
+    /* the sketch's candidate list is the only allocation: without memory
+     * for it the plain scan (which allocates nothing) gives the answer */
+    if (m && m->sketch && emb_sketch_applies(m, q, metric, k)) {
+        int rc = emb_sketch_search(kern, m, q, metric, k, allow, out, n_out, NULL, err);
+        if (rc != EMB_ENOMEM)
+            return rc;
+    }
+    return emb_matrix_search_plain(kern, m, q, metric, k, allow, out, n_out, err);
+}
+
+int emb_matrix_search_plain(const emb_kernels *kern, const emb_matrix *m, const float *q,
+                            int metric, size_t k, const uint8_t *allow, emb_hit *out,
+                            size_t *n_out, emb_err *err)
 {
     if (!out || !n_out)
         return emb_err_set(err, EMB_EINVAL, "matrix: NULL argument");

@@ -31,6 +31,10 @@ typedef struct emb_matrix {
     const float *scales;  /* EMB_DTYPE_I8 only: n_rows scales, else NULL */
     const uint8_t *valid; /* n_rows flags (1 = row present); NULL = all present */
     const float *norms;   /* n_rows L2 norms of the widened rows, or NULL */
+    /* Optional int8 sketch of the rows (src/search/sketch.h) covering at
+     * least n_rows rows; emb_matrix_search then scans it first and rescores
+     * only rows that can still enter the top k (same result bit for bit). */
+    const struct emb_sketch *sketch;
 } emb_matrix;
 
 /* Bytes one stored element takes (4, 2, 2, 1); 0 for an unknown dtype. */
@@ -85,6 +89,17 @@ static inline float emb_distance_from_dot(int metric, float dot, float qnorm, fl
  * their number to *n_out.  Cosine uses m->norms when present. */
 int emb_matrix_search(const emb_kernels *kern, const emb_matrix *m, const float *q, int metric,
                       size_t k, const uint8_t *allow, emb_hit *out, size_t *n_out, emb_err *err);
+
+/* emb_matrix_search without the sketch (the plain scan of every row). */
+int emb_matrix_search_plain(const emb_kernels *kern, const emb_matrix *m, const float *q,
+                            int metric, size_t k, const uint8_t *allow, emb_hit *out,
+                            size_t *n_out, emb_err *err);
+
+/* The distance the plain scan gives row r, bit for bit (the same kernel call
+ * and formula); qnorm must be kern->norm_f32(q, dim) for cosine, and for l2
+ * on int8 rows, else anything.  Used by the sketch to rescore. */
+float emb_matrix_row_distance(const emb_kernels *kern, const emb_matrix *m, const float *q,
+                              int metric, float qnorm, size_t r);
 
 /* The same distances for every row: dist[r] for r < n_rows, NaN for rows
  * that are absent or not allowed.  For callers that rank lazily. */

@@ -16,7 +16,7 @@ create virtual table bad using embedding(dim=65537);
 create virtual table bad using embedding(dim=4, dtype=f64);
 -- error: embedding: unknown metric 'hamming' (expected cosine, dot or l2)
 create virtual table bad using embedding(dim=4, metric=hamming);
--- error: embedding: unknown option 'size' (expected dim, dtype, metric or chunk_rows)
+-- error: embedding: unknown option 'size' (expected dim, dtype, metric, chunk_rows or sketch)
 create virtual table bad using embedding(dim=4, size=3);
 -- error: embedding: option dim given twice
 create virtual table bad using embedding(dim=4, dim=5);

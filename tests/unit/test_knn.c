@@ -113,7 +113,7 @@ static void test_knn_batch_equals_single_search(void **state)
             float wide[DIM];
             for (size_t r = 0; r < N; r++)
                 emb_row_encode(k, dt, data + r * DIM * es, &scales[r], src + r * DIM, DIM);
-            emb_matrix m = {N, DIM, dt, data, dt == EMB_DTYPE_I8 ? scales : NULL, valid, NULL};
+            emb_matrix m = {N, DIM, dt, data, dt == EMB_DTYPE_I8 ? scales : NULL, valid, NULL, NULL};
             for (size_t r = 0; r < N; r++) {
                 emb_matrix_row_f32(k, &m, r, wide);
                 norms[r] = k->norm_f32(wide, DIM);
@@ -136,7 +136,7 @@ static void test_knn_batch_ties_and_errors(void **state)
     /* four equal rows and one nearer: ties by smaller id */
     float rows[5 * 2] = {1, 0, 1, 0, 1, 0, 1, 0, 3, 0};
     float q[2 * 2] = {1, 0, 0, 0};
-    emb_matrix m = {5, 2, EMB_DTYPE_F32, rows, NULL, NULL, NULL};
+    emb_matrix m = {5, 2, EMB_DTYPE_F32, rows, NULL, NULL, NULL, NULL};
     emb_hit out[2 * 3];
     size_t n_out[2];
     emb_err err;

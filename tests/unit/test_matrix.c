@@ -72,7 +72,7 @@ static void test_matrix_encode_roundtrip(void **state)
         for (int dt = 0; dt < 4; dt++) {
             float scale = -1;
             emb_row_encode(ks[t], dt, buf, &scale, src, DIM);
-            emb_matrix m = {1, DIM, dt, buf, &scale, NULL, NULL};
+            emb_matrix m = {1, DIM, dt, buf, &scale, NULL, NULL, NULL};
             emb_matrix_row_f32(ks[t], &m, 0, back);
             double amax = 0;
             for (int i = 0; i < DIM; i++)
@@ -194,7 +194,7 @@ static void test_matrix_search_vs_reference(void **state)
             for (int r = 0; r < N; r++)
                 emb_row_encode(ks[t], dt, data + (size_t)r * DIM * es, &scales[r],
                                src + (size_t)r * DIM, DIM);
-            emb_matrix m = {N, DIM, dt, data, dt == EMB_DTYPE_I8 ? scales : NULL, valid, NULL};
+            emb_matrix m = {N, DIM, dt, data, dt == EMB_DTYPE_I8 ? scales : NULL, valid, NULL, NULL};
             for (int r = 0; r < N; r++) {
                 emb_matrix_row_f32(&emb_kernels_serial, &m, (size_t)r, wide + (size_t)r * DIM);
                 double s = 0;
@@ -233,7 +233,7 @@ static void test_matrix_search_ties_and_edges(void **state)
     emb_hit out[10];
     size_t n = 0;
     emb_err err;
-    emb_matrix m = {6, 2, EMB_DTYPE_F32, rows, NULL, NULL, NULL};
+    emb_matrix m = {6, 2, EMB_DTYPE_F32, rows, NULL, NULL, NULL, NULL};
     assert_int_equal(emb_matrix_search(&emb_kernels_serial, &m, q, EMB_METRIC_L2, 3, NULL, out, &n, &err), 0);
     assert_int_equal(n, 3);
     assert_true(out[0].id == 0 && out[1].id == 2 && out[2].id == 3);
@@ -249,7 +249,7 @@ static void test_matrix_search_ties_and_edges(void **state)
     uint8_t none[6] = {0};
     assert_int_equal(emb_matrix_search(&emb_kernels_serial, &m, q, EMB_METRIC_DOT, 5, none, out, &n, &err), 0);
     assert_int_equal(n, 0);
-    emb_matrix empty = {0, 2, EMB_DTYPE_F32, NULL, NULL, NULL, NULL};
+    emb_matrix empty = {0, 2, EMB_DTYPE_F32, NULL, NULL, NULL, NULL, NULL};
     assert_int_equal(emb_matrix_search(&emb_kernels_serial, &empty, q, EMB_METRIC_DOT, 5, NULL, out, &n, &err), 0);
     assert_int_equal(n, 0);
     /* errors */
@@ -282,7 +282,7 @@ static void test_matrix_distances_batches(void **state)
     for (int r = 0; r < N; r++)
         valid[r] = r % 5 != 0;
     memcpy(x + 7 * DIM, x + 3 * DIM, DIM * sizeof(float)); /* an exact tie: 3 and 7 */
-    emb_matrix m = {N, DIM, EMB_DTYPE_F32, x, NULL, valid, NULL};
+    emb_matrix m = {N, DIM, EMB_DTYPE_F32, x, NULL, valid, NULL, NULL};
     emb_hit *all = malloc(N * sizeof *all), batch[64];
     emb_err err;
     for (int metric = 0; metric < 3; metric++) {

@@ -365,7 +365,7 @@ static emb_matrix small_matrix(void)
         small_data[i][0] = (float)(len[i] * cos(deg[i] * M_PI / 180));
         small_data[i][1] = (float)(len[i] * sin(deg[i] * M_PI / 180));
     }
-    emb_matrix m = {10, 2, EMB_DTYPE_F32, small_data, NULL, small_valid, NULL};
+    emb_matrix m = {10, 2, EMB_DTYPE_F32, small_data, NULL, small_valid, NULL, NULL};
     return m;
 }
 

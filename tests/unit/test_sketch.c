@@ -1,0 +1,435 @@
+/* test_sketch.c - the int8 sketch search (src/search/sketch.c) must return
+ * exactly what the plain scan returns: same count, ids, tie order and
+ * distances bit for bit, for every kernel table, dtype (f32, f16, bf16)
+ * and metric, on data built to break its bounds: ties and duplicate rows,
+ * zero rows, rows scaled by 1e-30 / 1e30, subnormal rows, one huge outlier
+ * dimension, non-finite rows, k larger than the table, allow masks and
+ * absent rows, rows rewritten between queries.  Also: the integer kernel
+ * is exact on every ISA (extreme values, every tail length, > 1024 dims),
+ * and on plain random data the sketch really prunes. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "search/sketch.h"
+
+static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
+static uint64_t rng(void)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return rng_state;
+}
+static float rnd(void) /* uniform in [-1, 1) */
+{
+    return (float)((double)(rng() >> 11) / 4503599627370496.0 - 1.0);
+}
+
+static void test_kernel_exact(void **state)
+{
+    (void)state;
+    static const size_t dims[] = {1,  2,   15,  16,  17,   31,   32,   33,   63,  64,
+                                  65, 127, 128, 129, 1023, 1024, 1025, 2100, 4099};
+    int8_t *q = malloc(4099), *rows = malloc(3 * 4099);
+    int32_t out[3];
+    for (size_t di = 0; di < sizeof dims / sizeof *dims; di++) {
+        size_t d = dims[di];
+        for (int mode = 0; mode < 3; mode++) {
+            for (size_t i = 0; i < d; i++) {
+                q[i] = mode == 0 ? (int8_t)(rng() % 255 - 127) : mode == 1 ? 127 : -127;
+                for (int r = 0; r < 3; r++)
+                    rows[r * d + i] = mode == 0 ? (int8_t)(rng() % 255 - 127)
+                                      : r == 0  ? 127
+                                                : -127;
+            }
+            int64_t want[3];
+            for (int r = 0; r < 3; r++) {
+                want[r] = 0;
+                for (size_t i = 0; i < d; i++)
+                    want[r] += (int64_t)q[i] * rows[r * d + i];
+            }
+            for (const emb_kernels *const *k = emb_kernels_all(); *k; k++) {
+                (*k)->scan_dot_i8i8(out, q, rows, 3, d);
+                for (int r = 0; r < 3; r++) {
+                    if (out[r] != want[r])
+                        fail_msg("%s d=%zu mode %d row %d: %lld vs %lld", (*k)->name, d, mode, r,
+                                 (long long)out[r], (long long)want[r]);
+                }
+            }
+        }
+    }
+    free(q);
+    free(rows);
+}
+
+/* A test matrix: f32 source rows, stored in dtype, widened copy for the
+ * sketch and norms, valid flags. */
+typedef struct tmat {
+    size_t n, dim;
+    int dtype;
+    float *src;  /* n * dim */
+    void *data;  /* stored */
+    float *wide; /* widened stored rows */
+    float *norms;
+    uint8_t *valid;
+    emb_sketch sk;
+    emb_matrix m;
+} tmat;
+
+static void tmat_row(tmat *t, const emb_kernels *k, size_t r)
+{
+    size_t es = emb_dtype_size(t->dtype);
+    emb_row_encode(k, t->dtype, (char *)t->data + r * t->dim * es, NULL, t->src + r * t->dim,
+                   t->dim);
+    emb_matrix_row_f32(k, &t->m, r, t->wide + r * t->dim);
+    t->norms[r] = k->norm_f32(t->wide + r * t->dim, t->dim);
+    emb_sketch_set(&t->sk, r, t->wide + r * t->dim);
+}
+
+static void tmat_build(tmat *t, const emb_kernels *k, int dtype)
+{
+    t->dtype = dtype;
+    t->data = malloc(t->n * t->dim * 4 + 1);
+    t->wide = malloc(t->n * t->dim * sizeof(float) + 1);
+    t->norms = malloc(t->n * sizeof(float) + 1);
+    emb_sketch_init(&t->sk, t->dim);
+    assert_int_equal(emb_sketch_reserve(&t->sk, t->n), EMB_OK);
+    t->m = (emb_matrix){t->n, t->dim, dtype, t->data, NULL, t->valid, t->norms, &t->sk};
+    for (size_t r = 0; r < t->n; r++)
+        tmat_row(t, k, r);
+}
+
+static void tmat_free(tmat *t)
+{
+    free(t->data);
+    free(t->wide);
+    free(t->norms);
+    emb_sketch_free(&t->sk);
+}
+
+static size_t total_scanned, total_rescored;
+
+/* Plain and sketch search agree exactly. */
+static void check_same(const emb_kernels *k, const tmat *t, const float *q, int metric, size_t kk,
+                       const uint8_t *allow, const char *what)
+{
+    emb_hit *a = malloc((kk + 1) * sizeof *a), *b = malloc((kk + 1) * sizeof *b);
+    size_t na = 99, nb = 98;
+    emb_err err;
+    emb_sketch_stats st;
+    assert_int_equal(emb_matrix_search_plain(k, &t->m, q, metric, kk, allow, a, &na, &err), 0);
+    assert_int_equal(emb_sketch_search(k, &t->m, q, metric, kk, allow, b, &nb, &st, &err), 0);
+    total_scanned += st.scanned;
+    total_rescored += st.rescored;
+    if (na != nb)
+        fail_msg("%s %s %s metric %d k %zu: %zu vs %zu hits", what, k->name,
+                 emb_dtype_name(t->dtype), metric, kk, na, nb);
+    for (size_t i = 0; i < na; i++)
+        if (a[i].id != b[i].id || memcmp(&a[i].distance, &b[i].distance, sizeof(float)) != 0)
+            fail_msg("%s %s %s metric %d k %zu hit %zu: plain (%lld, %.9g) sketch (%lld, %.9g)",
+                     what, k->name, emb_dtype_name(t->dtype), metric, kk, i, (long long)a[i].id,
+                     a[i].distance, (long long)b[i].id, b[i].distance);
+    free(a);
+    free(b);
+}
+
+typedef void (*fill_fn)(float *src, size_t n, size_t dim);
+
+static void fill_random(float *s, size_t n, size_t dim)
+{
+    for (size_t i = 0; i < n * dim; i++)
+        s[i] = rnd();
+}
+
+static void fill_duplicates(float *s, size_t n, size_t dim)
+{
+    for (size_t r = 0; r < n; r++)
+        for (size_t i = 0; i < dim; i++)
+            s[r * dim + i] = r < 7 ? rnd() : s[(r % 7) * dim + i];
+}
+
+static void fill_integers(float *s, size_t n, size_t dim) /* many exactly equal distances */
+{
+    for (size_t i = 0; i < n * dim; i++)
+        s[i] = (float)((int)(rng() % 5) - 2);
+}
+
+static void fill_zeros_mixed(float *s, size_t n, size_t dim)
+{
+    fill_random(s, n, dim);
+    for (size_t r = 0; r < n; r += 3)
+        memset(s + r * dim, 0, dim * sizeof *s);
+}
+
+static void fill_scaled(float *s, size_t n, size_t dim) /* 1e-30 and 1e30 rows */
+{
+    fill_random(s, n, dim);
+    for (size_t r = 0; r < n; r++) {
+        float f = r % 4 == 0 ? 1e-30f : r % 4 == 1 ? 1e30f : r % 4 == 2 ? 1.0f : 1e-5f;
+        for (size_t i = 0; i < dim; i++)
+            s[r * dim + i] *= f;
+    }
+}
+
+static void fill_subnormal(float *s, size_t n, size_t dim)
+{
+    fill_random(s, n, dim);
+    for (size_t r = 0; r < n; r++)
+        for (size_t i = 0; i < dim; i++)
+            s[r * dim + i] *= r % 2 ? 1e-40f : 1e-38f;
+}
+
+static void fill_outlier(float *s, size_t n, size_t dim) /* one dimension 1000x the rest */
+{
+    fill_random(s, n, dim);
+    for (size_t r = 0; r < n; r++)
+        s[r * dim + 3] = 1000.0f + 0.01f * rnd();
+}
+
+static void fill_nonfinite(float *s, size_t n, size_t dim)
+{
+    fill_random(s, n, dim);
+    for (size_t r = 5; r < n; r += 11)
+        s[r * dim + r % dim] = r % 2 ? INFINITY : -INFINITY;
+}
+
+static void fill_near_dups(float *s, size_t n, size_t dim) /* rows 1 ulp apart */
+{
+    fill_random(s, 1, dim);
+    for (size_t r = 1; r < n; r++)
+        for (size_t i = 0; i < dim; i++)
+            s[r * dim + i] = nextafterf(s[(r - 1) * dim + i], (rng() & 1) ? 2.0f : -2.0f);
+}
+
+static void run_case(const char *what, fill_fn fill, size_t n, size_t dim)
+{
+    float *src = malloc(n * dim * sizeof *src);
+    float *q = malloc(dim * sizeof *q);
+    uint8_t *valid = malloc(n), *allow = malloc(n);
+    fill(src, n, dim);
+    for (size_t r = 0; r < n; r++) {
+        valid[r] = r % 13 != 5;
+        allow[r] = r % 3 != 1;
+    }
+    static const int dtypes[] = {EMB_DTYPE_F32, EMB_DTYPE_F16, EMB_DTYPE_BF16};
+    static const size_t ks[] = {1, 3, 10, 1000};
+    for (const emb_kernels *const *kp = emb_kernels_all(); *kp; kp++) {
+        const emb_kernels *k = *kp;
+        for (int di = 0; di < 3; di++) {
+            tmat t = {.n = n, .dim = dim, .src = src, .valid = valid};
+            tmat_build(&t, k, dtypes[di]);
+            for (int qi = 0; qi < 6; qi++) {
+                /* queries: random, a stored row, a scaled row, a zero query */
+                for (size_t i = 0; i < dim; i++)
+                    q[i] = qi == 0 ? rnd()
+                         : qi == 1 ? t.wide[7 * dim + i]
+                         : qi == 2 ? t.wide[(n - 2) * dim + i] * 3.0f
+                         : qi == 3 ? 0.0f
+                         : qi == 4 ? rnd() * 1e20f
+                                   : src[(n / 2) * dim + i] + 1e-3f * rnd();
+                for (int metric = 0; metric < 3; metric++)
+                    for (size_t ki = 0; ki < 4; ki++) {
+                        check_same(k, &t, q, metric, ks[ki], NULL, what);
+                        check_same(k, &t, q, metric, ks[ki], allow, what);
+                    }
+            }
+            tmat_free(&t);
+        }
+    }
+    free(src);
+    free(q);
+    free(valid);
+    free(allow);
+}
+
+static void test_random(void **s)
+{
+    (void)s;
+    run_case("random", fill_random, 300, 37);
+}
+static void test_duplicates(void **s)
+{
+    (void)s;
+    run_case("duplicates", fill_duplicates, 200, 16);
+}
+static void test_integers(void **s)
+{
+    (void)s;
+    run_case("integers", fill_integers, 250, 8);
+}
+static void test_zeros(void **s)
+{
+    (void)s;
+    run_case("zeros", fill_zeros_mixed, 200, 24);
+}
+static void test_scaled(void **s)
+{
+    (void)s;
+    run_case("scaled", fill_scaled, 200, 40);
+}
+static void test_subnormal(void **s)
+{
+    (void)s;
+    run_case("subnormal", fill_subnormal, 120, 20);
+}
+static void test_outlier(void **s)
+{
+    (void)s;
+    run_case("outlier", fill_outlier, 200, 64);
+}
+static void test_nonfinite(void **s)
+{
+    (void)s;
+    run_case("nonfinite", fill_nonfinite, 150, 12);
+}
+static void test_near_dups(void **s)
+{
+    (void)s;
+    run_case("near duplicates", fill_near_dups, 150, 33);
+}
+static void test_one_dim(void **s)
+{
+    (void)s;
+    run_case("one dim", fill_random, 100, 1);
+}
+static void test_wide(void **s) /* > 1024 dims: the kernels' int64 flush */
+{
+    (void)s;
+    run_case("wide", fill_random, 40, 1100);
+}
+
+/* Integer rows with max |x| = 127 quantise exactly (s = 1, e = 0) and an
+ * integer query with max |q| = 127 too (t = 1, f = 0): the sketch's integer
+ * dot is then the true dot and its bound only the kernels' rounding terms.
+ * Coordinates 8..511 hold +-127-sized terms that coordinates 520..1023
+ * cancel exactly, so partial sums are large while the dot is small; rows
+ * differ by +-1 in coordinates 0..7 (where q is 1): many exact ties, which
+ * must come out in id order as in the plain scan. */
+static void test_exact_ties(void **s)
+{
+    (void)s;
+    const size_t n = 300, dim = 1024;
+    float *src = malloc(n * dim * sizeof *src), q[1024], base[1024];
+    for (size_t i = 0; i < dim; i++) {
+        base[i] = 0;
+        q[i] = 127.0f;
+    }
+    for (size_t i = 0; i < 8; i++) {
+        base[i] = (float)((int)(rng() % 100) - 50);
+        q[i] = 1.0f;
+    }
+    for (size_t i = 8; i < 512; i++) {
+        base[i] = (float)((int)(rng() % 255) - 127);
+        base[i + 512] = -base[i];
+    }
+    base[8] = 127;
+    base[520] = -127;
+    for (size_t r = 0; r < n; r++) {
+        memcpy(src + r * dim, base, sizeof base);
+        src[r * dim + r % 8] += (float)((int)(r / 8 % 3) - 1);
+    }
+    for (const emb_kernels *const *kp = emb_kernels_all(); *kp; kp++) {
+        tmat t = {.n = n, .dim = dim, .src = src, .valid = NULL};
+        tmat_build(&t, *kp, EMB_DTYPE_F32);
+        for (int metric = 0; metric < 2; metric++)
+            for (size_t kk = 1; kk <= 30; kk += 7)
+                check_same(*kp, &t, q, metric, kk, NULL, "exact ties");
+        tmat_free(&t);
+    }
+    free(src);
+}
+
+/* Rows rewritten, deleted (valid 0) and re-added between queries. */
+static void test_writes_between_queries(void **s)
+{
+    (void)s;
+    const size_t n = 400, dim = 32;
+    float *src = malloc(n * dim * sizeof *src), q[32];
+    uint8_t *valid = malloc(n);
+    fill_random(src, n, dim);
+    memset(valid, 1, n);
+    const emb_kernels *k = emb_kernels_get();
+    tmat t = {.n = n, .dim = dim, .src = src, .valid = valid};
+    tmat_build(&t, k, EMB_DTYPE_F32);
+    for (int round = 0; round < 40; round++) {
+        for (size_t i = 0; i < dim; i++)
+            q[i] = rnd();
+        size_t r = rng() % n;
+        if (round % 3 == 0) { /* the query's own direction becomes a row */
+            memcpy(src + r * dim, q, sizeof q);
+            tmat_row(&t, k, r);
+        } else if (round % 3 == 1) {
+            valid[r] = 0;
+            emb_sketch_unset(&t.sk, r);
+        } else {
+            for (size_t i = 0; i < dim; i++)
+                src[r * dim + i] = q[i] * 0.5f + 1e-6f;
+            valid[r] = 1;
+            tmat_row(&t, k, r);
+        }
+        for (int metric = 0; metric < 3; metric++)
+            check_same(k, &t, q, metric, 5, NULL, "writes");
+    }
+    tmat_free(&t);
+    free(src);
+    free(valid);
+}
+
+/* On plain random data the sketch must prune (else it is only a slower plain
+ * scan), and an unset row is always rescored. */
+static void test_prunes(void **s)
+{
+    (void)s;
+    const size_t n = 4000, dim = 64;
+    float *src = malloc(n * dim * sizeof *src), q[64];
+    fill_random(src, n, dim);
+    const emb_kernels *k = emb_kernels_get();
+    tmat t = {.n = n, .dim = dim, .src = src, .valid = NULL};
+    tmat_build(&t, k, EMB_DTYPE_F32);
+    for (int metric = 0; metric < 3; metric++) {
+        total_scanned = total_rescored = 0;
+        for (int j = 0; j < 10; j++) {
+            for (size_t i = 0; i < dim; i++)
+                q[i] = rnd();
+            check_same(k, &t, q, metric, 10, NULL, "prunes");
+        }
+        assert_int_equal(total_scanned, 10 * n);
+        if (total_rescored * 5 > total_scanned)
+            fail_msg("metric %d: rescored %zu of %zu rows", metric, total_rescored, total_scanned);
+    }
+    emb_sketch_unset(&t.sk, 17);
+    emb_hit out[10];
+    size_t nh;
+    emb_sketch_stats st;
+    emb_err err;
+    assert_int_equal(emb_sketch_search(k, &t.m, q, 0, 10, NULL, out, &nh, &st, &err), 0);
+    check_same(k, &t, q, 0, 10, NULL, "unset row");
+    assert_true(emb_sketch_applies(&t.m, q, 0, 10));
+    assert_false(emb_sketch_applies(&t.m, q, 0, n));
+    t.m.sketch = NULL;
+    assert_false(emb_sketch_applies(&t.m, q, 0, 10));
+    tmat_free(&t);
+    free(src);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_kernel_exact),       cmocka_unit_test(test_random),
+        cmocka_unit_test(test_duplicates),         cmocka_unit_test(test_integers),
+        cmocka_unit_test(test_zeros),              cmocka_unit_test(test_scaled),
+        cmocka_unit_test(test_subnormal),          cmocka_unit_test(test_outlier),
+        cmocka_unit_test(test_nonfinite),          cmocka_unit_test(test_near_dups),
+        cmocka_unit_test(test_one_dim),            cmocka_unit_test(test_wide),
+        cmocka_unit_test(test_writes_between_queries), cmocka_unit_test(test_exact_ties), cmocka_unit_test(test_prunes),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
