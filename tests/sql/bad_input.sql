@@ -77,7 +77,7 @@ select 'seq-1e6-rope', count(*) = 1000000 from emb_sequence('w',
    select json_group_array(v % 3) from s), 'rope');
 
 -- emb_most_similar: NULL in each position, k extremes
--- error: emb_most_similar: missing argument 'table' (usage: emb_most_similar(table [, positive [, negative [, k [, method]]]]))
+-- error: emb_most_similar: missing argument 'table' (usage: emb_most_similar(table [, positive [, negative [, k [, method [, restrict]]]]]))
 select * from emb_most_similar(null, '["a"]');
 -- error: emb_most_similar: no input tokens (positive and negative are both empty)
 select * from emb_most_similar('w', null);
@@ -94,16 +94,16 @@ select * from emb_most_similar('w', '["a"]', '[]', 1e300);
 select * from emb_most_similar('w', '["a"]', '[]', 'x');
 -- error: emb_most_similar: unknown token_id -1 in table w
 select * from emb_most_similar('w', '[-1]', '[]');
--- error: emb_most_similar: positive must be a JSON array of tokens or token ids (found 'a')
+-- error: emb_most_similar: positive must be a JSON array of tokens, token ids or vectors (found 'a')
 select * from emb_most_similar('w', 'a', '[]');
--- error: emb_most_similar: positive[0] must be a token (string) or a token id (integer) (found null)
+-- error: emb_most_similar: positive[0] must be a token (string), a token id (integer) or a vector (array of numbers) (found null)
 select * from emb_most_similar('w', '[null]');
--- error: emb_most_similar: positive[0] must be a token (string) or a token id (integer) (found real)
+-- error: emb_most_similar: positive[0] must be a token (string), a token id (integer) or a vector (array of numbers) (found real)
 select * from emb_most_similar('w', '[1e300]');
 -- error: emb_most_similar: no such embedding table: plain
 select * from emb_most_similar('plain', '["a"]');
--- error: too many arguments on emb_most_similar() - max 5
-select * from emb_most_similar('w', '["a"]', '[]', 3, '3cosadd', 5);
+-- error: too many arguments on emb_most_similar() - max 6
+select * from emb_most_similar('w', '["a"]', '[]', 3, '3cosadd', 5, 1);
 
 -- 100000 nested brackets: a clear error, no deep recursion
 -- error: emb_sequence: ids must be a JSON array of integers or of arrays of integers
@@ -174,13 +174,13 @@ select 'knn-100k-queries', count(*) = 300000 from emb_knn('w', (select json_grou
   from (with recursive s(v) as (select 1 union all select v + 1 from s where v < 100000) select v from s)), 3);
 
 -- evaluations
--- error: emb_eval_analogies: missing argument 'table' (usage: emb_eval_analogies(table, path [, restrict]))
+-- error: emb_eval_analogies: missing argument 'table' (usage: emb_eval_analogies(table, path [, restrict [, case_insensitive [, dummy4unknown]]]))
 select * from emb_eval_analogies(null, 'x');
 -- error: emb_eval_analogies: path must be text (found null)
 select * from emb_eval_analogies('w', null);
 -- error: emb_eval_analogies: restrict must be >= 1 (found -1)
 select * from emb_eval_analogies('w', '/dev/null', -1);
--- error: emb_eval_pairs: missing argument 'table' (usage: emb_eval_pairs(table, path))
+-- error: emb_eval_pairs: missing argument 'table' (usage: emb_eval_pairs(table, path [, restrict [, case_insensitive [, dummy4unknown]]]))
 select * from emb_eval_pairs(null, 'x');
 -- error: emb_eval_pairs: path must be text (found null)
 select * from emb_eval_pairs('w', null);

@@ -72,15 +72,15 @@ select * from emb_most_similar('w', '["a"]', '["c"]');
 select * from emb_most_similar('w', '[4]', '[]');
 -- error: emb_most_similar: unknown token_id -1 in table w
 select * from emb_most_similar('w', '[-1]', '[]');
--- error: emb_most_similar: positive must be a JSON array of tokens or token ids (found 'a')
+-- error: emb_most_similar: positive must be a JSON array of tokens, token ids or vectors (found 'a')
 select * from emb_most_similar('w', 'a', '[]');
--- error: emb_most_similar: negative must be a JSON array of tokens or token ids (found '{"a":1}')
+-- error: emb_most_similar: negative must be a JSON array of tokens, token ids or vectors (found '{"a":1}')
 select * from emb_most_similar('w', '["a"]', '{"a":1}');
--- error: emb_most_similar: positive must be a JSON array of tokens or token ids (found integer)
+-- error: emb_most_similar: positive must be a JSON array of tokens, token ids or vectors (found integer)
 select * from emb_most_similar('w', 5, '[]');
--- error: emb_most_similar: positive[1] must be a token (string) or a token id (integer) (found real)
+-- error: emb_most_similar: positive[1] must be a token (string), a token id (integer) or a vector (array of numbers) (found real)
 select * from emb_most_similar('w', '["a", 1.5]', '[]');
--- error: emb_most_similar: positive[0] must be a token (string) or a token id (integer) (found array)
+-- error: emb_most_similar: positive[0] is not a vector: expected a number at offset 1 (found '"')
 select * from emb_most_similar('w', '[["a"]]', '[]');
 -- error: emb_most_similar: no input tokens (positive and negative are both empty)
 select * from emb_most_similar('w', '[]', NULL);
@@ -96,7 +96,7 @@ select * from emb_most_similar('w', '["a"]', '[]', 'ten');
 select * from emb_most_similar('nope', '["a"]', '[]');
 -- error: emb_most_similar: table must be text (found integer)
 select * from emb_most_similar(1, '["a"]', '[]');
--- error: emb_most_similar: missing argument 'table' (usage: emb_most_similar(table [, positive [, negative [, k [, method]]]]))
+-- error: emb_most_similar: missing argument 'table' (usage: emb_most_similar(table [, positive [, negative [, k [, method [, restrict]]]]]))
 select * from emb_most_similar;
 -- error: emb_analogy: unknown token 'zz' in table w
 select * from emb_analogy('w', 'a', 'b', 'zz');
