@@ -106,6 +106,17 @@ int embTvfCellText(TvfCell *c, const char *z, int n)
     return SQLITE_OK;
 }
 
+int embTvfCellBlob(TvfCell *c, const void *p, int n)
+{
+    c->z = sqlite3_malloc(n > 0 ? n : 1);
+    if (!c->z)
+        return SQLITE_NOMEM;
+    memcpy(c->z, p, (size_t)n);
+    c->i = n;
+    c->type = SQLITE_BLOB;
+    return SQLITE_OK;
+}
+
 void embTvfCellInt(TvfCell *c, sqlite3_int64 v)
 {
     c->type = SQLITE_INTEGER;
@@ -304,6 +315,9 @@ static int tvfColumn(sqlite3_vtab_cursor *pCur, sqlite3_context *ctx, int i)
         break;
     case SQLITE_FLOAT:
         sqlite3_result_double(ctx, c->d);
+        break;
+    case SQLITE_BLOB: /* length in c->i */
+        sqlite3_result_blob(ctx, c->z, (int)c->i, SQLITE_TRANSIENT);
         break;
     case SQLITE_TEXT:
         sqlite3_result_text(ctx, c->z, -1, SQLITE_TRANSIENT);
