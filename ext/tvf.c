@@ -27,6 +27,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <errno.h>
 #include <string.h>
 
 typedef struct TvfAux {
@@ -153,11 +154,14 @@ int embTvfReadFile(TvfVtab *p, sqlite3_value *arg, char **pz, size_t *pn)
         return embTvfError(p, "%s: path must be text (found %s)", zFunc,
                            embTypeName(arg ? sqlite3_value_type(arg) : SQLITE_NULL));
     const char *zPath = (const char *)sqlite3_value_text(arg);
-    FILE *f = zPath ? fopen(zPath, "rb") : NULL;
-    if (!f)
-        return embTvfError(p, "%s: cannot read file '%s'", zFunc, zPath ? zPath : "");
+    if (!zPath)
+        return SQLITE_NOMEM;
+    FILE *f = fopen(zPath, "rb");
+    if (!f) /* the path as given and the OS reason, as the readers word it */
+        return embTvfError(p, "%s: %s: cannot open (%s)", zFunc, zPath, strerror(errno));
     char *buf = NULL;
     size_t n = 0, cap = 0;
+    errno = 0;
     for (;;) {
         if (n == cap) {
             size_t nc = cap ? cap * 2 : 65536;
@@ -175,11 +179,11 @@ int embTvfReadFile(TvfVtab *p, sqlite3_value *arg, char **pz, size_t *pn)
         if (got == 0)
             break;
     }
-    int bad = ferror(f);
+    int bad = ferror(f) ? (errno ? errno : EIO) : 0;
     fclose(f);
     if (bad) {
         sqlite3_free(buf);
-        return embTvfError(p, "%s: cannot read file '%s'", zFunc, zPath);
+        return embTvfError(p, "%s: %s: cannot read (%s)", zFunc, zPath, strerror(bad));
     }
     *pz = buf;
     *pn = n;

@@ -56,8 +56,8 @@
  *   emb_most_similar: positive must be a JSON array of tokens or token ids (found 'king')
  *   emb_most_similar: unknown method 'x' (expected '3cosadd' or '3cosmul')
  *   emb_most_similar: no input tokens (positive and negative are both empty)
- *   emb_logits: dimension mismatch (50 vs 3)
- *   emb_eval_analogies: cannot read file 'x.txt'
+ *   emb_logits: hidden has 3 values; table glove has dim 50
+ *   emb_eval_analogies: x.txt: cannot open (No such file or directory)
  *
  * How it works: each function is a generic eponymous virtual table
  * (ext/tvf.c, like SQLite's series.c) whose HIDDEN columns take the
@@ -476,7 +476,8 @@ static int computeLogits(TvfVtab *p, TvfCursor *cur, sqlite3_value **args)
     }
     const emb_matrix *m = embTableMatrix(ref);
     if ((size_t)h.dim != m->dim) {
-        rc = embTvfError(p, "%s: dimension mismatch (%lld vs %d)", zFunc, (long long)m->dim, h.dim);
+        rc = embTvfError(p, "%s: hidden has %d values; table %s has dim %lld%s", zFunc, h.dim,
+                         zTable, (long long)m->dim, embFloat64Hint(args[1], (int)m->dim));
     } else {
         size_t kk = (size_t)k < m->n_rows ? (size_t)k : m->n_rows, n = 0;
         emb_scored *out = sqlite3_malloc64((kk ? kk : 1) * sizeof *out);

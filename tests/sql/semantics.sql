@@ -106,7 +106,7 @@ select * from emb_analogy('w', 'a', 'b');
 select * from emb_analogy('w', NULL, 'b', 'a');
 -- error: emb_analogy: c must be a token (text) or a token id (integer) (found real)
 select * from emb_analogy('w', 'a', 'b', 2.5);
--- error: emb_logits: dimension mismatch (2 vs 3)
+-- error: emb_logits: hidden has 3 values; table w has dim 2
 select * from emb_logits('w', '[1,2,3]');
 -- error: emb_logits: temperature must be > 0 (found 0)
 select * from emb_logits('w', '[1,2]', 2, 0);
@@ -120,7 +120,7 @@ select * from emb_logits('w', NULL);
 select * from emb_logits('w', 7);
 -- error: emb_logits: missing argument 'hidden' (usage: emb_logits(table, hidden [, k [, temperature]]))
 select * from emb_logits('w');
--- error: emb_eval_analogies: cannot read file 'no/such/file.txt'
+-- error: emb_eval_analogies: no/such/file.txt: cannot open (No such file or directory)
 select * from emb_eval_analogies('w', 'no/such/file.txt');
 -- error: emb_eval_analogies: restrict must be >= 1 (found 0)
 select * from emb_eval_analogies('w', 'x', 0);
