@@ -177,6 +177,24 @@ static int parseQueries(TvfVtab *p, const char *zTable, sqlite3_value *arg, size
         return embTvfError(p, "%s: queries must be a JSON array of vectors or an f32 blob (found %s)",
                            zFunc, embTypeName(t));
     size_t n = (size_t)sqlite3_value_bytes(arg), row = dim * sizeof(float);
+    unsigned sub = sqlite3_value_subtype(arg);
+    if (sub == EMB_SUBTYPE_VEC_BIT)
+        return embTvfError(p, "%s: queries is a sqlite-vec bit vector (vec_bit); expected float32 "
+                              "(f32 blobs, vec_f32() or JSON text) or vec_int8()", zFunc);
+    if (sub == EMB_SUBTYPE_VEC_INT8) { /* sqlite-vec vec_int8(): one int8 per element */
+        if (dim == 0 || n % dim != 0)
+            return embTvfError(p, "%s: queries int8 vector has %lld values; table %s has dim %lld",
+                               zFunc, (long long)n, zTable, (long long)dim);
+        float *f = sqlite3_malloc64((n ? n : 1) * sizeof *f);
+        if (!f)
+            return SQLITE_NOMEM;
+        const signed char *b = sqlite3_value_blob(arg);
+        for (size_t i = 0; i < n; i++)
+            f[i] = (float)b[i];
+        *pq = f;
+        *pn = n / dim;
+        return SQLITE_OK;
+    }
     if (row == 0 || n % row != 0)
         return embTvfError(p, "%s: queries blob has %lld bytes, not a multiple of 4 * dim = %lld"
                               " (table %s has dim %lld)%s",
