@@ -62,7 +62,8 @@ static int two_vecs(sqlite3_context *ctx, const char *zFunc, sqlite3_value **arg
         return rb;
     }
     if (a->dim != b->dim) {
-        embResultError(ctx, "%s: dimension mismatch (%d vs %d)", zFunc, a->dim, b->dim);
+        embResultError(ctx, "%s: dimension mismatch: argument 1 has %d values, argument 2 has %d",
+                       zFunc, a->dim, b->dim);
         embVecFree(a);
         embVecFree(b);
         return -1;
@@ -236,7 +237,9 @@ static void fnAdd(sqlite3_context *ctx, int argc, sqlite3_value **argv)
             return;
         }
         if (b.dim != dim) {
-            embResultError(ctx, "emb_add: dimension mismatch (%d vs %d)", dim, b.dim);
+            embResultError(ctx,
+                           "emb_add: dimension mismatch: argument 1 has %d values, argument %d has %d",
+                           dim, i + 1, b.dim);
             embVecFree(&b);
             sqlite3_free(acc);
             return;
@@ -317,7 +320,8 @@ static void aggStep(sqlite3_context *ctx, int argc, sqlite3_value **argv)
         memset(st->acc, 0, (size_t)a.dim * sizeof *st->acc);
         st->dim = a.dim;
     } else if (a.dim != st->dim) {
-        embResultError(ctx, "%s: dimension mismatch (%d vs %d)", zFunc, st->dim, a.dim);
+        embResultError(ctx, "%s: dimension mismatch: this row has %d values, earlier rows have %d",
+                       zFunc, a.dim, st->dim);
         embVecFree(&a);
         return;
     }

@@ -31,6 +31,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <errno.h>
 #include <string.h>
 
 typedef struct TvfAux {
@@ -110,6 +111,17 @@ int embTvfCellText(TvfCell *c, const char *z, int n)
     return SQLITE_OK;
 }
 
+int embTvfCellBlob(TvfCell *c, const void *p, int n)
+{
+    c->z = sqlite3_malloc(n > 0 ? n : 1);
+    if (!c->z)
+        return SQLITE_NOMEM;
+    memcpy(c->z, p, (size_t)n);
+    c->i = n;
+    c->type = SQLITE_BLOB;
+    return SQLITE_OK;
+}
+
 void embTvfCellInt(TvfCell *c, sqlite3_int64 v)
 {
     c->type = SQLITE_INTEGER;
@@ -146,11 +158,14 @@ int embTvfReadFile(TvfVtab *p, sqlite3_value *arg, char **pz, size_t *pn)
         return embTvfError(p, "%s: path must be text (found %s)", zFunc,
                            embTypeName(arg ? sqlite3_value_type(arg) : SQLITE_NULL));
     const char *zPath = (const char *)sqlite3_value_text(arg);
-    FILE *f = zPath ? fopen(zPath, "rb") : NULL;
-    if (!f)
-        return embTvfError(p, "%s: cannot read file '%s'", zFunc, zPath ? zPath : "");
+    if (!zPath)
+        return SQLITE_NOMEM;
+    FILE *f = fopen(zPath, "rb");
+    if (!f) /* the path as given and the OS reason, as the readers word it */
+        return embTvfError(p, "%s: %s: cannot open (%s)", zFunc, zPath, strerror(errno));
     char *buf = NULL;
     size_t n = 0, cap = 0;
+    errno = 0;
     for (;;) {
         if (n == cap) {
             size_t nc = cap ? cap * 2 : 65536;
@@ -168,11 +183,11 @@ int embTvfReadFile(TvfVtab *p, sqlite3_value *arg, char **pz, size_t *pn)
         if (got == 0)
             break;
     }
-    int bad = ferror(f);
+    int bad = ferror(f) ? (errno ? errno : EIO) : 0;
     fclose(f);
     if (bad) {
         sqlite3_free(buf);
-        return embTvfError(p, "%s: cannot read file '%s'", zFunc, zPath);
+        return embTvfError(p, "%s: %s: cannot read (%s)", zFunc, zPath, strerror(bad));
     }
     *pz = buf;
     *pn = n;
@@ -344,6 +359,9 @@ static int tvfColumn(sqlite3_vtab_cursor *pCur, sqlite3_context *ctx, int i)
         break;
     case SQLITE_FLOAT:
         sqlite3_result_double(ctx, c->d);
+        break;
+    case SQLITE_BLOB: /* length in c->i */
+        sqlite3_result_blob(ctx, c->z, (int)c->i, SQLITE_TRANSIENT);
         break;
     case SQLITE_TEXT:
         sqlite3_result_text(ctx, c->z, -1, SQLITE_TRANSIENT);

@@ -21,7 +21,7 @@
 
 #include "embext.h"
 
-#define TVF_MAX_ARGS 8 /* arguments per function, at most */
+#define TVF_MAX_ARGS 10 /* arguments per function, at most */
 
 typedef struct TvfVtab TvfVtab;
 typedef struct TvfCursor TvfCursor;
@@ -61,7 +61,7 @@ struct TvfVtab {
 };
 
 typedef struct TvfCell {
-    int type; /* SQLITE_NULL, SQLITE_INTEGER, SQLITE_FLOAT, SQLITE_TEXT */
+    int type; /* SQLITE_NULL, SQLITE_INTEGER, SQLITE_FLOAT, SQLITE_TEXT, SQLITE_BLOB */
     sqlite3_int64 i;
     double d;
     char *z; /* sqlite3_malloc'd */
@@ -97,6 +97,8 @@ TvfCell *embTvfRow(TvfCursor *cur, int nOut);
  * A NaN double becomes NULL. */
 int embTvfCellText(TvfCell *c, const char *z, int n);
 void embTvfCellInt(TvfCell *c, sqlite3_int64 v);
+/* A BLOB cell: n bytes copied from p (the length is kept in c->i). */
+int embTvfCellBlob(TvfCell *c, const void *p, int n);
 void embTvfCellDouble(TvfCell *c, double v);
 /* Optional integer argument >= lo; NULL or absent gives def. */
 int embTvfArgInt(TvfVtab *p, sqlite3_value *arg, const char *zWhat, sqlite3_int64 lo,

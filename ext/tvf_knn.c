@@ -35,8 +35,9 @@
  *   emb_knn: no such embedding table: nope
  *   emb_knn: queries must not be NULL
  *   emb_knn: queries must be a JSON array of vectors or an f32 blob (found integer)
- *   emb_knn: queries blob size must be a multiple of 4 * dim (32 vs 36)
- *   emb_knn: query 1: dimension mismatch (8 vs 3)
+ *   emb_knn: queries blob has 36 bytes, not a multiple of 4 * dim = 32 (table t has dim 8)
+ *   emb_knn: query 1 has 3 values; table t has dim 8
+ *   emb_knn: k must be >= 1 (found 0)
  *   emb_knn: query 0: invalid JSON vector: ...
  *   emb_knn: unknown metric 'x' (expected 'cosine', 'dot' or 'l2')
  *
@@ -65,7 +66,7 @@ static int isWs(char c)
 
 /* Parse '[[...], ...]' of vectors of dimension dim into *pq (sqlite3_malloc'd)
  * and *pn.  SQLITE_OK, or an error set on p. */
-static int parseJsonQueries(TvfVtab *p, const char *z, size_t n, size_t dim, float **pq,
+static int parseJsonQueries(TvfVtab *p, const char *zTable, const char *z, size_t n, size_t dim, float **pq,
                             size_t *pn)
 {
     const char *zFunc = p->spec->zName;
@@ -111,8 +112,8 @@ static int parseJsonQueries(TvfVtab *p, const char *z, size_t n, size_t dim, flo
             }
             if (d != dim) {
                 free(v);
-                rc = embTvfError(p, "%s: query %lld: dimension mismatch (%lld vs %lld)", zFunc,
-                                 (long long)nq, (long long)dim, (long long)d);
+                rc = embTvfError(p, "%s: query %lld has %lld values; table %s has dim %lld", zFunc,
+                                 (long long)nq, (long long)d, zTable, (long long)dim);
                 break;
             }
             if (nq == cap) {
@@ -162,22 +163,43 @@ static int parseJsonQueries(TvfVtab *p, const char *z, size_t n, size_t dim, flo
 
 /* The queries argument as n_q x dim floats (*pq sqlite3_malloc'd, may be
  * NULL when n_q is 0). */
-static int parseQueries(TvfVtab *p, sqlite3_value *arg, size_t dim, float **pq, size_t *pn)
+static int parseQueries(TvfVtab *p, const char *zTable, sqlite3_value *arg, size_t dim, float **pq,
+                        size_t *pn)
 {
     const char *zFunc = p->spec->zName;
     int t = arg ? sqlite3_value_type(arg) : SQLITE_NULL;
     if (t == SQLITE_NULL)
         return embTvfError(p, "%s: queries must not be NULL", zFunc);
     if (t == SQLITE_TEXT)
-        return parseJsonQueries(p, (const char *)sqlite3_value_text(arg),
+        return parseJsonQueries(p, zTable, (const char *)sqlite3_value_text(arg),
                                 (size_t)sqlite3_value_bytes(arg), dim, pq, pn);
     if (t != SQLITE_BLOB)
         return embTvfError(p, "%s: queries must be a JSON array of vectors or an f32 blob (found %s)",
                            zFunc, embTypeName(t));
     size_t n = (size_t)sqlite3_value_bytes(arg), row = dim * sizeof(float);
+    unsigned sub = sqlite3_value_subtype(arg);
+    if (sub == EMB_SUBTYPE_VEC_BIT)
+        return embTvfError(p, "%s: queries is a sqlite-vec bit vector (vec_bit); expected float32 "
+                              "(f32 blobs, vec_f32() or JSON text) or vec_int8()", zFunc);
+    if (sub == EMB_SUBTYPE_VEC_INT8) { /* sqlite-vec vec_int8(): one int8 per element */
+        if (dim == 0 || n % dim != 0)
+            return embTvfError(p, "%s: queries int8 vector has %lld values; table %s has dim %lld",
+                               zFunc, (long long)n, zTable, (long long)dim);
+        float *f = sqlite3_malloc64((n ? n : 1) * sizeof *f);
+        if (!f)
+            return SQLITE_NOMEM;
+        const signed char *b = sqlite3_value_blob(arg);
+        for (size_t i = 0; i < n; i++)
+            f[i] = (float)b[i];
+        *pq = f;
+        *pn = n / dim;
+        return SQLITE_OK;
+    }
     if (row == 0 || n % row != 0)
-        return embTvfError(p, "%s: queries blob size must be a multiple of 4 * dim (%lld vs %lld)",
-                           zFunc, (long long)row, (long long)n);
+        return embTvfError(p, "%s: queries blob has %lld bytes, not a multiple of 4 * dim = %lld"
+                              " (table %s has dim %lld)%s",
+                           zFunc, (long long)n, (long long)row, zTable, (long long)dim,
+                           embFloat64Hint(arg, (int)dim));
     float *q = NULL;
     if (n > 0) {
         q = sqlite3_malloc64(n);
@@ -216,7 +238,7 @@ static int computeKnn(TvfVtab *p, TvfCursor *cur, sqlite3_value **args)
 {
     const char *zFunc = p->spec->zName;
     sqlite3_int64 k;
-    int rc = embTvfArgInt(p, args[2], "k", 0, 10, &k);
+    int rc = embTvfArgInt(p, args[2], "k", 1, 10, &k);
     if (rc != SQLITE_OK)
         return rc;
     int metric = -1;
@@ -244,7 +266,7 @@ static int computeKnn(TvfVtab *p, TvfCursor *cur, sqlite3_value **args)
         metric = embTableMetric(ref);
     float *q = NULL;
     size_t n_q = 0;
-    rc = parseQueries(p, args[1], m->dim, &q, &n_q);
+    rc = parseQueries(p, (const char *)sqlite3_value_text(args[0]), args[1], m->dim, &q, &n_q);
     if (rc == SQLITE_OK && n_q > 0) {
         size_t kk = (size_t)k < m->n_rows ? (size_t)k : m->n_rows;
         emb_hit *hits = sqlite3_malloc64((sqlite3_uint64)n_q * (kk ? kk : 1) * sizeof *hits);

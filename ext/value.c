@@ -42,6 +42,28 @@ int embVecFromValue(sqlite3_value *arg, const char *zFunc, EmbVec *out, char **p
     if (eType == SQLITE_BLOB) {
         const void *p = sqlite3_value_blob(arg);
         int n = sqlite3_value_bytes(arg);
+        unsigned sub = sqlite3_value_subtype(arg);
+        if (sub == EMB_SUBTYPE_VEC_BIT) {
+            *pzErr = sqlite3_mprintf("%s: found a sqlite-vec bit vector (vec_bit, %d bits); "
+                                     "expected float32 (an f32 blob, vec_f32() or JSON text)",
+                                     zFunc, n * 8);
+            return SQLITE_ERROR;
+        }
+        if (sub == EMB_SUBTYPE_VEC_INT8) { /* sqlite-vec vec_int8(): one int8 per element */
+            if (n == 0 || n > EMB_MAX_DIM) {
+                *pzErr = sqlite3_mprintf("%s: sqlite-vec int8 vector of %d elements (expected 1 .. %d)",
+                                         zFunc, n, EMB_MAX_DIM);
+                return SQLITE_ERROR;
+            }
+            float *f = sqlite3_malloc64((sqlite3_uint64)n * sizeof *f);
+            if (!f)
+                return SQLITE_NOMEM;
+            for (int i = 0; i < n; i++)
+                f[i] = (float)((const signed char *)p)[i];
+            out->v = out->owned = f;
+            out->dim = n;
+            return SQLITE_OK;
+        }
         if (n == 0 || n % 4 != 0) {
             *pzErr = sqlite3_mprintf("%s: blob length %d is not a %smultiple of 4", zFunc, n,
                                      n == 0 ? "positive " : "");
@@ -124,6 +146,15 @@ void embVecFree(EmbVec *v)
         v->owned = NULL;
         v->v = NULL;
     }
+}
+
+const char *embFloat64Hint(sqlite3_value *arg, int dim)
+{
+    if (arg && sqlite3_value_type(arg) == SQLITE_BLOB && dim > 0 &&
+        sqlite3_value_subtype(arg) == 0 && (sqlite3_int64)sqlite3_value_bytes(arg) == 8 * (sqlite3_int64)dim)
+        return " (the blob has 8 bytes per value: it looks like float64; convert it to float32, "
+               "e.g. numpy v.astype(np.float32).tobytes() or new Float32Array(values))";
+    return "";
 }
 
 void embResultVec(sqlite3_context *ctx, const float *v, int dim)

@@ -29,6 +29,16 @@ int embArgVec(sqlite3_context *ctx, const char *zFunc, sqlite3_value *arg, EmbVe
 
 void embVecFree(EmbVec *v);
 
+/* For a dimension-mismatch message: when arg is a blob of 8 * dim bytes (a
+ * float64 vector of the expected dim), a hint on how to convert it;
+ * otherwise "".  Static text. */
+const char *embFloat64Hint(sqlite3_value *arg, int dim);
+
+/* sqlite-vec's value subtypes (vec_f32 / vec_bit / vec_int8 results). */
+#define EMB_SUBTYPE_VEC_F32 223
+#define EMB_SUBTYPE_VEC_BIT 224
+#define EMB_SUBTYPE_VEC_INT8 225
+
 /* Result an f32 vector (copied). */
 void embResultVec(sqlite3_context *ctx, const float *v, int dim);
 /* Result an f32 vector allocated with sqlite3_malloc (ownership passes). */

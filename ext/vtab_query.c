@@ -41,7 +41,8 @@
 enum {
     IX_MATCH = 1 << 0, IX_K = 1 << 1, IX_METRIC = 1 << 2, IX_EQ = 1 << 3, IX_IN = 1 << 4,
     IX_LO = 1 << 5, IX_HI = 1 << 6, IX_TOKEN = 1 << 7, IX_LIMIT = 1 << 8, IX_OFFSET = 1 << 9,
-    IX_N_ROLES = 10, IX_LO_STRICT = 1 << 10, IX_HI_STRICT = 1 << 11, IX_ALL = 1 << 12
+    IX_N_ROLES = 10, IX_LO_STRICT = 1 << 10, IX_HI_STRICT = 1 << 11, IX_ALL = 1 << 12,
+    IX_ORDERED = 1 << 13 /* ORDER BY distance consumed */
 };
 enum { R_MATCH, R_K, R_METRIC, R_EQ, R_IN, R_LO, R_HI, R_TOKEN, R_LIMIT, R_OFFSET };
 #define IX_FILTERS (IX_EQ | IX_IN | IX_LO | IX_HI | IX_TOKEN)
@@ -122,6 +123,8 @@ int embBestIndex(sqlite3_vtab *tab, sqlite3_index_info *info)
                        (info->nOrderBy == 2 && isIdCol(info->aOrderBy[1].iColumn) &&
                         !info->aOrderBy[1].desc);
         info->orderByConsumed = consumed;
+        if (consumed)
+            flags |= IX_ORDERED;
         if (info->nOrderBy > 0 && !consumed)
             flags |= IX_ALL; /* SQLite sorts everything anyway: no lazy batches */
         if (other || (info->nOrderBy > 0 && !consumed))
@@ -480,6 +483,13 @@ static int knnFilter(EmbCursor *c, EmbCache *cache, int flags, sqlite3_value **v
     EmbVtab *p = (EmbVtab *)c->base.pVtab;
     EmbVec q;
     char *zErr = NULL;
+    /* SQLite 3.40 does not pass LIMIT to the table, so only k = N, a pushed
+     * LIMIT or ORDER BY distance (read lazily, cheap under a LIMIT) bound it */
+    if (!(flags & (IX_K | IX_LIMIT | IX_ORDERED)))
+        return embVtabError(p, SQLITE_ERROR,
+                            "embedding %s: vector MATCH needs a bound: add k = N, or ORDER BY "
+                            "distance LIMIT N",
+                            p->zName);
     char *zWhat = sqlite3_mprintf("embedding %s: vector MATCH", p->zName);
     if (!zWhat)
         return SQLITE_NOMEM;
@@ -496,8 +506,8 @@ static int knnFilter(EmbCursor *c, EmbCache *cache, int flags, sqlite3_value **v
     }
     if (q.dim != p->dim) {
         embVecFree(&q);
-        return embVtabError(p, SQLITE_ERROR, "embedding %s: query dimension mismatch (%d vs %d)",
-                            p->zName, p->dim, q.dim);
+        return embVtabError(p, SQLITE_ERROR, "embedding %s: query has %d values; table %s has dim %d%s",
+                            p->zName, q.dim, p->zName, p->dim, embFloat64Hint(vals[R_MATCH], p->dim));
     }
     c->q = sqlite3_malloc64((size_t)q.dim * sizeof(float));
     if (!c->q) {

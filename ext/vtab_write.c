@@ -76,8 +76,8 @@ static int vecArg(EmbVtab *p, sqlite3_value *v, unsigned char *row, float *scale
     if (vec.dim != p->dim) {
         int d = vec.dim;
         embVecFree(&vec);
-        return embVtabError(p, SQLITE_MISMATCH, "embedding %s: vector dimension mismatch (%d vs %d)",
-                            p->zName, p->dim, d);
+        return embVtabError(p, SQLITE_MISMATCH, "embedding %s: vector has %d values; table %s has dim %d%s",
+                            p->zName, d, p->zName, p->dim, embFloat64Hint(v, p->dim));
     }
     for (int i = 0; i < vec.dim; i++) {
         float x = vec.v[i];
@@ -91,6 +91,13 @@ static int vecArg(EmbVtab *p, sqlite3_value *v, unsigned char *row, float *scale
             embVecFree(&vec);
             return embVtabError(p, SQLITE_MISMATCH,
                                 "embedding %s: vector element %d (%g) exceeds the f16 range (65504)",
+                                p->zName, i, (double)x);
+        }
+        /* the largest finite bf16, 0x7F7F: (2 - 2^-7) * 2^127 */
+        if (p->dtype == EMB_DTYPE_BF16 && fabsf(x) > 3.38953139e38f) {
+            embVecFree(&vec);
+            return embVtabError(p, SQLITE_MISMATCH,
+                                "embedding %s: vector element %d (%g) exceeds the bf16 range (3.38953e+38)",
                                 p->zName, i, (double)x);
         }
     }

@@ -2,6 +2,7 @@
  * (see analogy.h for the rules). */
 #include "lm/analogy.h"
 #include "search/best.h"
+#include "lm/unicase.h"
 #include "lm/vocab.h"
 
 #include <math.h>
@@ -104,7 +105,7 @@ int emb_norms_get(const emb_kernels *kern, const emb_matrix *m, const float **no
 
 /* u = row_t / |row_t| (float division, as gensim's get_vector(norm=True));
  * a zero row gives the zero vector. */
-static void unit_row(const emb_kernels *kern, const emb_matrix *m, const float *norms, int64_t t,
+void emb_unit_row(const emb_kernels *kern, const emb_matrix *m, const float *norms, int64_t t,
                      float *u)
 {
     emb_row_widen(kern, m, (size_t)t, u);
@@ -113,23 +114,21 @@ static void unit_row(const emb_kernels *kern, const emb_matrix *m, const float *
         u[i] = nr > 0 ? u[i] / nr : 0.0f;
 }
 
-/* gensim get_mean_vector(pre_normalize=True, post_normalize=True) with
- * weights +1 (pos) / -1 (neg): float32 sum, divide by the count, then
- * matutils.unitvec (nrm2, scale by 1/len). */
-void emb_sim_query(const emb_kernels *kern, const emb_matrix *m, const float *norms,
-                   const int64_t *pos, size_t n_pos, const int64_t *neg, size_t n_neg, float *buf,
-                   float *mean)
+/* Term t of (pos ++ neg) as a vector in buf: a unit row, or the raw vector. */
+static const float *term_vec(const emb_kernels *kern, const emb_matrix *m, const float *norms,
+                             const emb_term *t, float *buf)
 {
-    size_t dim = m->dim;
-    memset(mean, 0, dim * sizeof(float));
-    for (size_t t = 0; t < n_pos + n_neg; t++) {
-        int64_t id = t < n_pos ? pos[t] : neg[t - n_pos];
-        float w = t < n_pos ? 1.0f : -1.0f;
-        unit_row(kern, m, norms, id, buf);
-        for (size_t i = 0; i < dim; i++)
-            mean[i] += w * buf[i];
-    }
-    float total = (float)(n_pos + n_neg);
+    if (t->vec)
+        return t->vec;
+    emb_unit_row(kern, m, norms, t->id, buf);
+    return buf;
+}
+
+/* The end of gensim get_mean_vector(post_normalize=True): divide the float32
+ * sum by the total weight, then matutils.unitvec (nrm2, scale by 1/len). */
+static void finish_mean(float *mean, size_t dim, size_t total_weight)
+{
+    float total = (float)total_weight;
     double ss = 0;
     for (size_t i = 0; i < dim; i++) {
         mean[i] /= total;
@@ -143,20 +142,58 @@ void emb_sim_query(const emb_kernels *kern, const emb_matrix *m, const float *no
     }
 }
 
-static int is_input(int64_t r, const int64_t *pos, size_t n_pos, const int64_t *neg, size_t n_neg)
+/* gensim get_mean_vector(pre_normalize=True, post_normalize=True) with
+ * weights +1 (pos) / -1 (neg). */
+static void sim_query_terms(const emb_kernels *kern, const emb_matrix *m, const float *norms,
+                            const emb_term *pos, size_t n_pos, const emb_term *neg, size_t n_neg,
+                            float *buf, float *mean)
 {
-    for (size_t i = 0; i < n_pos; i++)
-        if (pos[i] == r)
+    memset(mean, 0, m->dim * sizeof(float));
+    for (size_t t = 0; t < n_pos + n_neg; t++) {
+        const float *v = term_vec(kern, m, norms, t < n_pos ? &pos[t] : &neg[t - n_pos], buf);
+        float w = t < n_pos ? 1.0f : -1.0f;
+        for (size_t i = 0; i < m->dim; i++)
+            mean[i] += w * v[i];
+    }
+    finish_mean(mean, m->dim, n_pos + n_neg);
+}
+
+void emb_sim_query(const emb_kernels *kern, const emb_matrix *m, const float *norms,
+                   const int64_t *pos, size_t n_pos, const int64_t *neg, size_t n_neg, float *buf,
+                   float *mean)
+{
+    memset(mean, 0, m->dim * sizeof(float));
+    for (size_t t = 0; t < n_pos + n_neg; t++) {
+        emb_unit_row(kern, m, norms, t < n_pos ? pos[t] : neg[t - n_pos], buf);
+        float w = t < n_pos ? 1.0f : -1.0f;
+        for (size_t i = 0; i < m->dim; i++)
+            mean[i] += w * buf[i];
+    }
+    finish_mean(mean, m->dim, n_pos + n_neg);
+}
+
+static int is_input(int64_t r, const emb_term *pos, size_t n_pos, const emb_term *neg,
+                    size_t n_neg)
+{
+    for (size_t i = 0; i < n_pos + n_neg; i++) {
+        const emb_term *t = i < n_pos ? &pos[i] : &neg[i - n_pos];
+        if (!t->vec && t->id == r)
             return 1;
-    for (size_t i = 0; i < n_neg; i++)
-        if (neg[i] == r)
-            return 1;
+    }
     return 0;
 }
 
-int emb_most_similar(const emb_kernels *kern, const emb_matrix *m, const int64_t *pos, size_t n_pos,
-                     const int64_t *neg, size_t n_neg, int method, size_t k, emb_scored *out,
-                     size_t *n_out, emb_err *err)
+size_t emb_restrict_end(const emb_matrix *m, size_t n)
+{
+    size_t seen = 0, r = 0;
+    for (; r < m->n_rows && seen < n; r++)
+        seen += emb_matrix_has_row(m, r) != 0;
+    return r;
+}
+
+int emb_most_similar_terms(const emb_kernels *kern, const emb_matrix *m, const emb_term *pos,
+                           size_t n_pos, const emb_term *neg, size_t n_neg, int method,
+                           size_t row_end, size_t k, emb_scored *out, size_t *n_out, emb_err *err)
 {
     if (method != EMB_SIM_3COSADD && method != EMB_SIM_3COSMUL)
         return emb_err_set(err, EMB_EINVAL, "most_similar: unknown method %d", method);
@@ -167,11 +204,13 @@ int emb_most_similar(const emb_kernels *kern, const emb_matrix *m, const int64_t
         return emb_err_set(err, EMB_EINVAL,
                            "most_similar: 3cosmul needs at least one positive input");
     for (size_t t = 0; t < n_pos + n_neg; t++) {
-        int64_t id = t < n_pos ? pos[t] : neg[t - n_pos];
-        if (id < 0 || !emb_matrix_has_row(m, (size_t)id))
+        const emb_term *term = t < n_pos ? &pos[t] : &neg[t - n_pos];
+        if (!term->vec && (term->id < 0 || !emb_matrix_has_row(m, (size_t)term->id)))
             return emb_err_set(err, EMB_ENOTFOUND, "most_similar: no row with token_id %lld",
-                               (long long)id);
+                               (long long)term->id);
     }
+    if (row_end > m->n_rows)
+        row_end = m->n_rows;
     const float *norms;
     float *owned_norms;
     int rc = emb_norms_get(kern, m, &norms, &owned_norms, err);
@@ -188,7 +227,7 @@ int emb_most_similar(const emb_kernels *kern, const emb_matrix *m, const int64_t
         goto done;
     }
     if (method == EMB_SIM_3COSADD) {
-        emb_sim_query(kern, m, norms, pos, n_pos, neg, n_neg, buf, q);
+        sim_query_terms(kern, m, norms, pos, n_pos, neg, n_neg, buf, q);
         emb_scan_dot(kern, m, q, scores);
         for (size_t r = 0; r < n; r++)
             scores[r] = norms[r] > 0 ? scores[r] / norms[r] : 0.0f;
@@ -197,10 +236,9 @@ int emb_most_similar(const emb_kernels *kern, const emb_matrix *m, const int64_t
         for (size_t r = 0; r < n; r++)
             scores[r] = tmp[r] = 1.0f;
         for (size_t t = 0; t < n_pos + n_neg; t++) {
-            int64_t id = t < n_pos ? pos[t] : neg[t - n_pos];
+            const emb_term *term = t < n_pos ? &pos[t] : &neg[t - n_pos];
             float *acc = t < n_pos ? scores : tmp;
-            unit_row(kern, m, norms, id, q);
-            emb_scan_dot(kern, m, q, dots);
+            emb_scan_dot(kern, m, term_vec(kern, m, norms, term, q), dots);
             for (size_t r = 0; r < n; r++) {
                 float c = norms[r] > 0 ? dots[r] / norms[r] : 0.0f;
                 acc[r] *= (1.0f + c) / 2.0f;
@@ -211,7 +249,7 @@ int emb_most_similar(const emb_kernels *kern, const emb_matrix *m, const int64_t
     }
     emb_best best;
     emb_best_init(&best, out, k);
-    for (size_t r = 0; r < n; r++) {
+    for (size_t r = 0; r < row_end; r++) {
         if (!emb_matrix_has_row(m, r) || !emb_best_wants(&best, scores[r]))
             continue;
         if (is_input((int64_t)r, pos, n_pos, neg, n_neg))
@@ -231,20 +269,24 @@ done:
     return rc;
 }
 
-char *emb_upper_dup(const char *s, size_t n)
+int emb_most_similar(const emb_kernels *kern, const emb_matrix *m, const int64_t *pos, size_t n_pos,
+                     const int64_t *neg, size_t n_neg, int method, size_t k, emb_scored *out,
+                     size_t *n_out, emb_err *err)
 {
-    char *u = malloc(n + 1);
-    if (!u)
-        return NULL;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        u[i] = (c >= 'a' && c <= 'z') ? (char)(c - 'a' + 'A') : c;
+    emb_term *t = malloc((n_pos + n_neg ? n_pos + n_neg : 1) * sizeof *t);
+    if (!t)
+        return emb_err_set(err, EMB_ENOMEM, "most_similar: out of memory");
+    for (size_t i = 0; i < n_pos + n_neg; i++) {
+        t[i].id = i < n_pos ? pos[i] : neg[i - n_pos];
+        t[i].vec = NULL;
     }
-    u[n] = 0;
-    return u;
+    int rc = emb_most_similar_terms(kern, m, t, n_pos, t + n_pos, n_neg, method, m->n_rows, k, out,
+                                    n_out, err);
+    free(t);
+    return rc;
 }
 
-int emb_upper_vocab(const emb_matrix *m, const emb_tokens *tokens, size_t restrict_vocab,
+int emb_upper_vocab(const emb_matrix *m, const emb_tokens *tokens, size_t restrict_vocab, int fold,
                     struct emb_vocab **out, size_t *n_rows_used)
 {
     size_t cap = restrict_vocab < m->n_rows ? restrict_vocab : m->n_rows;
@@ -256,17 +298,19 @@ int emb_upper_vocab(const emb_matrix *m, const emb_tokens *tokens, size_t restri
         if (!emb_matrix_has_row(m, r))
             continue;
         seen++;
-        size_t n;
+        size_t n, un = 0;
         const char *tok = tokens->token_of(tokens->ctx, (int64_t)r, &n);
         if (!tok)
             continue;
-        char *u = emb_upper_dup(tok, n);
-        if (!u) {
+        char *u = fold ? emb_upper_utf8(tok, n, &un) : NULL;
+        if (fold && !u) {
             emb_vocab_free(v);
             return EMB_ENOMEM;
         }
-        /* the first (lowest id) row with this upper-cased form wins */
-        if (emb_vocab_get(v, u, n) < 0 && emb_vocab_put(v, u, n, (int64_t)r) != 0) {
+        const char *key = fold ? u : tok;
+        size_t kn = fold ? un : n;
+        /* the first (lowest id) row with this (upper-cased) form wins */
+        if (emb_vocab_get(v, key, kn) < 0 && emb_vocab_put(v, key, kn, (int64_t)r) != 0) {
             free(u);
             emb_vocab_free(v);
             return EMB_ENOMEM;

@@ -63,6 +63,11 @@ void emb_row_norms(const emb_kernels *kern, const emb_matrix *m, float *norms);
 int emb_norms_get(const emb_kernels *kern, const emb_matrix *m, const float **norms, float **owned,
                   emb_err *err);
 
+/* u = row t / norms[t] (float division, gensim get_vector(norm=True)); a
+ * zero row gives zeros.  u is m->dim floats. */
+void emb_unit_row(const emb_kernels *kern, const emb_matrix *m, const float *norms, int64_t t,
+                  float *u);
+
 /* The 3CosAdd query of gensim: mean of the unit input rows (+1 positive,
  * -1 negative), re-normalised, into mean (dim floats); buf is dim floats of
  * scratch.  Ids must be present rows. */
@@ -78,15 +83,31 @@ int emb_most_similar(const emb_kernels *kern, const emb_matrix *m, const int64_t
                      const int64_t *neg, size_t n_neg, int method, size_t k, emb_scored *out,
                      size_t *n_out, emb_err *err);
 
-/* Helpers shared with wordeval.c.  ASCII upper-case copy of s[0..n) into a
- * malloc'd NUL-terminated string (NULL on out of memory). */
-char *emb_upper_dup(const char *s, size_t n);
+/* One input of most_similar: a row (vec NULL, id a present row) or a raw
+ * vector of m->dim floats (id ignored).  gensim treats an ndarray input as
+ * given: it is NOT unit-normalised before it enters the mean (3CosAdd) or
+ * the products (3CosMul), and it is never excluded from the results. */
+typedef struct emb_term {
+    int64_t id;
+    const float *vec;
+} emb_term;
 
-/* The case-insensitive vocabulary of the first `restrict_vocab` present
- * rows: upper-cased token -> lowest id.  *n_rows_used receives the row
- * slot bound (rows >= it are outside).  Returns 0 or EMB_ENOMEM. */
+/* most_similar over terms; only row slots < row_end are candidates (gensim's
+ * restrict_vocab: pass emb_restrict_end(m, N); m->n_rows for all). */
+int emb_most_similar_terms(const emb_kernels *kern, const emb_matrix *m, const emb_term *pos,
+                           size_t n_pos, const emb_term *neg, size_t n_neg, int method,
+                           size_t row_end, size_t k, emb_scored *out, size_t *n_out, emb_err *err);
+
+/* The slot bound of the first n present rows (all rows: m->n_rows). */
+size_t emb_restrict_end(const emb_matrix *m, size_t n);
+
+/* Helpers shared with wordeval.c.  The vocabulary of the first
+ * `restrict_vocab` present rows: token -> lowest id, tokens upper-cased as
+ * Python's str.upper() when fold is set (gensim case_insensitive=True),
+ * exact otherwise.  *n_rows_used receives the row slot bound (rows >= it
+ * are outside).  Returns 0 or EMB_ENOMEM. */
 struct emb_vocab;
-int emb_upper_vocab(const emb_matrix *m, const emb_tokens *tokens, size_t restrict_vocab,
+int emb_upper_vocab(const emb_matrix *m, const emb_tokens *tokens, size_t restrict_vocab, int fold,
                     struct emb_vocab **out, size_t *n_rows_used);
 
 #endif

@@ -8,6 +8,7 @@
  * best-5 list across chunks. */
 #include "lm/wordeval.h"
 #include "search/multiscan.h"
+#include "lm/unicase.h"
 #include "lm/vocab.h"
 
 #include <math.h>
@@ -16,18 +17,21 @@
 
 #define TOPN 5 /* gensim: most_similar(..., topn=5) */
 
-/* Next line of text[0..n) from *pos (without '\n' and a trailing '\r').
+/* Next line of text[0..n) from *pos, without its end: "\n", "\r\n" or a
+ * lone "\r" (Python's universal newlines, as gensim's text-mode reads).
  * Returns 0 at the end. */
 static int next_line(const char *text, size_t n, size_t *pos, const char **line, size_t *len)
 {
     if (*pos >= n)
         return 0;
     const char *s = text + *pos;
-    const char *e = memchr(s, '\n', n - *pos);
-    size_t l = e ? (size_t)(e - s) : n - *pos;
-    *pos += l + (e ? 1 : 0);
-    if (l > 0 && s[l - 1] == '\r')
-        l--;
+    size_t rest = n - *pos, l = 0;
+    while (l < rest && s[l] != '\n' && s[l] != '\r')
+        l++;
+    size_t end = l;
+    if (end < rest)
+        end += (s[end] == '\r' && end + 1 < rest && s[end + 1] == '\n') ? 2 : 1;
+    *pos += end;
     *line = s;
     *len = l;
     return 1;
@@ -39,13 +43,17 @@ static int is_space(char c)
     return c == ' ' || (c >= '\t' && c <= '\r') || (c >= '\x1c' && c <= '\x1f');
 }
 
-/* Look up s[0..n) upper-cased in v; -1 if absent, -2 out of memory. */
-static int64_t upper_get(const emb_vocab *v, const char *s, size_t n)
+/* Look up s[0..n) in v, upper-cased first when fold is set; -1 if absent,
+ * -2 out of memory. */
+static int64_t upper_get(const emb_vocab *v, int fold, const char *s, size_t n)
 {
-    char *u = emb_upper_dup(s, n);
+    if (!fold)
+        return emb_vocab_get(v, s, n);
+    size_t un;
+    char *u = emb_upper_utf8(s, n, &un);
     if (!u)
         return -2;
-    int64_t id = emb_vocab_get(v, u, n);
+    int64_t id = emb_vocab_get(v, u, un);
     free(u);
     return id;
 }
@@ -121,8 +129,8 @@ static int add_section(parsed *p, const char *line, size_t len)
     return 0;
 }
 
-static int parse_questions(const char *text, size_t n_text, const emb_vocab *v, parsed *p,
-                           emb_err *err)
+static int parse_questions(const char *text, size_t n_text, const emb_vocab *v, int flags,
+                           parsed *p, emb_err *err)
 {
     size_t pos = 0, line_no = 0, len;
     const char *line;
@@ -155,13 +163,15 @@ static int parse_questions(const char *text, size_t n_text, const emb_vocab *v, 
         question q;
         int oov = 0;
         for (int k = 0; k < 4; k++) {
-            q.w[k] = upper_get(v, w[k], wl[k]);
+            q.w[k] = upper_get(v, !(flags & EMB_EVAL_CASE_SENSITIVE), w[k], wl[k]);
             if (q.w[k] == -2)
                 return emb_err_set(err, EMB_ENOMEM, "eval_analogies: out of memory");
             oov |= q.w[k] < 0;
         }
         if (oov) {
             p->n_oov++;
+            if (flags & EMB_EVAL_DUMMY4UNKNOWN) /* gensim: counted as incorrect */
+                p->sections[p->n_sections - 1].total++;
             continue;
         }
         q.section = p->n_sections - 1;
@@ -243,6 +253,14 @@ int emb_eval_analogies(const emb_kernels *kern, const emb_matrix *m, const emb_t
                        const char *text, size_t n_text, size_t restrict_vocab,
                        emb_analogy_eval *out, emb_err *err)
 {
+    return emb_eval_analogies_ex(kern, m, tokens, text, n_text, restrict_vocab, 0, out, err);
+}
+
+int emb_eval_analogies_ex(const emb_kernels *kern, const emb_matrix *m, const emb_tokens *tokens,
+                          const char *text, size_t n_text, size_t restrict_vocab, int flags,
+                          emb_analogy_eval *out, emb_err *err)
+{
+    int fold = !(flags & EMB_EVAL_CASE_SENSITIVE);
     parsed p;
     memset(&p, 0, sizeof p);
     emb_vocab *v = NULL;
@@ -254,12 +272,12 @@ int emb_eval_analogies(const emb_kernels *kern, const emb_matrix *m, const emb_t
     int64_t *canon = NULL;
     uint8_t *allowed = NULL;
     size_t n_used = 0, dim = m->dim, bytes;
-    int rc = emb_upper_vocab(m, tokens, restrict_vocab, &v, &n_used);
+    int rc = emb_upper_vocab(m, tokens, restrict_vocab, fold, &v, &n_used);
     if (rc != EMB_OK) {
         rc = emb_err_set(err, rc, "eval_analogies: out of memory");
         goto done;
     }
-    rc = parse_questions(text, n_text, v, &p, err);
+    rc = parse_questions(text, n_text, v, flags, &p, err);
     if (rc != EMB_OK)
         goto done;
     rc = emb_norms_get(kern, m, &norms, &owned_norms, err);
@@ -293,7 +311,7 @@ int emb_eval_analogies(const emb_kernels *kern, const emb_matrix *m, const emb_t
         emb_packed_set_row(&pk, r, buf);
         size_t tn;
         const char *tok = tokens->token_of(tokens->ctx, (int64_t)r, &tn);
-        if (tok && (canon[r] = upper_get(v, tok, tn)) == -2)
+        if (tok && (canon[r] = upper_get(v, fold, tok, tn)) == -2)
             goto nomem;
     }
     for (size_t qi = 0; qi < p.n_qs; qi++) {
@@ -469,12 +487,20 @@ int emb_eval_pairs(const emb_kernels *kern, const emb_matrix *m, const emb_token
                    const char *text, size_t n_text, size_t restrict_vocab, emb_pairs_eval *out,
                    emb_err *err)
 {
+    return emb_eval_pairs_ex(kern, m, tokens, text, n_text, restrict_vocab, 0, out, err);
+}
+
+int emb_eval_pairs_ex(const emb_kernels *kern, const emb_matrix *m, const emb_tokens *tokens,
+                      const char *text, size_t n_text, size_t restrict_vocab, int flags,
+                      emb_pairs_eval *out, emb_err *err)
+{
+    int fold = !(flags & EMB_EVAL_CASE_SENSITIVE), dummy = !!(flags & EMB_EVAL_DUMMY4UNKNOWN);
     emb_vocab *v = NULL;
     double *gold = NULL, *model = NULL;
     float *ba = NULL, *bb = NULL;
     size_t n = 0, cap = 0, cap2 = 0, n_oov = 0, n_used, pos = 0, len;
     const char *line;
-    int rc = emb_upper_vocab(m, tokens, restrict_vocab, &v, &n_used);
+    int rc = emb_upper_vocab(m, tokens, restrict_vocab, fold, &v, &n_used);
     if (rc != EMB_OK)
         goto nomem;
     ba = malloc(m->dim * sizeof *ba);
@@ -491,19 +517,17 @@ int emb_eval_pairs(const emb_kernels *kern, const emb_matrix *m, const emb_token
         double sim;
         if (!parse_score(t2 + 1, len - (size_t)(t2 + 1 - line), &sim))
             continue;
-        int64_t a = upper_get(v, line, (size_t)(t1 - line));
-        int64_t b = upper_get(v, t1 + 1, (size_t)(t2 - t1 - 1));
+        int64_t a = upper_get(v, fold, line, (size_t)(t1 - line));
+        int64_t b = upper_get(v, fold, t1 + 1, (size_t)(t2 - t1 - 1));
         if (a == -2 || b == -2)
             goto nomem;
-        if (a < 0 || b < 0) {
-            n_oov++;
+        if ((a < 0 || b < 0) && (n_oov++, !dummy))
             continue;
-        }
         if (grow((void **)&gold, &cap, n + 1, sizeof *gold) ||
             grow((void **)&model, &cap2, n + 1, sizeof *model))
             goto nomem;
-        gold[n] = sim;
-        model[n++] = row_cosine(kern, m, a, b, ba, bb);
+        gold[n] = sim; /* dummy4unknown: an unknown pair scores 0 */
+        model[n++] = a < 0 || b < 0 ? 0.0 : row_cosine(kern, m, a, b, ba, bb);
     }
     if (n == 0) {
         rc = emb_err_set(err, EMB_EINVAL,
@@ -513,7 +537,8 @@ int emb_eval_pairs(const emb_kernels *kern, const emb_matrix *m, const emb_token
     }
     out->pearson = emb_pearson(gold, model, n);
     out->spearman = emb_spearman(gold, model, n);
-    out->oov_ratio = 100.0 * (double)n_oov / (double)(n + n_oov);
+    /* gensim: with dummy4unknown the unknown pairs are already among the n */
+    out->oov_ratio = 100.0 * (double)n_oov / (double)(dummy ? n : n + n_oov);
     out->n_pairs = n;
     out->n_oov = n_oov;
     rc = EMB_OK;

@@ -3,8 +3,8 @@
  * rules: evaluate_word_analogies (Google analogy questions) and
  * evaluate_word_pairs (WordSim-353 / SimLex-999), over an emb_matrix and
  * its token map (analogy.h).  Inputs are the file's bytes; the caller reads
- * the file.  Upper-casing is ASCII-only (gensim uses Python's Unicode
- * str.upper(); the standard test files are ASCII).
+ * the file.  Upper-casing is Python's str.upper() (lm/unicase.h); lines
+ * end in LF, CRLF or a lone CR.
  */
 #ifndef EMB_WORDEVAL_H
 #define EMB_WORDEVAL_H
@@ -16,7 +16,7 @@
  * ("a is to b as c is to d"; lines without exactly 4 words are skipped).
  * Rules (gensim 4.2, case_insensitive=True, dummy4unknown=False):
  *   - the vocabulary is the first `restrict_vocab` present rows; words are
- *     compared upper-cased (ASCII), and an upper-cased form names the FIRST
+ *     compared upper-cased (str.upper()), and an upper-cased form names the FIRST
  *     (lowest id) row that has it;
  *   - a question with a word outside that vocabulary is skipped (n_oov);
  *   - the prediction is the first of most_similar(positive [b, c],
@@ -42,6 +42,16 @@ int emb_eval_analogies(const emb_kernels *kern, const emb_matrix *m, const emb_t
                        emb_analogy_eval *out, emb_err *err);
 void emb_analogy_eval_free(emb_analogy_eval *ev);
 
+/* gensim's other options, as flags of the *_ex forms:
+ *   EMB_EVAL_CASE_SENSITIVE: case_insensitive=False (tokens compare exactly);
+ *   EMB_EVAL_DUMMY4UNKNOWN: dummy4unknown=True - an analogy question with an
+ *     unknown word counts as incorrect (in total); a pair with an unknown
+ *     word scores 0 and is used, and oov_ratio = 100 * n_oov / n_pairs. */
+enum { EMB_EVAL_CASE_SENSITIVE = 1, EMB_EVAL_DUMMY4UNKNOWN = 2 };
+int emb_eval_analogies_ex(const emb_kernels *kern, const emb_matrix *m, const emb_tokens *tokens,
+                          const char *text, size_t n_text, size_t restrict_vocab, int flags,
+                          emb_analogy_eval *out, emb_err *err);
+
 /* evaluate_word_pairs on the text of a WordSim-353 style file: lines
  * "word1<TAB>word2<TAB>score"; lines starting with '#' and lines that do not
  * have exactly three tab-separated fields with a numeric third are skipped.
@@ -62,6 +72,9 @@ typedef struct emb_pairs_eval {
 int emb_eval_pairs(const emb_kernels *kern, const emb_matrix *m, const emb_tokens *tokens,
                    const char *text, size_t n_text, size_t restrict_vocab, emb_pairs_eval *out,
                    emb_err *err);
+int emb_eval_pairs_ex(const emb_kernels *kern, const emb_matrix *m, const emb_tokens *tokens,
+                      const char *text, size_t n_text, size_t restrict_vocab, int flags,
+                      emb_pairs_eval *out, emb_err *err);
 
 /* Pearson correlation of x and y (n values, computed in double as
  * scipy.stats.pearsonr: centred, each normalised, dot, clipped to [-1, 1]);

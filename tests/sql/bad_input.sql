@@ -94,16 +94,16 @@ select * from emb_most_similar('w', '["a"]', '[]', 1e300);
 select * from emb_most_similar('w', '["a"]', '[]', 'x');
 -- error: emb_most_similar: unknown token_id -1 in table w
 select * from emb_most_similar('w', '[-1]', '[]');
--- error: emb_most_similar: positive must be a JSON array of tokens or token ids (found 'a')
+-- error: emb_most_similar: positive must be a JSON array of tokens, token ids or vectors (found 'a')
 select * from emb_most_similar('w', 'a', '[]');
--- error: emb_most_similar: positive[0] must be a token (string) or a token id (integer) (found null)
+-- error: emb_most_similar: positive[0] must be a token (string), a token id (integer) or a vector (array of numbers) (found null)
 select * from emb_most_similar('w', '[null]');
--- error: emb_most_similar: positive[0] must be a token (string) or a token id (integer) (found real)
+-- error: emb_most_similar: positive[0] must be a token (string), a token id (integer) or a vector (array of numbers) (found real)
 select * from emb_most_similar('w', '[1e300]');
 -- error: emb_most_similar: no such embedding table: plain
 select * from emb_most_similar('plain', '["a"]');
--- error: too many arguments on emb_most_similar() - max 5
-select * from emb_most_similar('w', '["a"]', '[]', 3, '3cosadd', 5);
+-- error: too many arguments on emb_most_similar() - max 6
+select * from emb_most_similar('w', '["a"]', '[]', 3, '3cosadd', 5, 1);
 
 -- 100000 nested brackets: a clear error, no deep recursion
 -- error: emb_sequence: ids must be a JSON array of integers or of arrays of integers
@@ -143,7 +143,7 @@ select 'lg-null-k', count(*) = 3 from emb_logits('w', '[1,0]', null);
 select 'lg-null-temp', abs(sum(prob) - 1) < 1e-9 from emb_logits('w', '[1,0]', 3, null);
 -- error: emb_logits: temperature must be > 0 (found 0)
 select * from emb_logits('w', '[1,0]', 3, 0);
--- error: emb_logits: dimension mismatch (2 vs 3)
+-- error: emb_logits: hidden has 3 values; table w has dim 2
 select * from emb_logits('w', '[1,0,0]', 3);
 -- error: emb_logits: expected a vector (f32 blob or JSON text), found integer
 select * from emb_logits('w', 5);
@@ -165,7 +165,7 @@ select 'knn-null-metric', count(*) = 2 from emb_knn('w', '[[1,0]]', 2, null);
 select 'knn-kmax', count(*) = 3 from emb_knn('w', zeroblob(8), 9223372036854775807, 'l2');
 -- error: emb_knn: unknown metric '5' (expected 'cosine', 'dot' or 'l2')
 select * from emb_knn('w', '[[1,0]]', 2, 5);
--- error: emb_knn: queries blob size must be a multiple of 4 * dim (8 vs 1)
+-- error: emb_knn: queries blob has 1 bytes, not a multiple of 4 * dim = 8 (table w has dim 2)
 select * from emb_knn('w', x'00');
 -- error: emb_knn: query 0: invalid JSON vector: expected a number at offset 1 (found '[')
 select * from emb_knn('w', (select group_concat('[', '') || '0' || group_concat(']', '')

@@ -246,7 +246,8 @@ select 'doc-blob', group_concat(token) = 'a,c,b,c'
 -- named arguments (HIDDEN columns), default k 10 capped by the rows, metric default = table's
 select 'named', count(*) = 3 from emb_knn where "table" = 'w' and queries = '[[0,0,1]]';
 select 'k-cap', count(*) = 6 from emb_knn('w', '[[1,2,3],[3,2,1]]', 1000);
-select 'k-zero', count(*) = 0 from emb_knn('w', '[[1,2,3]]', 0);
+-- error: emb_knn: k must be >= 1 (found 0)
+select * from emb_knn('w', '[[1,2,3]]', 0);
 select 'empty-json', count(*) = 0 from emb_knn('w', '[ ]');
 select 'empty-blob', count(*) = 0 from emb_knn('w', x'');
 select 'dot', group_concat(token_id) = '2,0,1' from emb_knn('w', '[[1, 0.5, 0]]', 3, 'dot');
@@ -262,9 +263,9 @@ select * from emb_knn('nope', '[[1,2,3]]');
 select * from emb_knn('w', null);
 -- error: emb_knn: queries must be a JSON array of vectors or an f32 blob (found integer)
 select * from emb_knn('w', 7);
--- error: emb_knn: queries blob size must be a multiple of 4 * dim (12 vs 8)
+-- error: emb_knn: queries blob has 8 bytes, not a multiple of 4 * dim = 12 (table w has dim 3)
 select * from emb_knn('w', x'0000803f0000803f');
--- error: emb_knn: query 1: dimension mismatch (3 vs 2)
+-- error: emb_knn: query 1 has 2 values; table w has dim 3
 select * from emb_knn('w', '[[1,2,3],[1,2]]');
 -- error: emb_knn: queries must be a JSON array of vectors (found '1,2,3')
 select * from emb_knn('w', '1,2,3');
@@ -278,7 +279,7 @@ select * from emb_knn('w', '[[1,2,3]] x');
 select * from emb_knn('w', '[[1,2,3');
 -- error: emb_knn: query 0: invalid JSON vector: expected a number at offset 3 (found 'x')
 select * from emb_knn('w', '[[1,x,3]]');
--- error: emb_knn: k must be >= 0 (found -1)
+-- error: emb_knn: k must be >= 1 (found -1)
 select * from emb_knn('w', '[[1,2,3]]', -1);
 -- error: emb_knn: unknown metric 'hamming' (expected 'cosine', 'dot' or 'l2')
 select * from emb_knn('w', '[[1,2,3]]', 3, 'hamming');

@@ -72,15 +72,15 @@ select * from emb_most_similar('w', '["a"]', '["c"]');
 select * from emb_most_similar('w', '[4]', '[]');
 -- error: emb_most_similar: unknown token_id -1 in table w
 select * from emb_most_similar('w', '[-1]', '[]');
--- error: emb_most_similar: positive must be a JSON array of tokens or token ids (found 'a')
+-- error: emb_most_similar: positive must be a JSON array of tokens, token ids or vectors (found 'a')
 select * from emb_most_similar('w', 'a', '[]');
--- error: emb_most_similar: negative must be a JSON array of tokens or token ids (found '{"a":1}')
+-- error: emb_most_similar: negative must be a JSON array of tokens, token ids or vectors (found '{"a":1}')
 select * from emb_most_similar('w', '["a"]', '{"a":1}');
--- error: emb_most_similar: positive must be a JSON array of tokens or token ids (found integer)
+-- error: emb_most_similar: positive must be a JSON array of tokens, token ids or vectors (found integer)
 select * from emb_most_similar('w', 5, '[]');
--- error: emb_most_similar: positive[1] must be a token (string) or a token id (integer) (found real)
+-- error: emb_most_similar: positive[1] must be a token (string), a token id (integer) or a vector (array of numbers) (found real)
 select * from emb_most_similar('w', '["a", 1.5]', '[]');
--- error: emb_most_similar: positive[0] must be a token (string) or a token id (integer) (found array)
+-- error: emb_most_similar: positive[0] is not a vector: expected a number at offset 1 (found '"')
 select * from emb_most_similar('w', '[["a"]]', '[]');
 -- error: emb_most_similar: no input tokens (positive and negative are both empty)
 select * from emb_most_similar('w', '[]', NULL);
@@ -96,7 +96,7 @@ select * from emb_most_similar('w', '["a"]', '[]', 'ten');
 select * from emb_most_similar('nope', '["a"]', '[]');
 -- error: emb_most_similar: table must be text (found integer)
 select * from emb_most_similar(1, '["a"]', '[]');
--- error: emb_most_similar: missing argument 'table' (usage: emb_most_similar(table [, positive [, negative [, k [, method]]]]))
+-- error: emb_most_similar: missing argument 'table' (usage: emb_most_similar(table [, positive [, negative [, k [, method [, restrict]]]]]))
 select * from emb_most_similar;
 -- error: emb_analogy: unknown token 'zz' in table w
 select * from emb_analogy('w', 'a', 'b', 'zz');
@@ -106,7 +106,7 @@ select * from emb_analogy('w', 'a', 'b');
 select * from emb_analogy('w', NULL, 'b', 'a');
 -- error: emb_analogy: c must be a token (text) or a token id (integer) (found real)
 select * from emb_analogy('w', 'a', 'b', 2.5);
--- error: emb_logits: dimension mismatch (2 vs 3)
+-- error: emb_logits: hidden has 3 values; table w has dim 2
 select * from emb_logits('w', '[1,2,3]');
 -- error: emb_logits: temperature must be > 0 (found 0)
 select * from emb_logits('w', '[1,2]', 2, 0);
@@ -120,7 +120,7 @@ select * from emb_logits('w', NULL);
 select * from emb_logits('w', 7);
 -- error: emb_logits: missing argument 'hidden' (usage: emb_logits(table, hidden [, k [, temperature]]))
 select * from emb_logits('w');
--- error: emb_eval_analogies: cannot read file 'no/such/file.txt'
+-- error: emb_eval_analogies: no/such/file.txt: cannot open (No such file or directory)
 select * from emb_eval_analogies('w', 'no/such/file.txt');
 -- error: emb_eval_analogies: restrict must be >= 1 (found 0)
 select * from emb_eval_analogies('w', 'x', 0);

@@ -48,13 +48,13 @@ select 'avg-01', emb_json(emb_avg(v)) = '[2,3]' from t where g = 1;
 select 'avg-02', emb_avg(v) is null from t where g = 3;
 select 'avg-03', emb_json(emb_avg(v)) = '[5,5]' from t where g = 2;
 -- errors: exact text
--- error: emb_add: dimension mismatch (3 vs 4)
+-- error: emb_add: dimension mismatch: argument 1 has 3 values, argument 2 has 4
 select emb_add('[1,2,3]', '[1,2,3,4]');
 -- error: emb_vec: blob length 7 is not a multiple of 4
 select emb_vec(x'00000000000000');
 -- error: emb_vec: blob length 0 is not a positive multiple of 4
 select emb_vec(x'');
--- error: emb_cosine: dimension mismatch (2 vs 1)
+-- error: emb_cosine: dimension mismatch: argument 1 has 2 values, argument 2 has 1
 select emb_cosine('[1,2]', '[1]');
 -- error: emb_vec: invalid JSON vector: expected ',' or ']' at offset 5 (found end of text)
 select emb_vec('[1, 2');
@@ -76,7 +76,7 @@ select emb_vec(42);
 select emb_vec(x'0000c07f');
 -- error: emb_scale: scale factor must be a number (found text)
 select emb_scale('[1]', 'abc');
--- error: emb_sum: dimension mismatch (2 vs 3)
+-- error: emb_sum: dimension mismatch: this row has 3 values, earlier rows have 2
 select emb_sum(v) from (select '[1,2]' as v union all select '[1,2,3]');
 -- error: emb_add: expected 2 or more vectors (found 1)
 select emb_add('[1]');

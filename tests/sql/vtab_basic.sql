@@ -137,7 +137,7 @@ select 'conf-05', group_concat(token_id) = '0,1,2,5' and (select emb_json(vector
 select 'conf-06', (select count(*) from wte_tokens where token = 'the') = 0;
 
 -- bad values: exact messages, table unchanged
--- error: embedding wte: vector dimension mismatch (3 vs 2)
+-- error: embedding wte: vector has 2 values; table wte has dim 3
 insert into wte(vector) values ('[1, 2]');
 -- error: embedding wte: vector element 1 is NaN (expected a finite float)
 insert into wte(vector) values (x'0000803f0000c07f00000000');
@@ -163,7 +163,7 @@ insert into wte(token_id, vector) values ('seven', '[1, 2, 3]');
 insert into wte(token_id, vector) values (1.5, '[1, 2, 3]');
 -- error: embedding wte: rowid and token_id differ (3 vs 4)
 insert into wte(rowid, token_id, vector) values (3, 4, '[1, 2, 3]');
--- error: embedding wte: vector dimension mismatch (3 vs 4)
+-- error: embedding wte: vector has 4 values; table wte has dim 3
 update wte set vector = '[1, 2, 3, 4]' where token_id = 0;
 -- error: embedding wte: token_id -3 is negative
 update wte set token_id = -3 where token_id = 0;

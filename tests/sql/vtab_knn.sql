@@ -65,7 +65,9 @@ select 'knn-lim-1000', (select group_concat(token_id) from (select token_id from
 select 'knn-lim-off',
   (select group_concat(token_id) from (select token_id from w where vector match (select q from qs where qid = 4) order by distance limit 5 offset 30)) =
   (select group_concat(token_id) from (select token_id from ref order by emb_cosine_distance(vector, (select q from qs where qid = 4)), token_id limit 5 offset 30));
-select 'knn-all', count(*) = 257 from w where vector match (select q from qs where qid = 1);
+-- error: embedding w: vector MATCH needs a bound: add k = N, or ORDER BY distance LIMIT N
+select count(*) from w where vector match (select q from qs where qid = 1);
+select 'knn-all-ordered', count(*) = 257 from (select token_id from w where vector match (select q from qs where qid = 1) order by distance);
 select 'knn-k-big', count(*) = 257 from w where vector match (select q from qs where qid = 1) and k = 100000;
 select 'knn-k-lim', (select count(*) from (select 1 from w where vector match (select q from qs where qid = 1) and k = 10 limit 3)) = 3;
 select 'knn-sorted', count(*) = 0 from (
@@ -100,7 +102,7 @@ select 'knn-like', (select group_concat(token_id) from (select token_id from w w
 create virtual table t using embedding(dim=2, metric=dot);
 insert into t(token_id, vector) values (5, '[1,1]'), (2, '[1,1]'), (9, '[1,1]'), (1, '[0,1]'), (7, '[1,1]');
 select 't-01', group_concat(token_id) = '2,5,7' from t where vector match '[1,1]' and k = 3;
-select 't-02', group_concat(token_id) = '2,5,7,9,1' from t where vector match '[1,1]' order by distance limit 10;
+select 't-02', group_concat(token_id) = '2,5,7,9,1' from (select token_id from t where vector match '[1,1]' order by distance limit 10);
 select 't-03', group_concat(distance) = '-2.0,-2.0' from t where vector match '[1,1]' and k = 2;
 select 't-04', group_concat(token_id) = '2,5' from t where vector match '[1,1]' and k = 2 and metric = 'cosine';
 select 't-05', group_concat(token_id) = '1,2' from t where vector match '[0,1]' and k = 2 and metric = 'l2';
@@ -117,7 +119,7 @@ select * from t where vector match '[1,1]' and k = 'ten';
 select * from t where k = 3;
 -- error: embedding t: metric requires vector MATCH
 select * from t where metric = 'l2';
--- error: embedding t: query dimension mismatch (2 vs 3)
+-- error: embedding t: query has 3 values; table t has dim 2
 select * from t where vector match '[1,1,1]' and k = 1;
 -- error: embedding t: unknown metric 'manhattan' (expected cosine, dot or l2)
 select * from t where vector match '[1,1]' and k = 1 and metric = 'manhattan';

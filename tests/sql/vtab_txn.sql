@@ -14,7 +14,7 @@ create view diff as
 -- error: embedding wte: token 'a' already exists (token_id 0)
 insert into wte(token, vector) values ('d', '[1,0]'), ('e', '[0,1]'), ('a', '[1,1]');
 select 'stmt-01', (select n from diff) = 0 and (select count(*) from wte) = 3;
--- error: embedding wte: vector dimension mismatch (2 vs 3)
+-- error: embedding wte: vector has 3 values; table wte has dim 2
 insert into wte(token, vector) select 'x' || value, case when value = 3 then '[1,2,3]' else '[1,2]' end from json_each('[1,2,3,4]');
 select 'stmt-02', (select n from diff) = 0;
 -- the same inside a transaction: only the failing statement is undone
@@ -114,14 +114,14 @@ rollback;
 select 'ip-05', emb_cache_release('ip') in (0, 1);
 select 'ip-06', group_concat(emb_json(vector), ';') = '[3,3];[1,1];[4,4]' from ip where token_id in (0, 4, 2);
 -- a multi-row UPDATE failing on its 2nd row after an in-place write: unchanged
--- error: embedding ip: vector dimension mismatch (2 vs 3)
+-- error: embedding ip: vector has 3 values; table ip has dim 2
 update ip set vector = case when token_id = 2 then '[1,2,3]' else '[6,6]' end where token_id in (0, 2, 4);
 select 'ip-07', emb_cache_release('ip') in (0, 1);
 select 'ip-08', group_concat(emb_json(vector), ';') = '[3,3];[1,1];[4,4]' from ip where token_id in (0, 2, 4);
 -- the same inside a transaction (statement rollback; row 0 is written in place)
 begin;
 update ip set vector = '[8,8]' where token_id = 4;
--- error: embedding ip: vector dimension mismatch (2 vs 3)
+-- error: embedding ip: vector has 3 values; table ip has dim 2
 update ip set vector = case when token_id = 2 then '[1,2,3]' else '[6,6]' end where token_id in (0, 2);
 commit;
 select 'ip-09', emb_cache_release('ip') in (0, 1);
