@@ -28,6 +28,7 @@ static int (*const registrars[])(sqlite3 *, EmbConn *) = {
     embRegisterPosenc,
     embRegisterSemantics,
     embRegisterKnn,
+    embRegisterTokenizer,
 };
 
 #ifdef _WIN32

@@ -364,8 +364,9 @@ static int embDestroy(sqlite3_vtab *tab)
     int rc = execf(p->db, NULL,
                    "DROP TABLE IF EXISTS \"%w\".\"%w_config\";"
                    "DROP TABLE IF EXISTS \"%w\".\"%w_chunks\";"
-                   "DROP TABLE IF EXISTS \"%w\".\"%w_tokens\";",
-                   p->zDb, p->zName, p->zDb, p->zName, p->zDb, p->zName);
+                   "DROP TABLE IF EXISTS \"%w\".\"%w_tokens\";"
+                   "DROP TABLE IF EXISTS \"%w\".\"%w_tokenizer\";",
+                   p->zDb, p->zName, p->zDb, p->zName, p->zDb, p->zName, p->zDb, p->zName);
     if (rc != SQLITE_OK)
         return rc;
     return embDisconnect(tab);
@@ -398,7 +399,7 @@ static int embRename(sqlite3_vtab *tab, const char *zNew)
 static int embShadowName(const char *zName)
 {
     return strcmp(zName, "config") == 0 || strcmp(zName, "chunks") == 0 ||
-           strcmp(zName, "tokens") == 0;
+           strcmp(zName, "tokens") == 0 || strcmp(zName, "tokenizer") == 0;
 }
 
 /* ---- transactions ---------------------------------------------------------- */
