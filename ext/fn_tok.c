@@ -104,16 +104,17 @@ static int splitName(sqlite3 *db, const char *zName, char **pzDb, char **pzTab)
     return SQLITE_OK;
 }
 
-/* 1 if zDb.zTab is a table in the schema. */
+/* 1 if zDb.zTab looks like an embedding table (it and its _config shadow
+ * table are in the schema). */
 static int tableExists(sqlite3 *db, const char *zDb, const char *zTab)
 {
-    char *sql = sqlite3_mprintf("SELECT 1 FROM \"%w\".sqlite_schema WHERE type = 'table' AND name = ?",
-                                zDb);
+    char *sql = sqlite3_mprintf("SELECT count(*) = 2 FROM \"%w\".sqlite_schema WHERE type = 'table'"
+                                " AND name IN (?1, ?1 || '_config')", zDb);
     sqlite3_stmt *st = NULL;
     int found = 0;
     if (sql && sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
         sqlite3_bind_text(st, 1, zTab, -1, SQLITE_STATIC);
-        found = sqlite3_step(st) == SQLITE_ROW;
+        found = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0);
     }
     sqlite3_finalize(st);
     sqlite3_free(sql);
