@@ -324,8 +324,12 @@ static int load_tokens(emb_tok *t, const tok_meta *m, int len_bytes, emb_err *er
     t->len = malloc(nt * sizeof *t->len);
     t->score = calloc(nt, sizeof *t->score);
     t->type = malloc(nt);
-    t->map = emb_vocab_new(nt);
-    if (!t->pool || !t->off || !t->len || !t->score || !t->type || !t->map)
+    size_t cap = 16;
+    while (cap < 2 * nt)
+        cap <<= 1;
+    t->slots = calloc(cap, sizeof *t->slots);
+    t->slot_cap = cap;
+    if (!t->pool || !t->off || !t->len || !t->score || !t->type || !t->slots)
         return emb_err_set(err, EMB_ENOMEM, "gguf: out of memory for %zu tokens", nt);
     c = m->tokens.at;
     size_t o = 0;
@@ -338,8 +342,16 @@ static int load_tokens(emb_tok *t, const tok_meta *m, int len_bytes, emb_err *er
         t->off[i] = o;
         t->len[i] = (uint32_t)sn;
         o += sn + 1;
-        if (emb_vocab_put(t->map, (const char *)s, sn, (int64_t)i))
-            return emb_err_set(err, EMB_ENOMEM, "gguf: out of memory for %zu tokens", nt);
+        if (sn > t->max_len)
+            t->max_len = (uint32_t)sn;
+        uint64_t hash = emb_tok_hash((const char *)s, sn);
+        size_t mask = cap - 1, h = hash & mask;
+        for (; t->slots[h]; h = (h + 1) & mask) {
+            uint32_t other = (uint32_t)t->slots[h] - 1;
+            if (t->len[other] == sn && memcmp(t->pool + t->off[other], s, sn) == 0)
+                break;
+        }
+        t->slots[h] = (hash >> 32) << 32 | ((uint64_t)i + 1);
         t->type[i] = EMB_TT_NORMAL;
     }
     if (m->scores.present) {
@@ -361,28 +373,6 @@ static int load_tokens(emb_tok *t, const tok_meta *m, int len_bytes, emb_err *er
         }
     }
     return EMB_OK;
-}
-
-static uint64_t pair_hash(uint64_t k)
-{
-    k ^= k >> 33;
-    k *= 0xff51afd7ed558ccdull;
-    k ^= k >> 33;
-    return k;
-}
-
-const emb_tok_pair *emb_tok_pair_find(const emb_tok *t, int32_t left, int32_t right)
-{
-    uint64_t key = ((uint64_t)(uint32_t)left << 32 | (uint32_t)right) + 1;
-    size_t mask = t->pair_cap - 1, i = pair_hash(key) & mask;
-    for (;;) {
-        const emb_tok_pair *p = &t->pairs[i];
-        if (p->key == key)
-            return p;
-        if (p->key == 0)
-            return NULL;
-        i = (i + 1) & mask;
-    }
 }
 
 static int load_merges(emb_tok *t, const tok_meta *m, int len_bytes, emb_err *err)
@@ -413,8 +403,8 @@ static int load_merges(emb_tok *t, const tok_meta *m, int len_bytes, emb_err *er
         if (!sp)
             continue; /* not "left right": cannot apply */
         size_t ln = (size_t)(sp - s), rn = sn - ln - 1;
-        int64_t l = emb_vocab_get(t->map, (const char *)s, ln);
-        int64_t rr = emb_vocab_get(t->map, (const char *)sp + 1, rn);
+        int32_t l = emb_tok_find(t, (const char *)s, ln);
+        int32_t rr = emb_tok_find(t, (const char *)sp + 1, rn);
         if (ln + rn > buf_cap) {
             free(buf);
             buf_cap = 2 * (ln + rn) + 16;
@@ -424,11 +414,11 @@ static int load_merges(emb_tok *t, const tok_meta *m, int len_bytes, emb_err *er
         }
         memcpy(buf, s, ln);
         memcpy(buf + ln, sp + 1, rn);
-        int64_t id = emb_vocab_get(t->map, buf, ln + rn);
+        int32_t id = emb_tok_find(t, buf, ln + rn);
         if (l < 0 || rr < 0 || id < 0)
             continue; /* a merge whose parts or result are no tokens never applies */
         uint64_t key = ((uint64_t)(uint32_t)l << 32 | (uint32_t)rr) + 1;
-        size_t mask = cap - 1, i = pair_hash(key) & mask;
+        size_t mask = cap - 1, i = emb_tok_pair_hash(key) & mask;
         while (t->pairs[i].key && t->pairs[i].key != key)
             i = (i + 1) & mask;
         if (t->pairs[i].key == key)
@@ -505,12 +495,27 @@ int emb_tok_load_gguf(const uint8_t *data, size_t n, emb_tok **out, emb_err *err
                 len = 2;
             }
         }
-        int64_t id = emb_vocab_get(t->map, name, len);
+        int32_t id = emb_tok_find(t, name, len);
         if (id < 0 && kind == EMB_TOK_SPM) { /* llama.cpp's fallback: the byte itself */
             name[0] = (char)b;
-            id = emb_vocab_get(t->map, name, 1);
+            id = emb_tok_find(t, name, 1);
         }
         t->byte_tok[b] = (int32_t)id;
+    }
+    t->spm_split = kind == EMB_TOK_SPM;
+    for (size_t i = 0; i < nt && t->spm_split; i++) {
+        const char *s = t->pool + t->off[i];
+        size_t tn = t->len[i], prev_is_sp = 1;
+        for (size_t k = 0; k < tn;) {
+            size_t cl = emb_tok_utf8_len((unsigned char)s[k]);
+            if (cl > tn - k)
+                cl = tn - k;
+            int is_sp = cl == 3 && memcmp(s + k, "\xE2\x96\x81", 3) == 0;
+            if (is_sp && !prev_is_sp && k > 0)
+                t->spm_split = 0;
+            prev_is_sp = is_sp;
+            k += cl;
+        }
     }
     *out = t;
     return EMB_OK;

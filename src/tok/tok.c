@@ -46,7 +46,7 @@ void emb_tok_free(emb_tok *t)
     free(t->len);
     free(t->score);
     free(t->type);
-    emb_vocab_free(t->map);
+    free(t->slots);
     free(t->pairs);
     free(t);
 }
@@ -65,21 +65,18 @@ const char *emb_tok_piece(const emb_tok *t, int32_t id, size_t *n)
     return t->pool + t->off[id];
 }
 
-int emb_tok_out_push(emb_tok_out *o, int32_t id, emb_err *err)
+int emb_tok_out_grow(emb_tok_out *o, emb_err *err)
 {
     if (o->n >= o->max)
         return emb_err_set(err, EMB_ERANGE, "tok: the text gives more than %zu tokens", o->max);
-    if (o->n == o->cap) {
-        size_t cap = o->cap ? 2 * o->cap : 64;
-        if (cap > o->max)
-            cap = o->max;
-        int32_t *ids = realloc(o->ids, cap * sizeof *ids);
-        if (!ids)
-            return emb_err_set(err, EMB_ENOMEM, "tok: out of memory for %zu tokens", cap);
-        o->ids = ids;
-        o->cap = cap;
-    }
-    o->ids[o->n++] = id;
+    size_t cap = o->cap ? 2 * o->cap : 64;
+    if (cap > o->max)
+        cap = o->max;
+    int32_t *ids = realloc(o->ids, cap * sizeof *ids);
+    if (!ids)
+        return emb_err_set(err, EMB_ENOMEM, "tok: out of memory for %zu tokens", cap);
+    o->ids = ids;
+    o->cap = cap;
     return EMB_OK;
 }
 

@@ -25,17 +25,18 @@
 
 enum { C_OTHER = 0, C_LETTER = 1, C_NUMBER = 2, C_SPACE = 3 };
 
+/* Classes of the ASCII characters. */
+static const uint8_t ascii_cls[128] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 3, 3, 3, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 0, 0, 0, 0, 0, 0,
+    0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0,
+    0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0,
+};
+
 static int ucat(uint32_t cp)
 {
-    if (cp < 0x80) {
-        if ((cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z'))
-            return C_LETTER;
-        if (cp >= '0' && cp <= '9')
-            return C_NUMBER;
-        if (cp == ' ' || (cp >= 9 && cp <= 13))
-            return C_SPACE;
-        return C_OTHER;
-    }
+    if (cp < 0x80)
+        return ascii_cls[cp];
     size_t lo = 0, hi = EMB_UCAT_N;
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
@@ -55,7 +56,7 @@ static int char_at(const unsigned char *s, size_t n, size_t i, size_t *len)
     unsigned char c = s[i];
     if (c < 0x80) {
         *len = 1;
-        return ucat(c);
+        return ascii_cls[c];
     }
     size_t l = c >= 0xF0 && c <= 0xF4 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 && c < 0xE0 ? 2 : 0;
     if (l == 0 || l > n - i || !emb_utf8_valid(s + i, l)) {
@@ -187,6 +188,54 @@ static int bpair(const emb_tok *t, const bsym *sy, int32_t l, int32_t r, bheap *
     return bpush(h, c);
 }
 
+/* Short chunks (most words): the same merges over plain arrays, the
+ * lowest-ranked pair found by a scan (leftmost on ties). */
+#define SHORT_CHUNK 48
+
+static int bpe_short(const emb_tok *t, const unsigned char *s, size_t n, emb_tok_out *o,
+                     emb_err *err)
+{
+    int32_t ids[SHORT_CHUNK], rk[SHORT_CHUNK], mid[SHORT_CHUNK];
+    size_t m = n;
+    for (size_t i = 0; i < m; i++)
+        ids[i] = t->byte_tok[s[i]];
+    for (size_t i = 0; i + 1 < m; i++) {
+        const emb_tok_pair *p = ids[i] >= 0 && ids[i + 1] >= 0
+                                    ? emb_tok_pair_find(t, ids[i], ids[i + 1]) : NULL;
+        rk[i] = p ? p->rank : INT32_MAX;
+        mid[i] = p ? p->id : -1;
+    }
+    while (m > 1) {
+        size_t best = 0;
+        for (size_t i = 1; i + 1 < m; i++)
+            if (rk[i] < rk[best])
+                best = i;
+        if (rk[best] == INT32_MAX)
+            break;
+        ids[best] = mid[best];
+        for (size_t i = best + 1; i + 1 < m; i++) {
+            ids[i] = ids[i + 1];
+            rk[i] = rk[i + 1];
+            mid[i] = mid[i + 1];
+        }
+        m--;
+        for (size_t i = best ? best - 1 : 0; i <= best && i + 1 < m; i++) {
+            const emb_tok_pair *p = emb_tok_pair_find(t, ids[i], ids[i + 1]);
+            rk[i] = p ? p->rank : INT32_MAX;
+            mid[i] = p ? p->id : -1;
+        }
+    }
+    for (size_t i = 0; i < m; i++) {
+        int32_t id = ids[i] >= 0 ? ids[i] : t->unk;
+        if (id >= 0) {
+            int rc = emb_tok_out_push(o, id, err);
+            if (rc)
+                return rc;
+        }
+    }
+    return EMB_OK;
+}
+
 /* BPE over the bytes s[0..n) of one chunk; sy has room for n symbols. */
 static int bpe_chunk(const emb_tok *t, const unsigned char *s, size_t n, bsym *sy, bheap *h,
                      emb_tok_out *o, emb_err *err)
@@ -249,7 +298,8 @@ int emb_tok_bpe_encode(const emb_tok *t, const char *text, size_t n, emb_tok_out
             sy = nsy;
             sy_cap = cap;
         }
-        rc = bpe_chunk(t, s + i, len, sy, &h, o, err);
+        rc = len < SHORT_CHUNK ? bpe_short(t, s + i, len, o, err)
+                               : bpe_chunk(t, s + i, len, sy, &h, o, err);
         i += len;
     }
     free(sy);

@@ -10,7 +10,7 @@
 #define EMB_TOK_INT_H
 
 #include "tok/tok.h"
-#include "lm/vocab.h"
+#include <string.h>
 
 /* One BPE merge: left and right token ids -> merged id, with its rank. */
 typedef struct emb_tok_pair {
@@ -27,7 +27,16 @@ struct emb_tok {
     uint32_t *len;            /* n_tokens: bytes of each text */
     float *score;             /* n_tokens (0 when the file has none) */
     uint8_t *type;            /* n_tokens, EMB_TT_* */
-    emb_vocab *map;           /* text -> id (the last id wins, as in llama.cpp) */
+    uint64_t *slots;          /* text -> id hash map: per slot the text's hash
+                                 (high 32 bits) and id + 1 (low 32), 0 = empty
+                                 (the last id of a repeated text wins, as in
+                                 llama.cpp) */
+    size_t slot_cap;          /* power of two */
+    uint32_t max_len;         /* longest token text */
+    int spm_split;            /* SPM: no token has "▁" after another character
+                                 than "▁", so merges never cross the start of
+                                 a "▁" run and each run-started word can be
+                                 merged on its own (same result, faster) */
     int32_t bos, eos, unk;    /* -1 = none */
     int add_bos, add_eos, add_space_prefix;
     int32_t byte_tok[256];    /* SPM: <0xNN> token of each byte; BPE: token of
@@ -36,19 +45,90 @@ struct emb_tok {
     size_t pair_cap;          /* power of two (0 for SPM) */
 };
 
+static inline uint64_t emb_tok_hash(const char *s, size_t n)
+{
+    uint64_t h = 0x9E3779B97F4A7C15ull ^ n, w = 0;
+    uint32_t a, b;
+    while (n >= 8) {
+        memcpy(&w, s, 8);
+        h = (h ^ w) * 0xff51afd7ed558ccdull;
+        h ^= h >> 32;
+        s += 8;
+        n -= 8;
+    }
+    if (n >= 4) { /* two overlapping 4-byte loads cover 4..7 bytes */
+        memcpy(&a, s, 4);
+        memcpy(&b, s + n - 4, 4);
+        w = (uint64_t)a << 32 | b;
+    } else if (n) {
+        w = (uint64_t)(unsigned char)s[0] << 16 | (uint64_t)(unsigned char)s[n / 2] << 8 |
+            (unsigned char)s[n - 1];
+    }
+    h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
+    return h ^ (h >> 29);
+}
+
+/* Id of the token whose text is s[0..n), or -1. */
+static inline int32_t emb_tok_find(const emb_tok *t, const char *s, size_t n)
+{
+    if (n > t->max_len)
+        return -1;
+    uint64_t h = emb_tok_hash(s, n);
+    size_t mask = t->slot_cap - 1, i = h & mask;
+    for (;;) {
+        uint64_t v = t->slots[i];
+        if (v == 0)
+            return -1;
+        uint32_t id = (uint32_t)v - 1;
+        if ((v >> 32) == (h >> 32) && t->len[id] == n && memcmp(t->pool + t->off[id], s, n) == 0)
+            return (int32_t)id;
+        i = (i + 1) & mask;
+    }
+}
+
 /* Append one id to a growing array; EMB_ERANGE past max. */
 typedef struct emb_tok_out {
     int32_t *ids;
     size_t n, cap, max;
 } emb_tok_out;
-int emb_tok_out_push(emb_tok_out *o, int32_t id, emb_err *err);
+int emb_tok_out_grow(emb_tok_out *o, emb_err *err);
+static inline int emb_tok_out_push(emb_tok_out *o, int32_t id, emb_err *err)
+{
+    if (o->n == o->cap) {
+        int rc = emb_tok_out_grow(o, err);
+        if (rc)
+            return rc;
+    }
+    o->ids[o->n++] = id;
+    return EMB_OK;
+}
 
 int emb_tok_spm_encode(const emb_tok *t, const char *text, size_t n, emb_tok_out *o,
                        emb_err *err);
 int emb_tok_bpe_encode(const emb_tok *t, const char *text, size_t n, emb_tok_out *o,
                        emb_err *err);
+static inline uint64_t emb_tok_pair_hash(uint64_t k)
+{
+    k ^= k >> 33;
+    k *= 0xff51afd7ed558ccdull;
+    k ^= k >> 33;
+    return k;
+}
+
 /* Merge lookup (BPE): the pair's slot or NULL. */
-const emb_tok_pair *emb_tok_pair_find(const emb_tok *t, int32_t left, int32_t right);
+static inline const emb_tok_pair *emb_tok_pair_find(const emb_tok *t, int32_t left, int32_t right)
+{
+    uint64_t key = ((uint64_t)(uint32_t)left << 32 | (uint32_t)right) + 1;
+    size_t mask = t->pair_cap - 1, i = emb_tok_pair_hash(key) & mask;
+    for (;;) {
+        const emb_tok_pair *p = &t->pairs[i];
+        if (p->key == key)
+            return p;
+        if (p->key == 0)
+            return NULL;
+        i = (i + 1) & mask;
+    }
+}
 
 /* GPT-2 byte-level map: the code point that stands for byte b, and back
  * (-1 for a code point that stands for no byte). */

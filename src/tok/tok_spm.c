@@ -14,6 +14,10 @@
  *   4. Each final symbol is its token, or, when it is no token (only single
  *      characters can be), its bytes' <0xNN> tokens (the unknown token for
  *      a byte that has none).
+ * Speed, same result: when no token has "▁" right after another character
+ * (t->spm_split, checked at load), no merge can cross the start of a "▁"
+ * run, so each such word is merged on its own; words under 48 characters
+ * use plain arrays and a scan instead of the heap.
  */
 #include "tok/tok_int.h"
 
@@ -92,11 +96,118 @@ static int try_pair(const emb_tok *t, const char *s, const sym *sy, int32_t l, i
     if (l < 0 || r < 0)
         return EMB_OK;
     uint32_t n = sy[l].n + sy[r].n;
-    int64_t id = emb_vocab_get(t->map, s + sy[l].off, n);
+    int32_t id = emb_tok_find(t, s + sy[l].off, n);
     if (id < 0)
         return EMB_OK;
-    cand c = {t->score[id], l, r, n, (int32_t)id};
+    cand c = {t->score[id], l, r, n, id};
     return heap_push(h, c);
+}
+
+static int is_space(const char *s, const sym *y)
+{
+    return y->n == 3 && memcmp(s + y->off, "\xE2\x96\x81", 3) == 0;
+}
+
+/* Merge the symbols a..b-1 and emit their tokens. */
+static int merge(const emb_tok *t, const char *s, sym *sy, int32_t a, int32_t b, heap *h,
+                 emb_tok_out *o, emb_err *err)
+{
+    for (int32_t i = a; i < b; i++) {
+        sy[i].prev = i > a ? i - 1 : -1;
+        sy[i].next = i + 1 < b ? i + 1 : -1;
+    }
+    h->n = 0;
+    for (int32_t i = a + 1; i < b; i++)
+        if (try_pair(t, s, sy, i - 1, i, h))
+            return emb_err_set(err, EMB_ENOMEM, "tok: out of memory");
+    while (h->n) {
+        cand c = heap_pop(h);
+        sym *l = &sy[c.left], *r = &sy[c.right];
+        if (l->n == 0 || r->n == 0 || l->n + r->n != c.n)
+            continue; /* stale: a side was merged since */
+        l->n += r->n;
+        r->n = 0;
+        l->next = r->next;
+        if (r->next >= 0)
+            sy[r->next].prev = c.left;
+        if (try_pair(t, s, sy, l->prev, c.left, h) || try_pair(t, s, sy, c.left, l->next, h))
+            return emb_err_set(err, EMB_ENOMEM, "tok: out of memory");
+    }
+    int rc = EMB_OK;
+    for (int32_t i = a; i >= 0 && !rc; i = sy[i].next) {
+        int32_t id = emb_tok_find(t, s + sy[i].off, sy[i].n);
+        if (id >= 0) {
+            rc = emb_tok_out_push(o, id, err);
+            continue;
+        }
+        for (uint32_t k = 0; k < sy[i].n && !rc; k++) {
+            int32_t bt = t->byte_tok[(unsigned char)s[sy[i].off + k]];
+            if (bt < 0)
+                bt = t->unk;
+            if (bt >= 0)
+                rc = emb_tok_out_push(o, bt, err);
+        }
+    }
+    return rc;
+}
+
+/* Short segments (most words): the same merges over plain arrays, the best
+ * pair found by a scan (highest score, leftmost on ties). */
+#define SHORT_SEG 48
+
+static int merge_short(const emb_tok *t, const char *s, const sym *sy, int32_t a, int32_t b,
+                       emb_tok_out *o, emb_err *err)
+{
+    uint32_t off[SHORT_SEG], n[SHORT_SEG];
+    float sc[SHORT_SEG];
+    uint8_t ok[SHORT_SEG];
+    size_t m = (size_t)(b - a);
+    for (size_t i = 0; i < m; i++) {
+        off[i] = sy[a + (int32_t)i].off;
+        n[i] = sy[a + (int32_t)i].n;
+    }
+    for (size_t i = 0; i + 1 < m; i++) {
+        int32_t id = emb_tok_find(t, s + off[i], n[i] + n[i + 1]);
+        ok[i] = id >= 0;
+        sc[i] = id >= 0 ? t->score[id] : 0;
+    }
+    while (m > 1) {
+        size_t best = m;
+        for (size_t i = 0; i + 1 < m; i++)
+            if (ok[i] && (best == m || sc[i] > sc[best]))
+                best = i;
+        if (best == m)
+            break;
+        n[best] += n[best + 1];
+        for (size_t i = best + 1; i + 1 < m; i++) {
+            off[i] = off[i + 1];
+            n[i] = n[i + 1];
+            sc[i] = sc[i + 1];
+            ok[i] = ok[i + 1];
+        }
+        m--;
+        for (size_t i = best ? best - 1 : 0; i <= best && i + 1 < m; i++) {
+            int32_t id = emb_tok_find(t, s + off[i], n[i] + n[i + 1]);
+            ok[i] = id >= 0;
+            sc[i] = id >= 0 ? t->score[id] : 0;
+        }
+    }
+    int rc = EMB_OK;
+    for (size_t i = 0; i < m && !rc; i++) {
+        int32_t id = emb_tok_find(t, s + off[i], n[i]);
+        if (id >= 0) {
+            rc = emb_tok_out_push(o, id, err);
+            continue;
+        }
+        for (uint32_t k = 0; k < n[i] && !rc; k++) {
+            int32_t bt = t->byte_tok[(unsigned char)s[off[i] + k]];
+            if (bt < 0)
+                bt = t->unk;
+            if (bt >= 0)
+                rc = emb_tok_out_push(o, bt, err);
+        }
+    }
+    return rc;
 }
 
 int emb_tok_spm_encode(const emb_tok *t, const char *text, size_t n, emb_tok_out *o,
@@ -137,45 +248,22 @@ int emb_tok_spm_encode(const emb_tok *t, const char *text, size_t n, emb_tok_out
             cl = len - i;
         sy[ns].off = (uint32_t)i;
         sy[ns].n = (uint32_t)cl;
-        sy[ns].prev = ns - 1;
-        sy[ns].next = i + cl < len ? ns + 1 : -1;
         ns++;
         i += cl;
     }
-    for (int32_t i = 1; i < ns && !rc; i++)
-        if ((rc = try_pair(t, s, sy, i - 1, i, &h)))
-            goto nomem;
-    while (h.n) {
-        cand c = heap_pop(&h);
-        sym *l = &sy[c.left], *r = &sy[c.right];
-        if (l->n == 0 || r->n == 0 || l->n + r->n != c.n)
-            continue; /* stale: a side was merged since */
-        l->n += r->n;
-        r->n = 0;
-        l->next = r->next;
-        if (r->next >= 0)
-            sy[r->next].prev = c.left;
-        if ((rc = try_pair(t, s, sy, l->prev, c.left, &h)) ||
-            (rc = try_pair(t, s, sy, c.left, l->next, &h)))
-            goto nomem;
+    /* Segments: the whole text, or (spm_split) pieces that start where a
+     * "▁" follows another character. */
+    for (int32_t a = 0; a < ns && !rc;) {
+        int32_t b = a + 1;
+        if (t->spm_split)
+            while (b < ns && !(is_space(s, &sy[b]) && !is_space(s, &sy[b - 1])))
+                b++;
+        else
+            b = ns;
+        rc = b - a < SHORT_SEG ? merge_short(t, s, sy, a, b, o, err)
+                               : merge(t, s, sy, a, b, &h, o, err);
+        a = b;
     }
-    for (int32_t i = ns ? 0 : -1; i >= 0 && !rc; i = sy[i].next) {
-        int64_t id = emb_vocab_get(t->map, s + sy[i].off, sy[i].n);
-        if (id >= 0) {
-            rc = emb_tok_out_push(o, (int32_t)id, err);
-            continue;
-        }
-        for (uint32_t b = 0; b < sy[i].n && !rc; b++) {
-            int32_t bt = t->byte_tok[(unsigned char)s[sy[i].off + b]];
-            if (bt < 0)
-                bt = t->unk;
-            if (bt >= 0)
-                rc = emb_tok_out_push(o, bt, err);
-        }
-    }
-    goto done;
-nomem:
-    rc = emb_err_set(err, EMB_ENOMEM, "tok: out of memory for a text of %zu bytes", n);
 done:
     free(s);
     free(sy);
