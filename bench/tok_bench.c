@@ -5,7 +5,8 @@
  *
  * TEXT_FILE is split into paragraphs (blank-line separated, as a table of
  * documents would hold them); each round encodes every paragraph (no BOS)
- * and prints "seconds bytes tokens".  The run prints one line per round.
+ * and prints "seconds bytes tokens digest" (FNV-1a of all ids, to check the
+ * references gave the same ids).  The run prints one line per round.
  */
 #include "readers/bytes.h"
 #include "tok/tok.h"
@@ -41,6 +42,7 @@ int main(int argc, char **argv)
     const char *s = (const char *)text.data;
     for (int r = 0; r < rounds; r++) {
         size_t bytes = 0, tokens = 0;
+        uint32_t digest = 2166136261u; /* FNV-1a over the ids, as tok_bench.mjs */
         double t0 = now();
         size_t i = 0;
         while (i < text.n) {
@@ -52,12 +54,15 @@ int main(int argc, char **argv)
                 fprintf(stderr, "%s\n", err.msg);
                 return 1;
             }
+            for (size_t k = 0; k < n_ids; k++)
+                digest = (digest ^ (uint32_t)ids[k]) * 16777619u;
             free(ids);
             bytes += len;
             tokens += n_ids;
             i += len + (end ? 2 : 0);
         }
-        printf("%.6f %zu %zu\n", now() - t0, bytes, tokens);
+        double sec = now() - t0;
+        printf("%.6f %zu %zu %08x\n", sec, bytes, tokens, digest);
     }
     emb_tok_free(tok);
     emb_map_close(&model);

@@ -58,7 +58,7 @@
 
 typedef struct TokEntry {
     struct TokEntry *next;
-    char *zDb, *zTab;
+    char *zName;          /* as the caller named it */
     sqlite3_int64 version;
     emb_tok *tok;
 } TokEntry;
@@ -68,32 +68,44 @@ void embTokCacheFree(void *cache)
     TokEntry *e = cache;
     while (e) {
         TokEntry *next = e->next;
-        sqlite3_free(e->zDb);
-        sqlite3_free(e->zTab);
+        sqlite3_free(e->zName);
         emb_tok_free(e->tok);
         sqlite3_free(e);
         e = next;
     }
 }
 
-/* Split "schema.table"; an unqualified name is looked up in temp, then main.
- * *pzDb and *pzTab are sqlite3_malloc'd. */
+/* Split "schema.table"; an unqualified name is looked up as SQLite resolves
+ * table names (temp, main, then attached databases in order; main when it
+ * is nowhere).  *pzDb and *pzTab are sqlite3_malloc'd. */
 static int splitName(sqlite3 *db, const char *zName, char **pzDb, char **pzTab)
 {
     const char *dot = strchr(zName, '.');
+    *pzDb = NULL;
     if (dot) {
         *pzDb = sqlite3_mprintf("%.*s", (int)(dot - zName), zName);
         *pzTab = sqlite3_mprintf("%s", dot + 1);
     } else {
         sqlite3_stmt *st = NULL;
-        int inTemp = 0;
-        if (sqlite3_prepare_v2(db, "SELECT 1 FROM temp.sqlite_schema WHERE type = 'table' AND name = ?",
+        if (sqlite3_prepare_v2(db, "SELECT name FROM pragma_database_list ORDER BY name <> 'temp', seq",
                                -1, &st, NULL) == SQLITE_OK) {
-            sqlite3_bind_text(st, 1, zName, -1, SQLITE_STATIC);
-            inTemp = sqlite3_step(st) == SQLITE_ROW;
+            while (!*pzDb && sqlite3_step(st) == SQLITE_ROW) {
+                const char *zDb = (const char *)sqlite3_column_text(st, 0);
+                char *sql = zDb ? sqlite3_mprintf("SELECT 1 FROM \"%w\".sqlite_schema WHERE type = 'table'"
+                                                  " AND name = ?", zDb) : NULL;
+                sqlite3_stmt *q = NULL;
+                if (sql && sqlite3_prepare_v2(db, sql, -1, &q, NULL) == SQLITE_OK) {
+                    sqlite3_bind_text(q, 1, zName, -1, SQLITE_STATIC);
+                    if (sqlite3_step(q) == SQLITE_ROW)
+                        *pzDb = sqlite3_mprintf("%s", zDb);
+                }
+                sqlite3_finalize(q);
+                sqlite3_free(sql);
+            }
         }
         sqlite3_finalize(st);
-        *pzDb = sqlite3_mprintf("%s", inTemp ? "temp" : "main");
+        if (!*pzDb)
+            *pzDb = sqlite3_mprintf("main");
         *pzTab = sqlite3_mprintf("%s", zName);
     }
     if (!*pzDb || !*pzTab) {
@@ -127,74 +139,90 @@ static int tableExists(sqlite3 *db, const char *zDb, const char *zTab)
 static int tokGet(EmbConn *conn, sqlite3 *db, const char *zFunc, const char *zName,
                   const emb_tok **pp, char **pzErr)
 {
-    char *zDb = NULL, *zTab = NULL;
-    int rc = splitName(db, zName, &zDb, &zTab);
-    if (rc)
-        return rc;
-    char *sql = sqlite3_mprintf("SELECT version FROM \"%w\".\"%w_tokenizer\" WHERE id = 1", zDb, zTab);
+    /* The hot path is one statement: the row's version, read from the
+     * name as given (unqualified names resolve like table names). */
+    const char *dot = strchr(zName, '.');
+    char *sql;
+    int rc;
     sqlite3_stmt *st = NULL;
-    if (!sql) {
-        rc = SQLITE_NOMEM;
-        goto out;
+    if (dot) {
+        char *zDbPart = sqlite3_mprintf("%.*s", (int)(dot - zName), zName);
+        sql = zDbPart ? sqlite3_mprintf("SELECT version FROM \"%w\".\"%w_tokenizer\" WHERE id = 1",
+                                        zDbPart, dot + 1) : NULL;
+        sqlite3_free(zDbPart);
+    } else {
+        sql = sqlite3_mprintf("SELECT version FROM \"%w_tokenizer\" WHERE id = 1", zName);
     }
+    if (!sql)
+        return SQLITE_NOMEM;
     rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
     sqlite3_free(sql);
     if (rc != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW) {
+        sqlite3_finalize(st);
         if (rc == SQLITE_NOMEM)
-            goto out;
+            return rc;
+        char *zDb = NULL, *zTab = NULL;
+        if (splitName(db, zName, &zDb, &zTab))
+            return SQLITE_NOMEM;
         if (!tableExists(db, zDb, zTab))
             *pzErr = sqlite3_mprintf("%s: no such embedding table: %s", zFunc, zName);
         else
             *pzErr = sqlite3_mprintf("%s: table %s has no tokenizer (store one with "
                                      "emb_tokenizer_load('%s', 'model.gguf'))",
                                      zFunc, zName, zName);
-        rc = *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
-        goto out;
+        sqlite3_free(zDb);
+        sqlite3_free(zTab);
+        return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
     }
     sqlite3_int64 version = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
     st = NULL;
     TokEntry **slot = (TokEntry **)embConnTokSlot(conn), *e;
     for (e = *slot; e; e = e->next)
-        if (sqlite3_stricmp(e->zDb, zDb) == 0 && sqlite3_stricmp(e->zTab, zTab) == 0)
+        if (sqlite3_stricmp(e->zName, zName) == 0)
             break;
     if (e && e->version == version && e->tok) {
         *pp = e->tok;
-        rc = SQLITE_OK;
-        goto out;
+        return SQLITE_OK;
     }
-    sql = sqlite3_mprintf("SELECT data FROM \"%w\".\"%w_tokenizer\" WHERE id = 1", zDb, zTab);
-    if (!sql) {
-        rc = SQLITE_NOMEM;
-        goto out;
+    sql = dot ? NULL : sqlite3_mprintf("SELECT data FROM \"%w_tokenizer\" WHERE id = 1", zName);
+    if (dot) {
+        char *zDbPart = sqlite3_mprintf("%.*s", (int)(dot - zName), zName);
+        sql = zDbPart ? sqlite3_mprintf("SELECT data FROM \"%w\".\"%w_tokenizer\" WHERE id = 1",
+                                        zDbPart, dot + 1) : NULL;
+        sqlite3_free(zDbPart);
     }
+    if (!sql)
+        return SQLITE_NOMEM;
     rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
     sqlite3_free(sql);
     if (rc != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW) {
-        *pzErr = sqlite3_mprintf("%s: cannot read %s_tokenizer: %s", zFunc, zTab, sqlite3_errmsg(db));
-        rc = SQLITE_ERROR;
-        goto out;
+        *pzErr = sqlite3_mprintf("%s: cannot read the tokenizer of %s: %s", zFunc, zName,
+                                 sqlite3_errmsg(db));
+        sqlite3_finalize(st);
+        return SQLITE_ERROR;
     }
     const void *blob = sqlite3_column_blob(st, 0);
     int nBlob = sqlite3_column_bytes(st, 0);
     emb_tok *tok = NULL;
     emb_err err = {0, ""};
     if (!blob || emb_tok_load_gguf(blob, (size_t)nBlob, &tok, &err) != EMB_OK) {
-        *pzErr = sqlite3_mprintf("%s: corrupt %s_tokenizer: %s", zFunc, zTab,
+        *pzErr = sqlite3_mprintf("%s: corrupt tokenizer of %s: %s", zFunc, zName,
                                  blob ? err.msg : "no data");
-        rc = err.code == EMB_ENOMEM ? SQLITE_NOMEM : SQLITE_ERROR;
-        goto out;
+        sqlite3_finalize(st);
+        return err.code == EMB_ENOMEM ? SQLITE_NOMEM : SQLITE_ERROR;
     }
+    sqlite3_finalize(st);
     if (!e) {
         e = sqlite3_malloc(sizeof *e);
-        if (!e) {
+        char *z = sqlite3_mprintf("%s", zName);
+        if (!e || !z) {
+            sqlite3_free(e);
+            sqlite3_free(z);
             emb_tok_free(tok);
-            rc = SQLITE_NOMEM;
-            goto out;
+            return SQLITE_NOMEM;
         }
-        e->zDb = zDb;
-        e->zTab = zTab;
-        zDb = zTab = NULL;
+        e->zName = z;
         e->tok = NULL;
         e->next = *slot;
         *slot = e;
@@ -203,12 +231,7 @@ static int tokGet(EmbConn *conn, sqlite3 *db, const char *zFunc, const char *zNa
     e->tok = tok;
     e->version = version;
     *pp = tok;
-    rc = SQLITE_OK;
-out:
-    sqlite3_finalize(st);
-    sqlite3_free(zDb);
-    sqlite3_free(zTab);
-    return rc;
+    return SQLITE_OK;
 }
 
 /* ---- shared argument handling ------------------------------------------------ */

@@ -383,6 +383,12 @@ static int embRename(sqlite3_vtab *tab, const char *zNew)
     for (int i = 0; i < 3 && rc == SQLITE_OK; i++)
         rc = execf(p->db, NULL, "ALTER TABLE \"%w\".\"%w_%s\" RENAME TO \"%w_%s\"", p->zDb,
                    p->zName, sfx[i], zNew, sfx[i]);
+    char *zTok = rc == SQLITE_OK ? sqlite3_mprintf("%s_tokenizer", p->zName) : NULL;
+    if (zTok && sqlite3_table_column_metadata(p->db, p->zDb, zTok, NULL, NULL, NULL, NULL, NULL,
+                                              NULL) == SQLITE_OK) /* ext/fn_tok.c's, if stored */
+        rc = execf(p->db, NULL, "ALTER TABLE \"%w\".\"%w\" RENAME TO \"%w_tokenizer\"", p->zDb,
+                   zTok, zNew);
+    sqlite3_free(zTok);
     if (rc != SQLITE_OK)
         return embVtabError(p, rc, "embedding %s: rename failed: %s", p->zName,
                             sqlite3_errmsg(p->db));

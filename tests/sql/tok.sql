@@ -114,3 +114,16 @@ select 'file-reopen', emb_tokens_json('f.w', 'I love dogs', 0) = '[359,401,360,4
 drop table f.w;
 select 'drop-shadow', (select count(*) from f.sqlite_schema where name = 'w_tokenizer') = 0;
 detach f;
+
+-- an unqualified name in an attached database: stored and read there
+attach ':memory:' as aux;
+create virtual table aux.wa using embedding(dim=2);
+select 'aux-load', emb_tokenizer_load('wa', :data || '/stories260k-v3.gguf') = 512;
+select 'aux-stored', (select count(*) from aux.wa_tokenizer) = 1;
+select 'aux-ids', emb_tokens_json('wa', 'I love dogs', 0) = '[359,401,360,400,428,419]';
+select 'aux-qualified', emb_tokens_json('aux.wa', 'I love dogs', 0) = '[359,401,360,400,428,419]';
+detach aux;
+-- renaming the table takes its tokenizer along
+alter table wte rename to wte2;
+select 'rename-ids', emb_tokens_json('wte2', 'I love dogs', 0) = '[359,401,360,400,428,419]';
+select 'rename-gone', (select count(*) from sqlite_schema where name = 'wte_tokenizer') = 0;
