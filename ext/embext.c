@@ -29,6 +29,7 @@ static int (*const registrars[])(sqlite3 *, EmbConn *) = {
     embRegisterSemantics,
     embRegisterKnn,
     embRegisterPca,
+    embRegisterTokenizer,
 };
 
 #ifdef _WIN32

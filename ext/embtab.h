@@ -23,6 +23,10 @@ typedef struct EmbTableRef EmbTableRef;
  * connection closes (it is the embedding module's client data). */
 EmbConn *embConnNew(void);
 void embConnFree(void *conn);
+/* The connection's tokenizer cache slot (ext/fn_tok.c), freed with the
+ * connection by embTokCacheFree. */
+void **embConnTokSlot(EmbConn *conn);
+void embTokCacheFree(void *cache);
 
 /* Open embedding table zName ("table" or "schema.table") of connection db:
  * connects it if this connection has not used it yet, checks its version

@@ -386,8 +386,9 @@ static int embDestroy(sqlite3_vtab *tab)
     int rc = execf(p->db, NULL,
                    "DROP TABLE IF EXISTS \"%w\".\"%w_config\";"
                    "DROP TABLE IF EXISTS \"%w\".\"%w_chunks\";"
-                   "DROP TABLE IF EXISTS \"%w\".\"%w_tokens\";",
-                   p->zDb, p->zName, p->zDb, p->zName, p->zDb, p->zName);
+                   "DROP TABLE IF EXISTS \"%w\".\"%w_tokens\";"
+                   "DROP TABLE IF EXISTS \"%w\".\"%w_tokenizer\";",
+                   p->zDb, p->zName, p->zDb, p->zName, p->zDb, p->zName, p->zDb, p->zName);
     if (rc != SQLITE_OK)
         return rc;
     return embDisconnect(tab);
@@ -404,6 +405,12 @@ static int embRename(sqlite3_vtab *tab, const char *zNew)
     for (int i = 0; i < 3 && rc == SQLITE_OK; i++)
         rc = execf(p->db, NULL, "ALTER TABLE \"%w\".\"%w_%s\" RENAME TO \"%w_%s\"", p->zDb,
                    p->zName, sfx[i], zNew, sfx[i]);
+    char *zTok = rc == SQLITE_OK ? sqlite3_mprintf("%s_tokenizer", p->zName) : NULL;
+    if (zTok && sqlite3_table_column_metadata(p->db, p->zDb, zTok, NULL, NULL, NULL, NULL, NULL,
+                                              NULL) == SQLITE_OK) /* ext/fn_tok.c's, if stored */
+        rc = execf(p->db, NULL, "ALTER TABLE \"%w\".\"%w\" RENAME TO \"%w_tokenizer\"", p->zDb,
+                   zTok, zNew);
+    sqlite3_free(zTok);
     if (rc != SQLITE_OK)
         return embVtabError(p, rc, "embedding %s: rename failed: %s", p->zName,
                             sqlite3_errmsg(p->db));
@@ -420,7 +427,7 @@ static int embRename(sqlite3_vtab *tab, const char *zNew)
 static int embShadowName(const char *zName)
 {
     return strcmp(zName, "config") == 0 || strcmp(zName, "chunks") == 0 ||
-           strcmp(zName, "tokens") == 0;
+           strcmp(zName, "tokens") == 0 || strcmp(zName, "tokenizer") == 0;
 }
 
 /* ---- transactions ---------------------------------------------------------- */

@@ -13,14 +13,23 @@
 EmbConn *embConnNew(void)
 {
     EmbConn *c = sqlite3_malloc(sizeof *c);
-    if (c)
+    if (c) {
         c->list = NULL;
+        c->tok = NULL;
+    }
     return c;
 }
 
 void embConnFree(void *conn)
 {
+    if (conn)
+        embTokCacheFree(((EmbConn *)conn)->tok);
     sqlite3_free(conn);
+}
+
+void **embConnTokSlot(EmbConn *conn)
+{
+    return &conn->tok;
 }
 
 void embConnAdd(EmbConn *conn, EmbVtab *p)

@@ -87,6 +87,7 @@ struct EmbVtab {
 
 struct EmbConn {
     EmbVtab *list;
+    void *tok; /* ext/fn_tok.c's tokenizer cache (embTokCacheFree) */
 };
 
 /* Error message on the vtab (replaces the old one); returns rc. */

@@ -1,0 +1,237 @@
+/*
+ * tok.c - the tokenizer object: accessors, encode (BOS/EOS around the kind's
+ * own encoder), decode, and GPT-2's byte<->unicode map.
+ *
+ * GPT-2's map: the bytes '!'..'~', 0xA1..0xAC and 0xAE..0xFF stand for the
+ * code point of the same value; the other 68 bytes (0x00..0x20, 0x7F..0xA0,
+ * 0xAD), in increasing order, stand for U+0100, U+0101, ...
+ */
+#include "tok/tok_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static int byte_is_printable(unsigned b)
+{
+    return (b >= 0x21 && b <= 0x7E) || (b >= 0xA1 && b <= 0xAC) || b >= 0xAE;
+}
+
+uint32_t emb_tok_byte_to_cp(uint8_t b)
+{
+    if (byte_is_printable(b))
+        return b;
+    uint32_t k = 0;
+    for (unsigned x = 0; x < b; x++)
+        k += !byte_is_printable(x);
+    return 256 + k;
+}
+
+int emb_tok_cp_to_byte(uint32_t cp)
+{
+    if (cp < 256)
+        return byte_is_printable(cp) ? (int)cp : -1;
+    uint32_t k = 256;
+    for (unsigned x = 0; x < 256; x++)
+        if (!byte_is_printable(x) && k++ == cp)
+            return (int)x;
+    return -1;
+}
+
+void emb_tok_free(emb_tok *t)
+{
+    if (!t)
+        return;
+    free(t->pool);
+    free(t->off);
+    free(t->len);
+    free(t->score);
+    free(t->type);
+    free(t->slots);
+    free(t->pairs);
+    free(t);
+}
+
+int emb_tok_kind(const emb_tok *t) { return t->kind; }
+size_t emb_tok_n_tokens(const emb_tok *t) { return t->n_tokens; }
+int32_t emb_tok_bos(const emb_tok *t) { return t->bos; }
+int32_t emb_tok_eos(const emb_tok *t) { return t->eos; }
+int emb_tok_add_bos(const emb_tok *t) { return t->add_bos; }
+
+const char *emb_tok_piece(const emb_tok *t, int32_t id, size_t *n)
+{
+    if (id < 0 || (size_t)id >= t->n_tokens)
+        return NULL;
+    *n = t->len[id];
+    return t->pool + t->off[id];
+}
+
+int emb_tok_out_grow(emb_tok_out *o, emb_err *err)
+{
+    if (o->n >= o->max)
+        return emb_err_set(err, EMB_ERANGE, "tok: the text gives more than %zu tokens", o->max);
+    size_t cap = o->cap ? 2 * o->cap : 64;
+    if (cap > o->max)
+        cap = o->max;
+    int32_t *ids = realloc(o->ids, cap * sizeof *ids);
+    if (!ids)
+        return emb_err_set(err, EMB_ENOMEM, "tok: out of memory for %zu tokens", cap);
+    o->ids = ids;
+    o->cap = cap;
+    return EMB_OK;
+}
+
+int emb_tok_encode(const emb_tok *t, const char *text, size_t n, int add_bos, int add_eos,
+                   size_t max_tokens, int32_t **ids, size_t *n_ids, emb_err *err)
+{
+    emb_tok_out o = {NULL, 0, 0, max_tokens && max_tokens < EMB_TOK_MAX_TOKENS
+                                     ? max_tokens : EMB_TOK_MAX_TOKENS};
+    if (add_bos < 0)
+        add_bos = t->add_bos;
+    if (add_eos < 0)
+        add_eos = t->add_eos;
+    int rc = EMB_OK;
+    if (add_bos && t->bos >= 0)
+        rc = emb_tok_out_push(&o, t->bos, err);
+    if (!rc && n)
+        rc = t->kind == EMB_TOK_SPM ? emb_tok_spm_encode(t, text, n, &o, err)
+                                    : emb_tok_bpe_encode(t, text, n, &o, err);
+    if (!rc && add_eos && t->eos >= 0)
+        rc = emb_tok_out_push(&o, t->eos, err);
+    if (rc) {
+        free(o.ids);
+        return rc;
+    }
+    if (!o.ids && !(o.ids = malloc(sizeof *o.ids))) /* a valid pointer even for 0 ids */
+        return emb_err_set(err, EMB_ENOMEM, "tok: out of memory");
+    *ids = o.ids;
+    *n_ids = o.n;
+    return EMB_OK;
+}
+
+/* Growing byte buffer for decode. */
+typedef struct strbuf {
+    char *s;
+    size_t n, cap;
+} strbuf;
+
+static int sb_add(strbuf *b, const void *p, size_t n)
+{
+    if (b->n + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 64;
+        while (cap < b->n + n + 1)
+            cap *= 2;
+        char *s = realloc(b->s, cap);
+        if (!s)
+            return EMB_ENOMEM;
+        b->s = s;
+        b->cap = cap;
+    }
+    memcpy(b->s + b->n, p, n);
+    b->n += n;
+    b->s[b->n] = 0;
+    return EMB_OK;
+}
+
+/* Value of "<0xNN>", or -1. */
+static int byte_token_value(const char *s, size_t n)
+{
+    if (n != 6 || memcmp(s, "<0x", 3) != 0 || s[5] != '>')
+        return -1;
+    int v = 0;
+    for (int i = 3; i < 5; i++) {
+        char c = s[i];
+        int d = c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10
+              : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+        if (d < 0)
+            return -1;
+        v = v * 16 + d;
+    }
+    return v;
+}
+
+/* Append the SentencePiece piece s[0..n) with "▁" as a space; skip_space
+ * drops one leading space. */
+static int spm_piece(strbuf *b, const char *s, size_t n, int skip_space)
+{
+    size_t i = 0, run = 0;
+    while (i < n) {
+        if (i + 3 <= n && memcmp(s + i, "\xE2\x96\x81", 3) == 0) {
+            if (sb_add(b, s + run, i - run))
+                return EMB_ENOMEM;
+            if (!skip_space && sb_add(b, " ", 1))
+                return EMB_ENOMEM;
+            skip_space = 0;
+            i += 3;
+            run = i;
+            continue;
+        }
+        skip_space = 0;
+        i++;
+    }
+    return sb_add(b, s + run, n - run);
+}
+
+/* Append a byte-level piece: each code point back to its byte (a code point
+ * outside the map is copied as UTF-8). */
+static int bpe_piece(strbuf *b, const char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        unsigned char c = (unsigned char)s[i];
+        size_t l = emb_tok_utf8_len(c);
+        if (i + l > n)
+            l = n - i;
+        uint32_t cp = c;
+        if (l == 2)
+            cp = (uint32_t)(c & 0x1F) << 6 | ((unsigned char)s[i + 1] & 0x3F);
+        int byte = l <= 2 ? emb_tok_cp_to_byte(cp) : -1;
+        if (byte >= 0) {
+            unsigned char ch = (unsigned char)byte;
+            if (sb_add(b, &ch, 1))
+                return EMB_ENOMEM;
+        } else if (sb_add(b, s + i, l)) {
+            return EMB_ENOMEM;
+        }
+        i += l;
+    }
+    return EMB_OK;
+}
+
+int emb_tok_decode(const emb_tok *t, const int32_t *ids, size_t n_ids, char **text,
+                   size_t *n_text, emb_err *err)
+{
+    strbuf b = {NULL, 0, 0};
+    int first = 1, rc = sb_add(&b, "", 0);
+    for (size_t i = 0; i < n_ids && !rc; i++) {
+        int32_t id = ids[i];
+        if (id < 0 || (size_t)id >= t->n_tokens) {
+            free(b.s);
+            return emb_err_set(err, EMB_ERANGE, "tok: token id %ld at position %zu is out of range (0..%zu)",
+                               (long)id, i, t->n_tokens - 1);
+        }
+        const char *s = t->pool + t->off[id];
+        size_t n = t->len[id];
+        int ty = t->type[id];
+        if (ty == EMB_TT_CONTROL || ty == EMB_TT_UNUSED)
+            continue;
+        if (ty == EMB_TT_BYTE && byte_token_value(s, n) >= 0) {
+            unsigned char ch = (unsigned char)byte_token_value(s, n);
+            rc = sb_add(&b, &ch, 1);
+        } else if (t->kind == EMB_TOK_SPM) {
+            if (ty == EMB_TT_UNKNOWN)
+                rc = sb_add(&b, "\xE2\x96\x85", 3);
+            else
+                rc = spm_piece(&b, s, n, first && t->add_space_prefix);
+        } else {
+            rc = ty == EMB_TT_USER ? sb_add(&b, s, n) : bpe_piece(&b, s, n);
+        }
+        first = 0;
+    }
+    if (rc) {
+        free(b.s);
+        return emb_err_set(err, EMB_ENOMEM, "tok: out of memory while decoding");
+    }
+    *text = b.s;
+    *n_text = b.n;
+    return EMB_OK;
+}

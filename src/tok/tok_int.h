@@ -1,0 +1,146 @@
+/*
+ * tok_int.h - internals shared by the src/tok files (not a public header):
+ *   gguf_vocab.c  GGUF metadata -> emb_tok (and the tokenizer-only blob)
+ *   tok.c         accessors, decode, encode dispatch, free
+ *   tok_spm.c     SentencePiece-style encode ("llama")
+ *   tok_bpe.c     byte-level BPE encode ("gpt2") and GPT-2's pre-tokenizer
+ *   ucat.h        generated Unicode category ranges (gen_ucat.mjs)
+ */
+#ifndef EMB_TOK_INT_H
+#define EMB_TOK_INT_H
+
+#include "tok/tok.h"
+#include <string.h>
+
+/* One BPE merge: left and right token ids -> merged id, with its rank. */
+typedef struct emb_tok_pair {
+    uint64_t key;  /* (left << 32 | right) + 1; 0 = empty slot */
+    int32_t rank;
+    int32_t id;
+} emb_tok_pair;
+
+struct emb_tok {
+    int kind;                 /* EMB_TOK_SPM / EMB_TOK_BPE */
+    size_t n_tokens;
+    char *pool;               /* token texts, each NUL-terminated */
+    size_t *off;              /* n_tokens: offset of each text in pool */
+    uint32_t *len;            /* n_tokens: bytes of each text */
+    float *score;             /* n_tokens (0 when the file has none) */
+    uint8_t *type;            /* n_tokens, EMB_TT_* */
+    uint64_t *slots;          /* text -> id hash map: per slot the text's hash
+                                 (high 32 bits) and id + 1 (low 32), 0 = empty
+                                 (the last id of a repeated text wins, as in
+                                 llama.cpp) */
+    size_t slot_cap;          /* power of two */
+    uint32_t max_len;         /* longest token text */
+    int spm_split;            /* SPM: no token has "▁" after another character
+                                 than "▁", so merges never cross the start of
+                                 a "▁" run and each run-started word can be
+                                 merged on its own (same result, faster) */
+    int32_t bos, eos, unk;    /* -1 = none */
+    int add_bos, add_eos, add_space_prefix;
+    int32_t byte_tok[256];    /* SPM: <0xNN> token of each byte; BPE: token of
+                                 each byte's one-character text; -1 = none */
+    emb_tok_pair *pairs;      /* BPE merges, open addressing */
+    size_t pair_cap;          /* power of two (0 for SPM) */
+};
+
+static inline uint64_t emb_tok_hash(const char *s, size_t n)
+{
+    uint64_t h = 0x9E3779B97F4A7C15ull ^ n, w = 0;
+    uint32_t a, b;
+    while (n >= 8) {
+        memcpy(&w, s, 8);
+        h = (h ^ w) * 0xff51afd7ed558ccdull;
+        h ^= h >> 32;
+        s += 8;
+        n -= 8;
+    }
+    if (n >= 4) { /* two overlapping 4-byte loads cover 4..7 bytes */
+        memcpy(&a, s, 4);
+        memcpy(&b, s + n - 4, 4);
+        w = (uint64_t)a << 32 | b;
+    } else if (n) {
+        w = (uint64_t)(unsigned char)s[0] << 16 | (uint64_t)(unsigned char)s[n / 2] << 8 |
+            (unsigned char)s[n - 1];
+    }
+    h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
+    return h ^ (h >> 29);
+}
+
+/* Id of the token whose text is s[0..n), or -1. */
+static inline int32_t emb_tok_find(const emb_tok *t, const char *s, size_t n)
+{
+    if (n > t->max_len)
+        return -1;
+    uint64_t h = emb_tok_hash(s, n);
+    size_t mask = t->slot_cap - 1, i = h & mask;
+    for (;;) {
+        uint64_t v = t->slots[i];
+        if (v == 0)
+            return -1;
+        uint32_t id = (uint32_t)v - 1;
+        if ((v >> 32) == (h >> 32) && t->len[id] == n && memcmp(t->pool + t->off[id], s, n) == 0)
+            return (int32_t)id;
+        i = (i + 1) & mask;
+    }
+}
+
+/* Append one id to a growing array; EMB_ERANGE past max. */
+typedef struct emb_tok_out {
+    int32_t *ids;
+    size_t n, cap, max;
+} emb_tok_out;
+int emb_tok_out_grow(emb_tok_out *o, emb_err *err);
+static inline int emb_tok_out_push(emb_tok_out *o, int32_t id, emb_err *err)
+{
+    if (o->n == o->cap) {
+        int rc = emb_tok_out_grow(o, err);
+        if (rc)
+            return rc;
+    }
+    o->ids[o->n++] = id;
+    return EMB_OK;
+}
+
+int emb_tok_spm_encode(const emb_tok *t, const char *text, size_t n, emb_tok_out *o,
+                       emb_err *err);
+int emb_tok_bpe_encode(const emb_tok *t, const char *text, size_t n, emb_tok_out *o,
+                       emb_err *err);
+static inline uint64_t emb_tok_pair_hash(uint64_t k)
+{
+    k ^= k >> 33;
+    k *= 0xff51afd7ed558ccdull;
+    k ^= k >> 33;
+    return k;
+}
+
+/* Merge lookup (BPE): the pair's slot or NULL. */
+static inline const emb_tok_pair *emb_tok_pair_find(const emb_tok *t, int32_t left, int32_t right)
+{
+    uint64_t key = ((uint64_t)(uint32_t)left << 32 | (uint32_t)right) + 1;
+    size_t mask = t->pair_cap - 1, i = emb_tok_pair_hash(key) & mask;
+    for (;;) {
+        const emb_tok_pair *p = &t->pairs[i];
+        if (p->key == key)
+            return p;
+        if (p->key == 0)
+            return NULL;
+        i = (i + 1) & mask;
+    }
+}
+
+/* GPT-2 byte-level map: the code point that stands for byte b, and back
+ * (-1 for a code point that stands for no byte). */
+uint32_t emb_tok_byte_to_cp(uint8_t b);
+int emb_tok_cp_to_byte(uint32_t cp);
+
+/* Length of the UTF-8 sequence that starts with byte c, as llama.cpp counts
+ * it from the lead byte alone (1 for continuation bytes). */
+static inline size_t emb_tok_utf8_len(unsigned char c)
+{
+    static const uint8_t lens[16] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 3, 4};
+    return lens[c >> 4];
+}
+
+#endif
