@@ -249,9 +249,9 @@ static void test_vtab_files_query_plans(void **state)
         {"select * from wte order by token_id", "SCAN wte VIRTUAL TABLE INDEX 0:scan"},
         {"select * from wte where vector match ? and k = 10", "SCAN wte VIRTUAL TABLE INDEX 3:knn"},
         {"select * from wte where vector match ? order by distance limit 10",
-         "SCAN wte VIRTUAL TABLE INDEX 1:knn"},
+         "SCAN wte VIRTUAL TABLE INDEX 8193:knn"}, /* 8193 = match | ORDER BY distance consumed */
         {"select * from wte where vector match ? order by distance, token_id",
-         "SCAN wte VIRTUAL TABLE INDEX 1:knn"},
+         "SCAN wte VIRTUAL TABLE INDEX 8193:knn"},
         {"select * from wte where vector match ? order by token_id limit 3",
          "SCAN wte VIRTUAL TABLE INDEX 4097:knn;USE TEMP B-TREE FOR ORDER BY"},
         {"select * from wte where token_id > 0 order by token_id desc",
