@@ -17,6 +17,7 @@
  * keeps long chunks O(n log n).
  */
 #include "tok/tok_int.h"
+#include "tok/pqueue.h"
 #include "tok/ucat.h"
 #include "readers/bytes.h"
 
@@ -125,57 +126,12 @@ typedef struct bcand {
     int32_t rank, left, right, lid, rid;
 } bcand;
 
-typedef struct bheap {
-    bcand *a;
-    size_t n, cap;
-} bheap;
-
 static int bbetter(const bcand *x, const bcand *y)
 {
     return x->rank < y->rank || (x->rank == y->rank && x->left < y->left);
 }
 
-static int bpush(bheap *h, bcand c)
-{
-    if (h->n == h->cap) {
-        size_t cap = h->cap ? 2 * h->cap : 64;
-        bcand *a = realloc(h->a, cap * sizeof *a);
-        if (!a)
-            return EMB_ENOMEM;
-        h->a = a;
-        h->cap = cap;
-    }
-    size_t i = h->n++;
-    while (i > 0) {
-        size_t up = (i - 1) / 2;
-        if (!bbetter(&c, &h->a[up]))
-            break;
-        h->a[i] = h->a[up];
-        i = up;
-    }
-    h->a[i] = c;
-    return EMB_OK;
-}
-
-static bcand bpop(bheap *h)
-{
-    bcand top = h->a[0], last = h->a[--h->n];
-    size_t i = 0;
-    for (;;) {
-        size_t l = 2 * i + 1, best = l;
-        if (l >= h->n)
-            break;
-        if (l + 1 < h->n && bbetter(&h->a[l + 1], &h->a[l]))
-            best = l + 1;
-        if (!bbetter(&h->a[best], &last))
-            break;
-        h->a[i] = h->a[best];
-        i = best;
-    }
-    if (h->n)
-        h->a[i] = last;
-    return top;
-}
+TOK_PQUEUE(bheap, bcand, bbetter, 64)
 
 static int bpair(const emb_tok *t, const bsym *sy, int32_t l, int32_t r, bheap *h)
 {
@@ -185,7 +141,7 @@ static int bpair(const emb_tok *t, const bsym *sy, int32_t l, int32_t r, bheap *
     if (!p)
         return EMB_OK;
     bcand c = {p->rank, l, r, sy[l].id, sy[r].id};
-    return bpush(h, c);
+    return bheap_push(h, c);
 }
 
 /* Short chunks (most words): the same merges over plain arrays, the
@@ -252,7 +208,7 @@ static int bpe_chunk(const emb_tok *t, const unsigned char *s, size_t n, bsym *s
         if (bpair(t, sy, i - 1, i, h))
             return emb_err_set(err, EMB_ENOMEM, "tok: out of memory");
     while (h->n) {
-        bcand c = bpop(h);
+        bcand c = bheap_pop(h);
         bsym *l = &sy[c.left], *r = &sy[c.right];
         if (l->n == 0 || r->n == 0 || l->next != c.right || l->id != c.lid || r->id != c.rid)
             continue;

@@ -20,6 +20,7 @@
  * use plain arrays and a scan instead of the heap.
  */
 #include "tok/tok_int.h"
+#include "tok/pqueue.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -39,57 +40,12 @@ typedef struct cand {
     int32_t id;
 } cand;
 
-typedef struct heap {
-    cand *a;
-    size_t n, cap;
-} heap;
-
 static int better(const cand *x, const cand *y)
 {
     return x->score > y->score || (x->score == y->score && x->left < y->left);
 }
 
-static int heap_push(heap *h, cand c)
-{
-    if (h->n == h->cap) {
-        size_t cap = h->cap ? 2 * h->cap : 256;
-        cand *a = realloc(h->a, cap * sizeof *a);
-        if (!a)
-            return EMB_ENOMEM;
-        h->a = a;
-        h->cap = cap;
-    }
-    size_t i = h->n++;
-    while (i > 0) {
-        size_t up = (i - 1) / 2;
-        if (!better(&c, &h->a[up]))
-            break;
-        h->a[i] = h->a[up];
-        i = up;
-    }
-    h->a[i] = c;
-    return EMB_OK;
-}
-
-static cand heap_pop(heap *h)
-{
-    cand top = h->a[0], last = h->a[--h->n];
-    size_t i = 0;
-    for (;;) {
-        size_t l = 2 * i + 1, best = l;
-        if (l >= h->n)
-            break;
-        if (l + 1 < h->n && better(&h->a[l + 1], &h->a[l]))
-            best = l + 1;
-        if (!better(&h->a[best], &last))
-            break;
-        h->a[i] = h->a[best];
-        i = best;
-    }
-    if (h->n)
-        h->a[i] = last;
-    return top;
-}
+TOK_PQUEUE(heap, cand, better, 256)
 
 static int try_pair(const emb_tok *t, const char *s, const sym *sy, int32_t l, int32_t r, heap *h)
 {
