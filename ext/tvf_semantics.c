@@ -502,11 +502,14 @@ static int computeLogits(TvfVtab *p, TvfCursor *cur, sqlite3_value **args)
         emb_err err;
         if (!out || !prob)
             rc = SQLITE_NOMEM;
-        else if ((rc = emb_logits_topk(emb_kernels_get(), m, h.v, kk, temp, out, prob, &n, &err)) !=
+        /* prob (column 3) not read: no softmax, so the top k can come from
+         * the int8 sketch (lm/logits.h) */
+        else if ((rc = emb_logits_topk(emb_kernels_get(), m, h.v, kk, temp, out,
+                                       (cur->unusedOut & 8) ? NULL : prob, &n, &err)) !=
                  EMB_OK)
             rc = rc == EMB_ENOMEM ? SQLITE_NOMEM : embTvfError(p, "%s: %s", zFunc, err.msg);
         else
-            rc = emitScored(cur, ref, out, n, prob, p->spec->nOut);
+            rc = emitScored(cur, ref, out, n, (cur->unusedOut & 8) ? NULL : prob, p->spec->nOut);
         sqlite3_free(out);
         sqlite3_free(prob);
     }

@@ -16,6 +16,7 @@
  */
 #include "search/knn.h"
 
+#include "search/sketch.h"
 #include "search/topk.h"
 
 #include <math.h>
@@ -89,11 +90,38 @@ int emb_matrix_search_batch(const emb_kernels *kern, const emb_matrix *m, const 
         qnorm[j] = want_norm ? kern->norm_f32(q + j * dim, dim) : 0;
 
     emb_topk heaps[EMB_KNN_QUERY_BLOCK];
+    /* the int8 sketch (search/sketch.h): candidates of a block of queries,
+     * rescored with this file's kernel call and formula */
+    const int use_sketch = emb_sketch_usable(m, k) && (metric == EMB_METRIC_DOT || m->norms);
+    const emb_sketch_key key = {metric == EMB_METRIC_COSINE ? EMB_SKETCH_KEY_COSINE
+                                : metric == EMB_METRIC_DOT  ? EMB_SKETCH_KEY_DOT
+                                                            : EMB_SKETCH_KEY_L2X,
+                                m->norms};
+    emb_sketch_cands cands[EMB_KNN_QUERY_BLOCK];
     for (size_t j0 = 0; j0 < n_q; j0 += qb) {
         const size_t nq = n_q - j0 < qb ? n_q - j0 : qb;
         for (size_t j = 0; j < nq; j++)
             emb_topk_init(&heaps[j], out + (j0 + j) * k, k);
-        for (size_t b0 = 0; b0 < m->n_rows; b0 += block) {
+        int src = use_sketch ? emb_sketch_candidates(kern, m, q + j0 * dim, nq, &key, k, NULL,
+                                                     cands, NULL, NULL)
+                             : EMB_EUNSUP;
+        if (src == EMB_OK) {
+            float *row = wide + n_wide;
+            for (size_t j = 0; j < nq; j++) {
+                const float *qj = q + (j0 + j) * dim;
+                for (size_t i = 0; i < cands[j].n; i++) {
+                    size_t r = cands[j].rows[i];
+                    const float *rp = block_rows(kern, m, r, r + 1, row);
+                    float s;
+                    kern->scan_dot_f32_multi(&s, qj, 1, rp, 1, dim);
+                    float rn = want_norm ? m->norms[r] : 0;
+                    emb_topk_push(&heaps[j], (int64_t)r,
+                                  emb_distance_from_dot(metric, s, qnorm[j0 + j], rn));
+                }
+            }
+            emb_sketch_cands_free(cands, nq);
+        } /* else (no sketch, a non-finite query, no memory for the lists): plain */
+        for (size_t b0 = 0; src != EMB_OK && b0 < m->n_rows; b0 += block) {
             size_t lo = b0, hi = m->n_rows - b0 < block ? m->n_rows : b0 + block;
             while (lo < hi && !emb_matrix_has_row(m, lo))
                 lo++;

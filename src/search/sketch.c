@@ -239,17 +239,30 @@ void emb_sketch_set(emb_sketch *sk, size_t r, const float *x)
     row->xn = (float)sqrt(xx);
 }
 
+/* The sketch covers m's rows and its bounds hold for them. */
+static int sketch_fits(const emb_matrix *m)
+{
+    const emb_sketch *sk = m ? m->sketch : NULL;
+    if (!sk || sk->dim != m->dim || sk->cap < m->n_rows || m->dtype == EMB_DTYPE_I8 ||
+        emb_dtype_size(m->dtype) == 0)
+        return 0;
+    /* the bound's relative term (d + 16) u must stay small; P fits int32;
+     * row numbers fit the candidate list's uint32 */
+    return (double)(m->dim + 16) * 0x1p-24 < 0.01 && m->dim <= 65536 &&
+           m->n_rows <= UINT32_MAX;
+}
+
+int emb_sketch_usable(const emb_matrix *m, size_t k)
+{
+    return sketch_fits(m) && k > 0 && k <= m->n_rows / 8;
+}
+
 int emb_sketch_applies(const emb_matrix *m, const float *q, int metric, size_t k)
 {
-    const emb_sketch *sk = m->sketch;
     (void)q;
-    if (!sk || sk->dim != m->dim || sk->cap < m->n_rows || m->dtype == EMB_DTYPE_I8)
+    if (metric < 0 || metric > 2 || !emb_sketch_usable(m, k))
         return 0;
-    if (metric == EMB_METRIC_COSINE && !m->norms)
-        return 0;
-    if (metric < 0 || metric > 2 || k == 0)
-        return 0;
-    return k <= m->n_rows / 8;
+    return !(metric == EMB_METRIC_COSINE && !m->norms);
 }
 
 /* One candidate of pass 1. */
@@ -260,18 +273,40 @@ typedef struct cand {
 
 /* Per-query constants of the bounds (header comment). */
 typedef struct qbounds {
-    int metric;
-    float qnorm;  /* the plain scan's norm_f32(q) */
-    double t;     /* query scale */
+    int kind;          /* EMB_SKETCH_KEY_* */
+    float qnorm;       /* the plain path's norm_f32(q) (COSINE, L2X) */
+    const float *rn;   /* row norms of the key (COSINE, L2X, SIM) */
+    double t;          /* query scale */
     double QN, FN, qq_lo, qq_hi;
     double G, U;
-    double FNG, QNG, UG, AG; /* the dot / cosine W regrouped (row_bounds) */
+    double FNG, QNG, UG, AG; /* the dot W regrouped (row_bounds) */
 } qbounds;
 
-/* Bounds of row r's plain distance from its exact integer dot P: *lb always,
- * *ub only when want_ub (lb alone decides most rows). */
-static inline void row_bounds(const qbounds *b, const emb_matrix *m, const emb_sketch_row *sr,
-                              size_t r, int32_t P, int want_ub, float *lb, float *ub)
+/* The key of row r at a float dot s: each kind is a chain of correctly
+ * rounded operations that is monotone nonincreasing in s (header comment
+ * "From the dot interval to the distance"); ISO C mode (-std=c11) forbids
+ * contraction into FMA, so this is the same float function as the callers'
+ * own copies of these expressions. */
+static inline float key_at(const qbounds *b, size_t r, float s)
+{
+    switch (b->kind) {
+    case EMB_SKETCH_KEY_DOT:
+        return -s;
+    case EMB_SKETCH_KEY_COSINE:
+        return emb_distance_from_dot(EMB_METRIC_COSINE, s, b->qnorm, b->rn[r]);
+    case EMB_SKETCH_KEY_L2X:
+        return emb_distance_from_dot(EMB_METRIC_L2, s, b->qnorm, b->rn[r]);
+    default: { /* EMB_SKETCH_KEY_SIM */
+        float n = b->rn[r];
+        return -(n > 0 ? s / n : 0.0f);
+    }
+    }
+}
+
+/* Bounds of row r's key from its exact integer dot P: *lb always, *ub only
+ * when want_ub (lb alone decides most rows). */
+static inline void row_bounds(const qbounds *b, const emb_sketch_row *sr, size_t r, int32_t P,
+                              int want_ub, float *lb, float *ub)
 {
     if (!(sr->e < INFINITY)) {
         *lb = -INFINITY;
@@ -280,7 +315,7 @@ static inline void row_bounds(const qbounds *b, const emb_matrix *m, const emb_s
     }
     const double A = (double)sr->s * b->t * (double)P;
     const double absA = fabs(A);
-    if (b->metric != EMB_METRIC_L2) {
+    if (b->kind != EMB_SKETCH_KEY_L2) {
         /* W of the header comment, regrouped: (FN + G QN) g + (1 + G) QN e
          * + U + 2^-50 |A|, all times (1 + 2^-40) (folded into FNG, QNG, UG,
          * AG); the overflow guard QN (g + e) (1 + G) < 1e38 becomes
@@ -298,9 +333,7 @@ static inline void row_bounds(const qbounds *b, const emb_matrix *m, const emb_s
             *ub = INFINITY;
             return;
         }
-        const float rn = b->metric == EMB_METRIC_COSINE ? m->norms[r] : 0;
-        *lb = b->metric == EMB_METRIC_DOT ? -dhi
-                                          : emb_distance_from_dot(EMB_METRIC_COSINE, dhi, b->qnorm, rn);
+        *lb = key_at(b, r, dhi);
         if (!want_ub)
             return;
         const float dlo = f_down(A - W);
@@ -309,8 +342,7 @@ static inline void row_bounds(const qbounds *b, const emb_matrix *m, const emb_s
             *ub = INFINITY;
             return;
         }
-        *ub = b->metric == EMB_METRIC_DOT ? -dlo
-                                          : emb_distance_from_dot(EMB_METRIC_COSINE, dlo, b->qnorm, rn);
+        *ub = key_at(b, r, dlo);
         return;
     }
     const double V = b->FN * sr->g + b->QN * sr->e;
@@ -328,77 +360,137 @@ static inline void row_bounds(const qbounds *b, const emb_matrix *m, const emb_s
     }
 }
 
-int emb_sketch_search(const emb_kernels *kern, const emb_matrix *m, const float *q, int metric,
-                      size_t k, const uint8_t *allow, emb_hit *out, size_t *n_out,
-                      emb_sketch_stats *stats, emb_err *err)
+/* One query's state through pass 1. */
+typedef struct qstate {
+    qbounds b;
+    int8_t *qc;  /* d codes */
+    emb_hit *ubh; /* k */
+    emb_topk uh; /* the k smallest upper bounds */
+    cand *list;
+    size_t n_list, cap;
+} qstate;
+
+/* Encode query q (d floats) into st (qc and ubh allocated by the caller).
+ * Returns 0, or 1 when the query has a non-finite value (no bound). */
+static int query_setup(qstate *st, const emb_kernels *kern, const float *q, size_t d,
+                       const emb_sketch_key *key)
 {
-    if (!kern || !m || !q || !out || !n_out)
-        return emb_err_set(err, EMB_EINVAL, "sketch: NULL argument");
-    const emb_sketch *sk = m->sketch;
-    if (metric < 0 || metric > 2)
-        return emb_err_set(err, EMB_EINVAL, "sketch: unknown metric %d", metric);
-    if (stats)
-        stats->scanned = stats->rescored = 0;
-    const size_t d = m->dim;
-    int plain = !sk || sk->dim != d || sk->cap < m->n_rows || m->dtype == EMB_DTYPE_I8 ||
-                emb_dtype_size(m->dtype) == 0 || (metric == EMB_METRIC_COSINE && !m->norms) ||
-                (double)(d + 16) * 0x1p-24 >= 0.01 || d > 65536;
     float amax = 0;
     double qq = 0;
-    for (size_t i = 0; !plain && i < d; i++) {
+    for (size_t i = 0; i < d; i++) {
         if (!isfinite(q[i]))
-            plain = 1;
+            return 1;
         float a = fabsf(q[i]);
         if (a > amax)
             amax = a;
         qq += (double)q[i] * q[i];
-    }
-    if (plain || k == 0 || m->n_rows == 0)
-        return emb_matrix_search_plain(kern, m, q, metric, k, allow, out, n_out, err);
-
-    /* query encoding */
-    int8_t *qc = malloc(d + 1);
-    size_t cap = 1024;
-    cand *list = malloc(cap * sizeof *list);
-    emb_hit *ubh = malloc(k * sizeof *ubh);
-    if (!qc || !list || !ubh) {
-        free(qc);
-        free(list);
-        free(ubh);
-        return emb_err_set(err, EMB_ENOMEM, "sketch: out of memory");
     }
     const float t = amax / 127.0f;
     double ff = 0;
     for (size_t i = 0; i < d; i++) {
         double v = t > 0 ? nearbyint((double)q[i] / t) : 0;
         v = v > 127 ? 127 : v < -127 ? -127 : v;
-        qc[i] = (int8_t)v;
+        st->qc[i] = (int8_t)v;
         double f = (double)q[i] - (double)t * v;
         ff += f * f;
     }
     const double R = rel_err(d);
-    qbounds b;
-    b.metric = metric;
-    b.qnorm = metric == EMB_METRIC_COSINE ? kern->norm_f32(q, d) : 0;
-    b.t = t;
-    b.QN = sqrt(qq) * (1 + R);
-    b.FN = sqrt(ff) * (1 + R) + (double)amax * 0x1p-48;
-    b.qq_lo = qq * (1 - R);
-    b.qq_hi = qq * (1 + R);
+    qbounds *b = &st->b;
+    b->kind = key->kind;
+    b->rn = key->rnorm;
+    b->qnorm = key->kind == EMB_SKETCH_KEY_COSINE || key->kind == EMB_SKETCH_KEY_L2X
+                   ? kern->norm_f32(q, d)
+                   : 0;
+    b->t = t;
+    b->QN = sqrt(qq) * (1 + R);
+    b->FN = sqrt(ff) * (1 + R) + (double)amax * 0x1p-48;
+    b->qq_lo = qq * (1 - R);
+    b->qq_hi = qq * (1 + R);
     const double gu = (double)(d + 16) * 0x1p-24;
-    b.G = gu / (1 - gu);
-    b.U = (double)(d + 16) * 0x1p-147;
-    b.FNG = (b.FN + b.G * b.QN) * (1 + 0x1p-40);
-    b.QNG = b.QN * (1 + b.G) * (1 + 0x1p-40);
-    b.UG = b.U * (1 + 0x1p-40);
-    b.AG = 0x1p-50 * (1 + 0x1p-40);
+    b->G = gu / (1 - gu);
+    b->U = (double)(d + 16) * 0x1p-147;
+    b->FNG = (b->FN + b->G * b->QN) * (1 + 0x1p-40);
+    b->QNG = b->QN * (1 + b->G) * (1 + 0x1p-40);
+    b->UG = b->U * (1 + 0x1p-40);
+    b->AG = 0x1p-50 * (1 + 0x1p-40);
+    return 0;
+}
 
-    /* pass 1 */
-    emb_topk uh;
-    emb_topk_init(&uh, ubh, k);
-    size_t n_list = 0, scanned = 0;
+/* Rows [lo, hi) of one block for one query, dots[r - lo] = P of row r. */
+static int query_block(qstate *st, const emb_matrix *m, const uint8_t *allow, size_t k,
+                       const int32_t *dots, size_t lo, size_t hi)
+{
+    const emb_sketch_row *rows = m->sketch->rows;
+    for (size_t r = lo; r < hi; r++) {
+        if ((m->valid && !m->valid[r]) || (allow && !allow[r]))
+            continue;
+        const float T = st->uh.count < k ? INFINITY : st->uh.h[0].distance;
+        float lb, ub = INFINITY;
+        row_bounds(&st->b, &rows[r], r, dots[r - lo], 0, &lb, &ub);
+        if (lb > T)
+            continue;
+        row_bounds(&st->b, &rows[r], r, dots[r - lo], 1, &lb, &ub);
+        emb_topk_push(&st->uh, (int64_t)r, ub);
+        if (st->n_list == st->cap) {
+            cand *nl = realloc(st->list, 2 * st->cap * sizeof *nl);
+            if (!nl)
+                return EMB_ENOMEM;
+            st->list = nl;
+            st->cap *= 2;
+        }
+        st->list[st->n_list++] = (cand){(uint32_t)r, lb};
+    }
+    return EMB_OK;
+}
+
+void emb_sketch_cands_free(emb_sketch_cands *c, size_t n_q)
+{
+    for (size_t j = 0; c && j < n_q; j++) {
+        free(c[j].rows);
+        c[j].rows = NULL;
+        c[j].n = 0;
+    }
+}
+
+int emb_sketch_candidates(const emb_kernels *kern, const emb_matrix *m, const float *q,
+                          size_t n_q, const emb_sketch_key *key, size_t k, const uint8_t *allow,
+                          emb_sketch_cands *out, emb_sketch_stats *stats, emb_err *err)
+{
+    if (!kern || !m || (!q && n_q) || !key || (!out && n_q))
+        return emb_err_set(err, EMB_EINVAL, "sketch: NULL argument");
+    if (key->kind < 0 || key->kind > EMB_SKETCH_KEY_SIM ||
+        (key->kind != EMB_SKETCH_KEY_DOT && key->kind != EMB_SKETCH_KEY_L2 && !key->rnorm))
+        return emb_err_set(err, EMB_EINVAL, "sketch: bad key");
+    if (stats)
+        stats->scanned = stats->rescored = 0;
+    if (!sketch_fits(m))
+        return emb_err_set(err, EMB_EUNSUP, "sketch: none for this matrix");
+    if (k == 0 || n_q == 0) {
+        for (size_t j = 0; j < n_q; j++)
+            out[j] = (emb_sketch_cands){NULL, 0};
+        return EMB_OK;
+    }
+    const size_t d = m->dim;
+    const emb_sketch *sk = m->sketch;
+    qstate *st = calloc(n_q ? n_q : 1, sizeof *st);
+    int8_t *qcs = malloc(n_q * (d + 1) + 1);
+    size_t n_ub;
+    emb_hit *ubh = emb_mul_size(n_q, k, &n_ub) == 0 && n_ub < SIZE_MAX / sizeof *ubh
+                       ? malloc(n_ub * sizeof *ubh)
+                       : NULL;
+    int rc = st && qcs && ubh ? EMB_OK : EMB_ENOMEM;
+    for (size_t j = 0; rc == EMB_OK && j < n_q; j++) {
+        st[j].qc = qcs + j * (d + 1);
+        st[j].ubh = ubh + j * k;
+        emb_topk_init(&st[j].uh, st[j].ubh, k);
+        st[j].cap = 256;
+        if (!(st[j].list = malloc(st[j].cap * sizeof(cand))))
+            rc = EMB_ENOMEM;
+        else if (query_setup(&st[j], kern, q + j * d, d, key))
+            rc = EMB_EUNSUP;
+    }
     int32_t dots[SKETCH_BLOCK];
-    int rc = EMB_OK;
+    size_t scanned = 0;
     for (size_t b0 = 0; b0 < m->n_rows && rc == EMB_OK; b0 += SKETCH_BLOCK) {
         size_t lo = b0, hi = m->n_rows - b0 < SKETCH_BLOCK ? m->n_rows : b0 + SKETCH_BLOCK;
         if (m->valid || allow) {
@@ -409,52 +501,79 @@ int emb_sketch_search(const emb_kernels *kern, const emb_matrix *m, const float 
             if (lo == hi)
                 continue;
         }
-        kern->scan_dot_i8i8(dots, qc, sk->codes + lo * d, hi - lo, d);
-        for (size_t r = lo; r < hi; r++) {
-            if ((m->valid && !m->valid[r]) || (allow && !allow[r]))
-                continue;
-            scanned++;
-            const float T = uh.count < k ? INFINITY : uh.h[0].distance;
-            float lb, ub = INFINITY;
-            row_bounds(&b, m, &sk->rows[r], r, dots[r - lo], 0, &lb, &ub);
-            if (lb > T)
-                continue;
-            row_bounds(&b, m, &sk->rows[r], r, dots[r - lo], 1, &lb, &ub);
-            emb_topk_push(&uh, (int64_t)r, ub);
-            if (n_list == cap) {
-                cand *nl = realloc(list, 2 * cap * sizeof *nl);
-                if (!nl) {
-                    rc = emb_err_set(err, EMB_ENOMEM, "sketch: out of memory");
-                    break;
-                }
-                list = nl;
-                cap *= 2;
-            }
-            list[n_list++] = (cand){(uint32_t)r, lb};
+        for (size_t r = lo; stats && r < hi; r++)
+            scanned += (!m->valid || m->valid[r]) && (!allow || allow[r]);
+        for (size_t j = 0; j < n_q && rc == EMB_OK; j++) {
+            kern->scan_dot_i8i8(dots, st[j].qc, sk->codes + lo * d, hi - lo, d);
+            rc = query_block(&st[j], m, allow, k, dots, lo, hi);
         }
     }
-    size_t rescored = 0;
-    if (rc == EMB_OK) {
-        /* pass 2 */
-        const float T = uh.count < k ? INFINITY : uh.h[0].distance;
-        const float qn = (metric == EMB_METRIC_COSINE) ? b.qnorm : 0;
-        emb_topk heap;
-        emb_topk_init(&heap, out, k);
-        for (size_t i = 0; i < n_list; i++) {
-            if (list[i].lb > T)
-                continue;
-            size_t r = list[i].r;
-            emb_topk_push(&heap, (int64_t)r, emb_matrix_row_distance(kern, m, q, metric, qn, r));
-            rescored++;
+    /* pass 2's list: the rows whose lower bound does not exceed the final
+     * threshold, ascending (the list is in row order) */
+    for (size_t j = 0; rc == EMB_OK && j < n_q; j++) {
+        const float T = st[j].uh.count < k ? INFINITY : st[j].uh.h[0].distance;
+        uint32_t *rows = malloc((st[j].n_list ? st[j].n_list : 1) * sizeof *rows);
+        if (!rows) {
+            emb_sketch_cands_free(out, j);
+            rc = EMB_ENOMEM;
+            break;
         }
-        *n_out = emb_topk_finish(&heap);
-        if (stats) {
-            stats->scanned = scanned;
-            stats->rescored = rescored;
-        }
+        size_t n = 0;
+        for (size_t i = 0; i < st[j].n_list; i++)
+            if (!(st[j].list[i].lb > T))
+                rows[n++] = st[j].list[i].r;
+        out[j].rows = rows;
+        out[j].n = n;
+        if (stats)
+            stats->rescored += n;
     }
-    free(qc);
-    free(list);
+    if (stats)
+        stats->scanned = scanned * (rc == EMB_OK ? n_q : 0);
+    for (size_t j = 0; st && j < n_q; j++)
+        free(st[j].list);
+    free(st);
+    free(qcs);
     free(ubh);
+    if (rc == EMB_ENOMEM)
+        return emb_err_set(err, rc, "sketch: out of memory");
+    if (rc == EMB_EUNSUP)
+        return emb_err_set(err, rc, "sketch: non-finite query");
     return rc;
+}
+
+int emb_sketch_search(const emb_kernels *kern, const emb_matrix *m, const float *q, int metric,
+                      size_t k, const uint8_t *allow, emb_hit *out, size_t *n_out,
+                      emb_sketch_stats *stats, emb_err *err)
+{
+    if (!kern || !m || !q || !out || !n_out)
+        return emb_err_set(err, EMB_EINVAL, "sketch: NULL argument");
+    if (metric < 0 || metric > 2)
+        return emb_err_set(err, EMB_EINVAL, "sketch: unknown metric %d", metric);
+    if (stats)
+        stats->scanned = stats->rescored = 0;
+    if (k == 0 || m->n_rows == 0 || !sketch_fits(m) || (metric == EMB_METRIC_COSINE && !m->norms))
+        return emb_matrix_search_plain(kern, m, q, metric, k, allow, out, n_out, err);
+    /* (emb_sketch_usable's k <= n_rows / 8 is a speed rule, not needed here) */
+    emb_sketch_key key = {metric == EMB_METRIC_COSINE ? EMB_SKETCH_KEY_COSINE
+                          : metric == EMB_METRIC_DOT  ? EMB_SKETCH_KEY_DOT
+                                                      : EMB_SKETCH_KEY_L2,
+                          m->norms};
+    emb_sketch_cands c = {NULL, 0};
+    emb_sketch_stats st;
+    int rc = emb_sketch_candidates(kern, m, q, 1, &key, k, allow, &c, &st, err);
+    if (rc == EMB_EUNSUP)
+        return emb_matrix_search_plain(kern, m, q, metric, k, allow, out, n_out, err);
+    if (rc != EMB_OK)
+        return rc;
+    const float qn = metric == EMB_METRIC_COSINE ? kern->norm_f32(q, m->dim) : 0;
+    emb_topk heap;
+    emb_topk_init(&heap, out, k);
+    for (size_t i = 0; i < c.n; i++)
+        emb_topk_push(&heap, (int64_t)c.rows[i],
+                      emb_matrix_row_distance(kern, m, q, metric, qn, c.rows[i]));
+    *n_out = emb_topk_finish(&heap);
+    if (stats)
+        *stats = st;
+    emb_sketch_cands_free(&c, 1);
+    return EMB_OK;
 }
