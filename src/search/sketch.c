@@ -83,6 +83,7 @@
 
 #include "search/topk.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -368,6 +369,7 @@ typedef struct qstate {
     emb_topk uh; /* the k smallest upper bounds */
     cand *list;
     size_t n_list, cap;
+    float cut_T, cut_R; /* the quick test's threshold and its R (query_block) */
 } qstate;
 
 /* Encode query q (d floats) into st (qc and ubh allocated by the caller).
@@ -417,19 +419,96 @@ static int query_setup(qstate *st, const emb_kernels *kern, const float *q, size
 }
 
 /* Rows [lo, hi) of one block for one query, dots[r - lo] = P of row r. */
+/* The quick test (pass 1's common case: a row far from the threshold).
+ * For the keys DOT, COSINE and SIM, lb = key(dhi) with key(d) = h(fl(d / den))
+ * (den = 1, fl(|q| rn[r]) or rn[r] > 0) and h(y) = -y or fl(1 - y), which is
+ * nonincreasing in y.  With Y* the smallest float y such that h(y) <= T
+ * (found by bisection on the ordered float encodings, once per threshold)
+ * and R = the float below Y*:
+ *   dhi / den <= R  implies  fl(dhi / den) <= R < Y*  implies  lb > T.
+ * R den is exact in double (two 24-bit significands) and dhi = f_up(hi) with
+ * hi = A + W (double); f_up(hi) <= X  iff  hi <= f_down(X), and
+ * X' = X - |X| 2^-22 - 2^-148 (evaluated in double, each rounding at most
+ * 2^-53 |X|) is <= X - max(ulp_float(X), 2^-149) <= f_down(X) for |X| < 1e38.
+ * So hi <= X' rejects the row exactly as the full bound would; anything
+ * else (including every guard) goes to row_bounds. */
+static inline uint32_t f_ord(float f) /* monotone map of finite floats to uint32 */
+{
+    uint32_t u;
+    memcpy(&u, &f, sizeof u);
+    return (u & 0x80000000u) ? ~u : u | 0x80000000u;
+}
+
+static inline float f_unord(uint32_t o)
+{
+    uint32_t u = (o & 0x80000000u) ? o & 0x7fffffffu : ~o;
+    float f;
+    memcpy(&f, &u, sizeof f);
+    return f;
+}
+
+static inline int h_le(int kind, float y, float T)
+{
+    float h = kind == EMB_SKETCH_KEY_COSINE ? 1.0f - y : -y;
+    return h <= T;
+}
+
+/* R for threshold T (finite), or NAN when no float y has h(y) <= T in the
+ * finite range (then nothing is rejected quickly). */
+static float quick_cut(int kind, float T)
+{
+    uint32_t lo = f_ord(-FLT_MAX), hi = f_ord(FLT_MAX);
+    if (!h_le(kind, FLT_MAX, T))
+        return NAN;
+    if (h_le(kind, -FLT_MAX, T))
+        return NAN; /* Y* = -FLT_MAX: no float below it */
+    while (hi - lo > 1) { /* h_le(lo) false, h_le(hi) true */
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (h_le(kind, f_unord(mid), T))
+            hi = mid;
+        else
+            lo = mid;
+    }
+    return f_unord(lo); /* the float just below Y* = f_unord(hi) */
+}
+
+/* Rows [lo, hi) of one block for one query, dots[(r - lo) * stride] = P of
+ * row r. */
 static int query_block(qstate *st, const emb_matrix *m, const uint8_t *allow, size_t k,
-                       const int32_t *dots, size_t lo, size_t hi)
+                       const int32_t *dots, size_t stride, size_t lo, size_t hi)
 {
     const emb_sketch_row *rows = m->sketch->rows;
+    const qbounds *b = &st->b;
+    const int quick = b->kind == EMB_SKETCH_KEY_DOT || b->kind == EMB_SKETCH_KEY_COSINE ||
+                      b->kind == EMB_SKETCH_KEY_SIM;
     for (size_t r = lo; r < hi; r++) {
         if ((m->valid && !m->valid[r]) || (allow && !allow[r]))
             continue;
         const float T = st->uh.count < k ? INFINITY : st->uh.h[0].distance;
+        const int32_t P = dots[(r - lo) * stride];
+        const emb_sketch_row *sr = &rows[r];
+        if (quick && T < INFINITY && sr->e < INFINITY) {
+            if (!(T == st->cut_T)) {
+                st->cut_T = T;
+                st->cut_R = quick_cut(b->kind, T);
+            }
+            const double g = sr->g, e = sr->e;
+            float den = b->kind == EMB_SKETCH_KEY_DOT      ? 1.0f
+                        : b->kind == EMB_SKETCH_KEY_COSINE ? b->qnorm * b->rn[r]
+                                                           : b->rn[r];
+            const double X = (double)st->cut_R * den;
+            if (den > 0 && fabs(X) < 1e38 && b->QNG * (g + e) < 1e38) {
+                const double A = (double)sr->s * b->t * (double)P;
+                const double W = b->FNG * g + b->QNG * e + b->UG + fabs(A) * b->AG;
+                if (A + W <= X - fabs(X) * 0x1p-22 - 0x1p-148)
+                    continue;
+            }
+        }
         float lb, ub = INFINITY;
-        row_bounds(&st->b, &rows[r], r, dots[r - lo], 0, &lb, &ub);
+        row_bounds(b, sr, r, P, 0, &lb, &ub);
         if (lb > T)
             continue;
-        row_bounds(&st->b, &rows[r], r, dots[r - lo], 1, &lb, &ub);
+        row_bounds(b, sr, r, P, 1, &lb, &ub);
         emb_topk_push(&st->uh, (int64_t)r, ub);
         if (st->n_list == st->cap) {
             cand *nl = realloc(st->list, 2 * st->cap * sizeof *nl);
@@ -473,23 +552,26 @@ int emb_sketch_candidates(const emb_kernels *kern, const emb_matrix *m, const fl
     const size_t d = m->dim;
     const emb_sketch *sk = m->sketch;
     qstate *st = calloc(n_q ? n_q : 1, sizeof *st);
-    int8_t *qcs = malloc(n_q * (d + 1) + 1);
+    int8_t *qcs = malloc(n_q * d + 1); /* query j's codes at qcs + j*d */
     size_t n_ub;
     emb_hit *ubh = emb_mul_size(n_q, k, &n_ub) == 0 && n_ub < SIZE_MAX / sizeof *ubh
                        ? malloc(n_ub * sizeof *ubh)
                        : NULL;
     int rc = st && qcs && ubh ? EMB_OK : EMB_ENOMEM;
     for (size_t j = 0; rc == EMB_OK && j < n_q; j++) {
-        st[j].qc = qcs + j * (d + 1);
+        st[j].qc = qcs + j * d;
         st[j].ubh = ubh + j * k;
         emb_topk_init(&st[j].uh, st[j].ubh, k);
         st[j].cap = 256;
+        st[j].cut_T = NAN;
         if (!(st[j].list = malloc(st[j].cap * sizeof(cand))))
             rc = EMB_ENOMEM;
         else if (query_setup(&st[j], kern, q + j * d, d, key))
             rc = EMB_EUNSUP;
     }
-    int32_t dots[SKETCH_BLOCK];
+    int32_t *dots = malloc(SKETCH_BLOCK * (n_q ? n_q : 1) * sizeof *dots);
+    if (!dots)
+        rc = EMB_ENOMEM;
     size_t scanned = 0;
     for (size_t b0 = 0; b0 < m->n_rows && rc == EMB_OK; b0 += SKETCH_BLOCK) {
         size_t lo = b0, hi = m->n_rows - b0 < SKETCH_BLOCK ? m->n_rows : b0 + SKETCH_BLOCK;
@@ -503,10 +585,14 @@ int emb_sketch_candidates(const emb_kernels *kern, const emb_matrix *m, const fl
         }
         for (size_t r = lo; stats && r < hi; r++)
             scanned += (!m->valid || m->valid[r]) && (!allow || allow[r]);
-        for (size_t j = 0; j < n_q && rc == EMB_OK; j++) {
-            kern->scan_dot_i8i8(dots, st[j].qc, sk->codes + lo * d, hi - lo, d);
-            rc = query_block(&st[j], m, allow, k, dots, lo, hi);
-        }
+        /* one query: the row kernel; several: the tiled one (the block of
+         * codes stays in L2 while every query visits it) */
+        if (n_q == 1)
+            kern->scan_dot_i8i8(dots, st[0].qc, sk->codes + lo * d, hi - lo, d);
+        else
+            kern->scan_dot_i8i8_multi(dots, qcs, n_q, sk->codes + lo * d, hi - lo, d);
+        for (size_t j = 0; j < n_q && rc == EMB_OK; j++)
+            rc = query_block(&st[j], m, allow, k, dots + j, n_q, lo, hi);
     }
     /* pass 2's list: the rows whose lower bound does not exceed the final
      * threshold, ascending (the list is in row order) */
@@ -534,6 +620,7 @@ int emb_sketch_candidates(const emb_kernels *kern, const emb_matrix *m, const fl
     free(st);
     free(qcs);
     free(ubh);
+    free(dots);
     if (rc == EMB_ENOMEM)
         return emb_err_set(err, rc, "sketch: out of memory");
     if (rc == EMB_EUNSUP)

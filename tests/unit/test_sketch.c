@@ -59,14 +59,75 @@ static void test_kernel_exact(void **state)
                 for (size_t i = 0; i < d; i++)
                     want[r] += (int64_t)q[i] * rows[r * d + i];
             }
-            for (const emb_kernels *const *k = emb_kernels_all(); *k; k++) {
-                (*k)->scan_dot_i8i8(out, q, rows, 3, d);
-                for (int r = 0; r < 3; r++) {
-                    if (out[r] != want[r])
-                        fail_msg("%s d=%zu mode %d row %d: %lld vs %lld", (*k)->name, d, mode, r,
-                                 (long long)out[r], (long long)want[r]);
+            for (int vnni = 0; vnni < 2; vnni++) {
+                emb_kernels_use_vnni(vnni);
+                for (const emb_kernels *const *k = emb_kernels_all(); *k; k++) {
+                    (*k)->scan_dot_i8i8(out, q, rows, 3, d);
+                    for (int r = 0; r < 3; r++) {
+                        if (out[r] != want[r])
+                            fail_msg("%s%s d=%zu mode %d row %d: %lld vs %lld", (*k)->name,
+                                     emb_kernels_vnni() ? "+vnni" : "", d, mode, r,
+                                     (long long)out[r], (long long)want[r]);
+                    }
+                    /* the tiled form: 3 rows x n_q queries (rows as queries too) */
+                    for (size_t nq = 1; nq <= 6; nq++) {
+                        int32_t mo[3 * 6];
+                        const int8_t *qq = nq <= 3 ? rows : q;
+                        (*k)->scan_dot_i8i8_multi(mo, qq, nq <= 3 ? nq : 1, rows, 3, d);
+                        size_t nqq = nq <= 3 ? nq : 1;
+                        for (int r = 0; r < 3; r++)
+                            for (size_t j = 0; j < nqq; j++) {
+                                int64_t w = 0;
+                                for (size_t i = 0; i < d; i++)
+                                    w += (int64_t)qq[j * d + i] * rows[r * d + i];
+                                if (mo[r * nqq + j] != w)
+                                    fail_msg("%s%s multi d=%zu nq %zu row %d q %zu: %lld vs %lld",
+                                             (*k)->name, emb_kernels_vnni() ? "+vnni" : "", d, nqq,
+                                             r, j, (long long)mo[r * nqq + j], (long long)w);
+                            }
+                    }
                 }
             }
+            emb_kernels_use_vnni(1);
+        }
+    }
+    free(q);
+    free(rows);
+}
+
+/* The tiled int8 kernel: 9 rows x 1..7 queries (tiles of 4 with edges),
+ * random and extreme codes, every tail length, with and without VNNI. */
+static void test_kernel_multi(void **state)
+{
+    (void)state;
+    static const size_t dims[] = {1, 3, 17, 63, 64, 65, 100, 128, 129, 768, 1100};
+    int8_t *q = malloc(7 * 1100), *rows = malloc(9 * 1100);
+    int32_t out[9 * 7];
+    for (size_t di = 0; di < sizeof dims / sizeof *dims; di++) {
+        size_t d = dims[di];
+        for (int mode = 0; mode < 2; mode++) {
+            for (size_t i = 0; i < 7 * d; i++)
+                q[i] = mode ? (int8_t)((i % 3) ? -127 : 127) : (int8_t)(rng() % 255 - 127);
+            for (size_t i = 0; i < 9 * d; i++)
+                rows[i] = mode ? (int8_t)((i % 2) ? -127 : 127) : (int8_t)(rng() % 255 - 127);
+            for (int vnni = 0; vnni < 2; vnni++) {
+                emb_kernels_use_vnni(vnni);
+                for (const emb_kernels *const *k = emb_kernels_all(); *k; k++)
+                    for (size_t nq = 1; nq <= 7; nq++) {
+                        (*k)->scan_dot_i8i8_multi(out, q, nq, rows, 9, d);
+                        for (size_t r = 0; r < 9; r++)
+                            for (size_t j = 0; j < nq; j++) {
+                                int64_t w = 0;
+                                for (size_t i = 0; i < d; i++)
+                                    w += (int64_t)q[j * d + i] * rows[r * d + i];
+                                if (out[r * nq + j] != w)
+                                    fail_msg("%s%s multi d=%zu nq %zu row %zu q %zu: %lld vs %lld",
+                                             (*k)->name, emb_kernels_vnni() ? "+vnni" : "", d, nq,
+                                             r, j, (long long)out[r * nq + j], (long long)w);
+                            }
+                    }
+            }
+            emb_kernels_use_vnni(1);
         }
     }
     free(q);
@@ -528,7 +589,8 @@ static void test_prunes(void **s)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_kernel_exact),       cmocka_unit_test(test_random),
+        cmocka_unit_test(test_kernel_exact),       cmocka_unit_test(test_kernel_multi),
+        cmocka_unit_test(test_random),
         cmocka_unit_test(test_duplicates),         cmocka_unit_test(test_integers),
         cmocka_unit_test(test_zeros),              cmocka_unit_test(test_scaled),
         cmocka_unit_test(test_subnormal),          cmocka_unit_test(test_outlier),
