@@ -47,19 +47,35 @@ static int cmpd(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* The floor: read every byte of the rows once (8-byte words, 4 chains). */
+/* The floor: read every byte of the rows once, 4 x 32 bytes per step into
+ * 4 xor chains (AVX2 when the CPU has it, else 16-byte vectors): the least
+ * work that touches every byte, so its time is the memory system's. */
+typedef unsigned long long v4u __attribute__((vector_size(32)));
+#if defined(__x86_64__)
+__attribute__((target("avx2")))
+#endif
+static unsigned long long stream_read_v(const void *p, size_t n_bytes)
+{
+    const char *c = p;
+    v4u a = {0}, b = {0}, e = {0}, f = {0}, x;
+    size_t i = 0;
+    for (; i + 128 <= n_bytes; i += 128) {
+        memcpy(&x, c + i, 32);
+        a ^= x;
+        memcpy(&x, c + i + 32, 32);
+        b ^= x;
+        memcpy(&x, c + i + 64, 32);
+        e ^= x;
+        memcpy(&x, c + i + 96, 32);
+        f ^= x;
+    }
+    a ^= b ^ e ^ f;
+    return a[0] ^ a[1] ^ a[2] ^ a[3];
+}
+
 static unsigned long long stream_read(const void *p, size_t n_bytes)
 {
-    const unsigned long long *w = p;
-    size_t n = n_bytes / 8;
-    unsigned long long a = 0, b = 0, c = 0, d = 0;
-    for (size_t i = 0; i + 4 <= n; i += 4) {
-        a += w[i];
-        b += w[i + 1];
-        c += w[i + 2];
-        d += w[i + 3];
-    }
-    return a ^ b ^ c ^ d;
+    return stream_read_v(p, n_bytes);
 }
 
 int main(int argc, char **argv)

@@ -113,6 +113,7 @@ void embSharedPublish(EmbVtab *p)
     c->shared = 1;
     c->key_dev = dev;
     c->key_ino = ino;
+    sqlite3_free(c->zKeyTab); /* a copy taken back by a writer had one */
     c->zKeyTab = zTab;
     c->pNextShared = sharedList;
     sharedList = c;

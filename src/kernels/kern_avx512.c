@@ -689,7 +689,7 @@ EMB_AVX512_VNNI static void scan_i8i8_multi_vnni(int32_t *out, const int8_t *q, 
             size_t na = n_rows - r0 < 4 ? n_rows - r0 : 4;
             for (size_t a = 0; a < na; a++)
                 for (size_t b = 0; b < nb; b++)
-                    out[(r0 + a) * n_q + j0 + b] = (int32_t)((int64_t)res[a][b] - corr[b]);
+                    out[(j0 + b) * n_rows + r0 + a] = (int32_t)((int64_t)res[a][b] - corr[b]);
         }
     }
 }

@@ -309,7 +309,7 @@ static void emb_scan_dot_i8i8_multi_serial(int32_t *out, const int8_t *q, size_t
 {
     for (size_t r = 0; r < n_rows; r++)
         for (size_t j = 0; j < n_q; j++)
-            emb_scan_dot_i8i8_serial(out + r * n_q + j, q + j * dim, rows + r * dim, 1, dim);
+            emb_scan_dot_i8i8_serial(out + j * n_rows + r, q + j * dim, rows + r * dim, 1, dim);
 }
 
 const emb_kernels emb_kernels_serial = {

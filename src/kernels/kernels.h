@@ -75,7 +75,8 @@ typedef struct emb_kernels {
      * arithmetic, so every instruction set gives the same result. */
     void (*scan_dot_i8i8)(int32_t *out, const int8_t *q, const int8_t *rows, size_t n_rows,
                           size_t dim);
-    /* The same for n_q queries (query j at q + j*dim): out[r * n_q + j]. */
+    /* The same for n_q queries (query j at q + j*dim): out[j * n_rows + r]
+     * (query-major: each query's dots contiguous, as the sketch reads them). */
     void (*scan_dot_i8i8_multi)(int32_t *out, const int8_t *q, size_t n_q, const int8_t *rows,
                                 size_t n_rows, size_t dim);
 } emb_kernels;
@@ -93,7 +94,7 @@ static inline void emb_i8i8_multi_via(void (*one)(int32_t *, const int8_t *, con
         for (size_t j = 0; j < n_q; j++) {
             one(tmp, q + j * dim, rows + r0 * dim, n, dim);
             for (size_t i = 0; i < n; i++)
-                out[(r0 + i) * n_q + j] = tmp[i];
+                out[j * n_rows + r0 + i] = tmp[i];
         }
     }
 }

@@ -76,8 +76,9 @@ int emb_matrix_search_batch(const emb_kernels *kern, const emb_matrix *m, const 
         return emb_err_set(err, EMB_ERANGE, "knn: batch too large");
     float *scores = malloc(block * qb * sizeof *scores);
     float *qnorm = malloc(n_q * sizeof *qnorm);
-    /* widened rows; for l2 also one row to recompute distances */
-    float *wide = malloc((n_wide + dim + 1) * sizeof *wide);
+    /* widened rows; for l2 also one row to recompute distances; 4 rows
+     * (a group of sketch candidates) at least */
+    float *wide = malloc((n_wide + 4 * dim + 1) * sizeof *wide);
     if (!scores || !qnorm || !wide) {
         free(scores);
         free(qnorm);
@@ -106,17 +107,23 @@ int emb_matrix_search_batch(const emb_kernels *kern, const emb_matrix *m, const 
                                                      cands, NULL, NULL)
                              : EMB_EUNSUP;
         if (src == EMB_OK) {
-            float *row = wide + n_wide;
+            /* candidates 4 at a time, gathered (widened) into `wide`: the
+             * kernel computes each (row, query) pair with the same
+             * operations wherever it sits, so these are the plain dots */
             for (size_t j = 0; j < nq; j++) {
                 const float *qj = q + (j0 + j) * dim;
-                for (size_t i = 0; i < cands[j].n; i++) {
-                    size_t r = cands[j].rows[i];
-                    const float *rp = block_rows(kern, m, r, r + 1, row);
-                    float s;
-                    kern->scan_dot_f32_multi(&s, qj, 1, rp, 1, dim);
-                    float rn = want_norm ? m->norms[r] : 0;
-                    emb_topk_push(&heaps[j], (int64_t)r,
-                                  emb_distance_from_dot(metric, s, qnorm[j0 + j], rn));
+                for (size_t i = 0; i < cands[j].n; i += 4) {
+                    size_t g = cands[j].n - i < 4 ? cands[j].n - i : 4;
+                    for (size_t a = 0; a < g; a++)
+                        emb_matrix_row_f32(kern, m, cands[j].rows[i + a], wide + a * dim);
+                    float s[4];
+                    kern->scan_dot_f32_multi(s, qj, 1, wide, g, dim);
+                    for (size_t a = 0; a < g; a++) {
+                        size_t r = cands[j].rows[i + a];
+                        float rn = want_norm ? m->norms[r] : 0;
+                        emb_topk_push(&heaps[j], (int64_t)r,
+                                      emb_distance_from_dot(metric, s[a], qnorm[j0 + j], rn));
+                    }
                 }
             }
             emb_sketch_cands_free(cands, nq);

@@ -52,6 +52,16 @@
  * of the plain distance.  No NaN arises: the ends are finite and the
  * divisor is > 0 (possibly +inf, giving 0).
  *
+ * The other keys of emb_sketch_candidates are chains of the same kind in
+ * D^ with everything else fixed, so the same argument applies: L2X (the
+ * batched search's ranking) is sqrtf(max(0, fl(fl(|q|^2 + rn^2) - 2 D^)))
+ * (2 D^ is exact; subtraction, max and sqrtf are monotone), nonincreasing
+ * in D^; SIM (3CosAdd) is -fl(D^ / rn) for rn > 0 (-0 otherwise),
+ * nonincreasing.  Callers rescore with their own kernel call; the bound on
+ * D^ holds for any summation order, so it covers each caller's kernel
+ * (scan_dot_*, scan_dot_f32_multi).  No FMA contraction in ISO C mode
+ * (-std=c11), so these expressions compute as written everywhere.
+ *
  * L2 on f32/f16/bf16: the plain distance is sqrtf(L^), L^ a float sum of d
  * non-negative terms fl(q_i - x_i)^2, so (1 - G) L - U <= L^ <= (1 + G) L + U
  * with L = |q - x|^2 = qq + |x|^2 - 2 q.x, and L^ only grows on overflow.
@@ -60,7 +70,8 @@
  * double evaluation; the float ends are rounded down / up and passed
  * through sqrtf, which is monotone.
  *
- * Search.  Pass 1 scans the sketch block by block; for each candidate row it
+ * Search.  Pass 1 scans the sketch block by block (a block of codes is
+ * read once for every query of a batch, scan_dot_i8i8_multi); for each candidate row it
  * computes lb <= d_r <= ub.  A bounded heap keeps the k smallest ub; its
  * root T (or +inf while it holds fewer than k) never grows.  Rows with
  * lb > T are dropped at once (ub is only computed for the others); the rest
@@ -472,38 +483,90 @@ static float quick_cut(int kind, float T)
     return f_unord(lo); /* the float just below Y* = f_unord(hi) */
 }
 
-/* Rows [lo, hi) of one block for one query, dots[(r - lo) * stride] = P of
- * row r. */
+/* Per block of rows, the per-row values of the quick test in arrays (read
+ * once per block, used by every query of a batch). */
+typedef struct block_soa {
+    double s[SKETCH_BLOCK], g[SKETCH_BLOCK], e[SKETCH_BLOCK];
+    float rn[SKETCH_BLOCK];
+} block_soa;
+
+/* keep[i] = 0 when row lo + i fails the quick test against cut R (so its
+ * lower bound exceeds the threshold R was made for), else 1.  n <= block.
+ * Straight-line double arithmetic over arrays, compiled also for AVX2
+ * (quick_pass below); ISO C mode forbids contraction, so both builds
+ * compute the same values (and the test's slack would cover either). */
+static inline __attribute__((always_inline)) void
+quick_body(const qbounds *b, float R, const block_soa *bs, const int32_t *dots, size_t n,
+           uint8_t *keep)
+{
+    const double t = b->t, FNG = b->FNG, QNG = b->QNG, UG = b->UG, AG = b->AG;
+    const float qn = b->kind == EMB_SKETCH_KEY_COSINE ? b->qnorm : 1.0f;
+    const float one = b->kind == EMB_SKETCH_KEY_DOT ? 1.0f : 0.0f; /* DOT: den = 1 */
+    for (size_t i = 0; i < n; i++) {
+        /* den: 1 (DOT), fl(|q| rn) (COSINE) or rn (SIM; qn = 1 is exact) */
+        float den = one > 0 ? one : qn * bs->rn[i];
+        double X = (double)R * (double)den;
+        double A = bs->s[i] * t * (double)dots[i];
+        double W = FNG * bs->g[i] + QNG * bs->e[i] + UG + fabs(A) * AG;
+        int ok = (den > 0) & (fabs(X) < 1e38) & (QNG * (bs->g[i] + bs->e[i]) < 1e38) &
+                 (A + W <= X - fabs(X) * 0x1p-22 - 0x1p-148);
+        keep[i] = (uint8_t)!ok;
+    }
+}
+
+static void quick_generic(const qbounds *b, float R, const block_soa *bs, const int32_t *dots,
+                          size_t n, uint8_t *keep)
+{
+    quick_body(b, R, bs, dots, n, keep);
+}
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+__attribute__((target("avx2"), optimize("O3"))) static void
+quick_avx2(const qbounds *b, float R, const block_soa *bs, const int32_t *dots, size_t n,
+           uint8_t *keep)
+{
+    quick_body(b, R, bs, dots, n, keep);
+}
+#endif
+
+/* Rows [lo, hi) of one block for one query, dots[r - lo] = P of row r;
+ * bs holds the block's per-row values (NULL: no quick test); wide != 0:
+ * the kernel set allows AVX2. */
 static int query_block(qstate *st, const emb_matrix *m, const uint8_t *allow, size_t k,
-                       const int32_t *dots, size_t stride, size_t lo, size_t hi)
+                       const int32_t *dots, size_t lo, size_t hi, const block_soa *bs,
+                       int wide)
 {
     const emb_sketch_row *rows = m->sketch->rows;
     const qbounds *b = &st->b;
-    const int quick = b->kind == EMB_SKETCH_KEY_DOT || b->kind == EMB_SKETCH_KEY_COSINE ||
-                      b->kind == EMB_SKETCH_KEY_SIM;
+    uint8_t keep[SKETCH_BLOCK];
+    int quick = bs && (b->kind == EMB_SKETCH_KEY_DOT || b->kind == EMB_SKETCH_KEY_COSINE ||
+                       b->kind == EMB_SKETCH_KEY_SIM);
+    const float T0 = st->uh.count < k ? INFINITY : st->uh.h[0].distance;
+    if (quick && T0 < INFINITY) {
+        /* the cut of the threshold at the block's start: T only falls, so
+         * a row it rejects has lb > T0 >= T at its turn */
+        if (!(T0 == st->cut_T)) {
+            st->cut_T = T0;
+            st->cut_R = quick_cut(b->kind, T0);
+        }
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+        if (wide)
+            quick_avx2(b, st->cut_R, bs, dots, hi - lo, keep);
+        else
+#endif
+            quick_generic(b, st->cut_R, bs, dots, hi - lo, keep);
+    } else {
+        quick = 0;
+    }
+    (void)wide;
     for (size_t r = lo; r < hi; r++) {
+        if (quick && !keep[r - lo])
+            continue;
         if ((m->valid && !m->valid[r]) || (allow && !allow[r]))
             continue;
         const float T = st->uh.count < k ? INFINITY : st->uh.h[0].distance;
-        const int32_t P = dots[(r - lo) * stride];
+        const int32_t P = dots[r - lo];
         const emb_sketch_row *sr = &rows[r];
-        if (quick && T < INFINITY && sr->e < INFINITY) {
-            if (!(T == st->cut_T)) {
-                st->cut_T = T;
-                st->cut_R = quick_cut(b->kind, T);
-            }
-            const double g = sr->g, e = sr->e;
-            float den = b->kind == EMB_SKETCH_KEY_DOT      ? 1.0f
-                        : b->kind == EMB_SKETCH_KEY_COSINE ? b->qnorm * b->rn[r]
-                                                           : b->rn[r];
-            const double X = (double)st->cut_R * den;
-            if (den > 0 && fabs(X) < 1e38 && b->QNG * (g + e) < 1e38) {
-                const double A = (double)sr->s * b->t * (double)P;
-                const double W = b->FNG * g + b->QNG * e + b->UG + fabs(A) * b->AG;
-                if (A + W <= X - fabs(X) * 0x1p-22 - 0x1p-148)
-                    continue;
-            }
-        }
         float lb, ub = INFINITY;
         row_bounds(b, sr, r, P, 0, &lb, &ub);
         if (lb > T)
@@ -570,8 +633,13 @@ int emb_sketch_candidates(const emb_kernels *kern, const emb_matrix *m, const fl
             rc = EMB_EUNSUP;
     }
     int32_t *dots = malloc(SKETCH_BLOCK * (n_q ? n_q : 1) * sizeof *dots);
-    if (!dots)
+    block_soa *bs = malloc(sizeof *bs);
+    if (!dots || !bs)
         rc = EMB_ENOMEM;
+    const int wide = strcmp(kern->name, "avx2") == 0 || strcmp(kern->name, "avx512") == 0;
+    const float *rn = key->kind == EMB_SKETCH_KEY_DOT || key->kind == EMB_SKETCH_KEY_L2
+                          ? NULL
+                          : key->rnorm;
     size_t scanned = 0;
     for (size_t b0 = 0; b0 < m->n_rows && rc == EMB_OK; b0 += SKETCH_BLOCK) {
         size_t lo = b0, hi = m->n_rows - b0 < SKETCH_BLOCK ? m->n_rows : b0 + SKETCH_BLOCK;
@@ -591,8 +659,15 @@ int emb_sketch_candidates(const emb_kernels *kern, const emb_matrix *m, const fl
             kern->scan_dot_i8i8(dots, st[0].qc, sk->codes + lo * d, hi - lo, d);
         else
             kern->scan_dot_i8i8_multi(dots, qcs, n_q, sk->codes + lo * d, hi - lo, d);
+        for (size_t r = lo; r < hi; r++) {
+            const emb_sketch_row *sr = &sk->rows[r];
+            bs->s[r - lo] = sr->s;
+            bs->g[r - lo] = sr->g;
+            bs->e[r - lo] = sr->e;
+            bs->rn[r - lo] = rn ? rn[r] : 1.0f;
+        }
         for (size_t j = 0; j < n_q && rc == EMB_OK; j++)
-            rc = query_block(&st[j], m, allow, k, dots + j, n_q, lo, hi);
+            rc = query_block(&st[j], m, allow, k, dots + j * (hi - lo), lo, hi, bs, wide);
     }
     /* pass 2's list: the rows whose lower bound does not exceed the final
      * threshold, ascending (the list is in row order) */
@@ -621,6 +696,7 @@ int emb_sketch_candidates(const emb_kernels *kern, const emb_matrix *m, const fl
     free(qcs);
     free(ubh);
     free(dots);
+    free(bs);
     if (rc == EMB_ENOMEM)
         return emb_err_set(err, rc, "sketch: out of memory");
     if (rc == EMB_EUNSUP)

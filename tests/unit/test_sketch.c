@@ -80,10 +80,10 @@ static void test_kernel_exact(void **state)
                                 int64_t w = 0;
                                 for (size_t i = 0; i < d; i++)
                                     w += (int64_t)qq[j * d + i] * rows[r * d + i];
-                                if (mo[r * nqq + j] != w)
+                                if (mo[j * 3 + r] != w)
                                     fail_msg("%s%s multi d=%zu nq %zu row %d q %zu: %lld vs %lld",
                                              (*k)->name, emb_kernels_vnni() ? "+vnni" : "", d, nqq,
-                                             r, j, (long long)mo[r * nqq + j], (long long)w);
+                                             r, j, (long long)mo[j * 3 + r], (long long)w);
                             }
                     }
                 }
@@ -120,10 +120,10 @@ static void test_kernel_multi(void **state)
                                 int64_t w = 0;
                                 for (size_t i = 0; i < d; i++)
                                     w += (int64_t)q[j * d + i] * rows[r * d + i];
-                                if (out[r * nq + j] != w)
+                                if (out[j * 9 + r] != w)
                                     fail_msg("%s%s multi d=%zu nq %zu row %zu q %zu: %lld vs %lld",
                                              (*k)->name, emb_kernels_vnni() ? "+vnni" : "", d, nq,
-                                             r, j, (long long)out[r * nq + j], (long long)w);
+                                             r, j, (long long)out[j * 9 + r], (long long)w);
                             }
                     }
             }
