@@ -95,6 +95,8 @@
 #include "search/topk.h"
 
 #include <float.h>
+#include <pthread.h>
+#include <unistd.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -594,6 +596,118 @@ void emb_sketch_cands_free(emb_sketch_cands *c, size_t n_q)
     }
 }
 
+/* Pass 1 over rows [r_begin, r_end) for n_q queries: one worker (the
+ * calling thread, and with two threads a helper for the second half).  Each
+ * worker has its own states (threshold heap, list, cut) and scratch; the
+ * query codes and bounds, the matrix and the sketch are shared read-only. */
+typedef struct worker {
+    const emb_kernels *kern;
+    const emb_matrix *m;
+    const emb_sketch_key *key;
+    const uint8_t *allow;
+    const int8_t *qcs;
+    size_t n_q, k, r_begin, r_end;
+    qstate *st; /* n_q */
+    size_t scanned;
+    int rc;
+} worker;
+
+static void *worker_run(void *arg)
+{
+    worker *w = arg;
+    const emb_matrix *m = w->m;
+    const emb_sketch *sk = m->sketch;
+    const uint8_t *allow = w->allow;
+    const size_t d = m->dim, n_q = w->n_q;
+    int32_t *dots = malloc(SKETCH_BLOCK * n_q * sizeof *dots);
+    block_soa *bs = malloc(sizeof *bs);
+    w->rc = dots && bs ? EMB_OK : EMB_ENOMEM;
+    const int wide = strcmp(w->kern->name, "avx2") == 0 || strcmp(w->kern->name, "avx512") == 0;
+    const float *rn = w->key->kind == EMB_SKETCH_KEY_DOT || w->key->kind == EMB_SKETCH_KEY_L2
+                          ? NULL
+                          : w->key->rnorm;
+    for (size_t b0 = w->r_begin; b0 < w->r_end && w->rc == EMB_OK; b0 += SKETCH_BLOCK) {
+        size_t lo = b0, hi = w->r_end - b0 < SKETCH_BLOCK ? w->r_end : b0 + SKETCH_BLOCK;
+        if (m->valid || allow) {
+            while (lo < hi && !((!m->valid || m->valid[lo]) && (!allow || allow[lo])))
+                lo++;
+            while (hi > lo && !((!m->valid || m->valid[hi - 1]) && (!allow || allow[hi - 1])))
+                hi--;
+            if (lo == hi)
+                continue;
+        }
+        for (size_t r = lo; r < hi; r++)
+            w->scanned += (!m->valid || m->valid[r]) && (!allow || allow[r]);
+        /* one query: the row kernel; several: the tiled one (the block of
+         * codes stays in L2 while every query visits it) */
+        if (n_q == 1)
+            w->kern->scan_dot_i8i8(dots, w->qcs, sk->codes + lo * d, hi - lo, d);
+        else
+            w->kern->scan_dot_i8i8_multi(dots, w->qcs, n_q, sk->codes + lo * d, hi - lo, d);
+        for (size_t r = lo; r < hi; r++) {
+            const emb_sketch_row *sr = &sk->rows[r];
+            bs->s[r - lo] = sr->s;
+            bs->g[r - lo] = sr->g;
+            bs->e[r - lo] = sr->e;
+            bs->rn[r - lo] = rn ? rn[r] : 1.0f;
+        }
+        for (size_t j = 0; j < n_q && w->rc == EMB_OK; j++)
+            w->rc = query_block(&w->st[j], m, allow, w->k, dots + j * (hi - lo), lo, hi, bs, wide);
+    }
+    free(dots);
+    free(bs);
+    return NULL;
+}
+
+/* Threads for pass 1: 1, or 2 when allowed (emb_sketch_set_threads), the
+ * machine has 2 cores or more, and the work is large enough to pay for
+ * starting one (rows x queries). */
+static int sketch_threads = 1;
+
+int emb_sketch_set_threads(int n)
+{
+    long cores = 1;
+#ifdef _SC_NPROCESSORS_ONLN
+    cores = sysconf(_SC_NPROCESSORS_ONLN);
+#endif
+    if (n < 1)
+        n = 1;
+    if (n > 2)
+        n = 2;
+    if (n > cores)
+        n = (int)(cores > 0 ? cores : 1);
+    __atomic_store_n(&sketch_threads, n, __ATOMIC_RELAXED);
+    return n;
+}
+
+int emb_sketch_get_threads(void)
+{
+    return __atomic_load_n(&sketch_threads, __ATOMIC_RELAXED);
+}
+
+#define SKETCH_THREAD_MIN_WORK ((size_t)1 << 15) /* rows x queries */
+
+/* Set up n_q query states (qc from qcs, heaps from ubh).  EMB_OK, EMB_ENOMEM
+ * or EMB_EUNSUP (a non-finite query). */
+static int states_init(qstate *st, size_t n_q, size_t k, int8_t *qcs, emb_hit *ubh,
+                       const emb_kernels *kern, const float *q, size_t d,
+                       const emb_sketch_key *key, int encode)
+{
+    int rc = EMB_OK;
+    for (size_t j = 0; rc == EMB_OK && j < n_q; j++) {
+        st[j].qc = qcs + j * d;
+        st[j].ubh = ubh + j * k;
+        emb_topk_init(&st[j].uh, st[j].ubh, k);
+        st[j].cap = 256;
+        st[j].cut_T = NAN;
+        if (!(st[j].list = malloc(st[j].cap * sizeof(cand))))
+            rc = EMB_ENOMEM;
+        else if (encode && query_setup(&st[j], kern, q + j * d, d, key))
+            rc = EMB_EUNSUP;
+    }
+    return rc;
+}
+
 int emb_sketch_candidates(const emb_kernels *kern, const emb_matrix *m, const float *q,
                           size_t n_q, const emb_sketch_key *key, size_t k, const uint8_t *allow,
                           emb_sketch_cands *out, emb_sketch_stats *stats, emb_err *err)
@@ -613,90 +727,81 @@ int emb_sketch_candidates(const emb_kernels *kern, const emb_matrix *m, const fl
         return EMB_OK;
     }
     const size_t d = m->dim;
-    const emb_sketch *sk = m->sketch;
-    qstate *st = calloc(n_q ? n_q : 1, sizeof *st);
+    size_t nw = emb_sketch_get_threads() >= 2 && m->n_rows >= 2 * SKETCH_BLOCK &&
+                        m->n_rows * n_q >= SKETCH_THREAD_MIN_WORK
+                    ? 2
+                    : 1;
+    qstate *st = calloc(nw * n_q, sizeof *st);
     int8_t *qcs = malloc(n_q * d + 1); /* query j's codes at qcs + j*d */
     size_t n_ub;
-    emb_hit *ubh = emb_mul_size(n_q, k, &n_ub) == 0 && n_ub < SIZE_MAX / sizeof *ubh
+    emb_hit *ubh = emb_mul_size(nw * n_q, k, &n_ub) == 0 && n_ub < SIZE_MAX / sizeof *ubh
                        ? malloc(n_ub * sizeof *ubh)
                        : NULL;
     int rc = st && qcs && ubh ? EMB_OK : EMB_ENOMEM;
-    for (size_t j = 0; rc == EMB_OK && j < n_q; j++) {
-        st[j].qc = qcs + j * d;
-        st[j].ubh = ubh + j * k;
-        emb_topk_init(&st[j].uh, st[j].ubh, k);
-        st[j].cap = 256;
-        st[j].cut_T = NAN;
-        if (!(st[j].list = malloc(st[j].cap * sizeof(cand))))
-            rc = EMB_ENOMEM;
-        else if (query_setup(&st[j], kern, q + j * d, d, key))
-            rc = EMB_EUNSUP;
+    if (rc == EMB_OK)
+        rc = states_init(st, n_q, k, qcs, ubh, kern, q, d, key, 1);
+    if (rc == EMB_OK && nw == 2) {
+        rc = states_init(st + n_q, n_q, k, qcs, ubh + n_q * k, kern, q, d, key, 0);
+        for (size_t j = 0; j < n_q; j++)
+            st[n_q + j].b = st[j].b; /* the bounds of the same query */
     }
-    int32_t *dots = malloc(SKETCH_BLOCK * (n_q ? n_q : 1) * sizeof *dots);
-    block_soa *bs = malloc(sizeof *bs);
-    if (!dots || !bs)
-        rc = EMB_ENOMEM;
-    const int wide = strcmp(kern->name, "avx2") == 0 || strcmp(kern->name, "avx512") == 0;
-    const float *rn = key->kind == EMB_SKETCH_KEY_DOT || key->kind == EMB_SKETCH_KEY_L2
-                          ? NULL
-                          : key->rnorm;
-    size_t scanned = 0;
-    for (size_t b0 = 0; b0 < m->n_rows && rc == EMB_OK; b0 += SKETCH_BLOCK) {
-        size_t lo = b0, hi = m->n_rows - b0 < SKETCH_BLOCK ? m->n_rows : b0 + SKETCH_BLOCK;
-        if (m->valid || allow) {
-            while (lo < hi && !((!m->valid || m->valid[lo]) && (!allow || allow[lo])))
-                lo++;
-            while (hi > lo && !((!m->valid || m->valid[hi - 1]) && (!allow || allow[hi - 1])))
-                hi--;
-            if (lo == hi)
-                continue;
-        }
-        for (size_t r = lo; stats && r < hi; r++)
-            scanned += (!m->valid || m->valid[r]) && (!allow || allow[r]);
-        /* one query: the row kernel; several: the tiled one (the block of
-         * codes stays in L2 while every query visits it) */
-        if (n_q == 1)
-            kern->scan_dot_i8i8(dots, st[0].qc, sk->codes + lo * d, hi - lo, d);
-        else
-            kern->scan_dot_i8i8_multi(dots, qcs, n_q, sk->codes + lo * d, hi - lo, d);
-        for (size_t r = lo; r < hi; r++) {
-            const emb_sketch_row *sr = &sk->rows[r];
-            bs->s[r - lo] = sr->s;
-            bs->g[r - lo] = sr->g;
-            bs->e[r - lo] = sr->e;
-            bs->rn[r - lo] = rn ? rn[r] : 1.0f;
-        }
-        for (size_t j = 0; j < n_q && rc == EMB_OK; j++)
-            rc = query_block(&st[j], m, allow, k, dots + j * (hi - lo), lo, hi, bs, wide);
+    worker w[2];
+    for (size_t t = 0; t < nw; t++) {
+        /* halves on block boundaries */
+        size_t half = (m->n_rows / 2 + SKETCH_BLOCK - 1) / SKETCH_BLOCK * SKETCH_BLOCK;
+        w[t] = (worker){kern, m, key, allow, qcs, n_q, k,
+                        nw == 1 ? 0 : t == 0 ? 0 : half,
+                        nw == 1 ? m->n_rows : t == 0 ? half : m->n_rows,
+                        st + t * n_q, 0, EMB_OK};
+    }
+    if (rc == EMB_OK) {
+        pthread_t helper;
+        int started = nw == 2 && pthread_create(&helper, NULL, worker_run, &w[1]) == 0;
+        worker_run(&w[0]);
+        if (started)
+            pthread_join(helper, NULL);
+        else if (nw == 2)
+            worker_run(&w[1]); /* no thread: the second half here */
+        rc = w[0].rc != EMB_OK ? w[0].rc : nw == 2 ? w[1].rc : EMB_OK;
     }
     /* pass 2's list: the rows whose lower bound does not exceed the final
-     * threshold, ascending (the list is in row order) */
+     * threshold T, the k-th smallest upper bound over all rows (with two
+     * workers: over the union of their heaps, which holds the k smallest
+     * of each half), ascending (each list is in row order, halves in
+     * order) */
     for (size_t j = 0; rc == EMB_OK && j < n_q; j++) {
+        if (nw == 2) {
+            qstate *o = &st[n_q + j];
+            for (size_t i = 0; i < o->uh.count; i++)
+                emb_topk_push(&st[j].uh, o->uh.h[i].id, o->uh.h[i].distance);
+        }
         const float T = st[j].uh.count < k ? INFINITY : st[j].uh.h[0].distance;
-        uint32_t *rows = malloc((st[j].n_list ? st[j].n_list : 1) * sizeof *rows);
+        size_t total = st[j].n_list + (nw == 2 ? st[n_q + j].n_list : 0);
+        uint32_t *rows = malloc((total ? total : 1) * sizeof *rows);
         if (!rows) {
             emb_sketch_cands_free(out, j);
             rc = EMB_ENOMEM;
             break;
         }
         size_t n = 0;
-        for (size_t i = 0; i < st[j].n_list; i++)
-            if (!(st[j].list[i].lb > T))
-                rows[n++] = st[j].list[i].r;
+        for (size_t t = 0; t < nw; t++) {
+            const qstate *x = &st[t * n_q + j];
+            for (size_t i = 0; i < x->n_list; i++)
+                if (!(x->list[i].lb > T))
+                    rows[n++] = x->list[i].r;
+        }
         out[j].rows = rows;
         out[j].n = n;
         if (stats)
             stats->rescored += n;
     }
     if (stats)
-        stats->scanned = scanned * (rc == EMB_OK ? n_q : 0);
-    for (size_t j = 0; st && j < n_q; j++)
+        stats->scanned = (w[0].scanned + (nw == 2 ? w[1].scanned : 0)) * (rc == EMB_OK ? n_q : 0);
+    for (size_t j = 0; st && j < nw * n_q; j++)
         free(st[j].list);
     free(st);
     free(qcs);
     free(ubh);
-    free(dots);
-    free(bs);
     if (rc == EMB_ENOMEM)
         return emb_err_set(err, rc, "sketch: out of memory");
     if (rc == EMB_EUNSUP)

@@ -118,6 +118,12 @@ typedef struct emb_sketch_cands {
 
 void emb_sketch_cands_free(emb_sketch_cands *c, size_t n_q);
 
+/* Threads for the sketch pass (process-wide): 1 (the default) or 2, never
+ * more than the online cores; the pass splits the rows in two halves when
+ * rows x queries is large enough.  Returns the value in force. */
+int emb_sketch_set_threads(int n);
+int emb_sketch_get_threads(void);
+
 /* For each of n_q queries (q + j*dim), the rows among those present (valid)
  * and allowed (allow, NULL = all) that may rank among the k best under key:
  * a superset of the exact top k, in out[j] (room for n_q).  The sketch is

@@ -79,7 +79,7 @@ check("vec_f32-row-through-emb_sequence",
       one("select emb_json(vector) from emb_sequence('t', '[0]')") == A)
 # Coverage: every embext function is either called above with vec_f32 or
 # takes no vector (so a new vector function must be added to this test).
-no_vector = {"emb_cache_release", "emb_cache_info", "emb_isa", "emb_lookup", "emb_pe", "emb_token_id",
+no_vector = {"emb_cache_release", "emb_cache_info", "emb_search_threads", "emb_isa", "emb_lookup", "emb_pe", "emb_token_id",
              "emb_version", "emb_pca"}
 covered = set(calls) | {"embedding", "emb_knn", "emb_logits"}
 no_vector_tvf = {"emb_most_similar", "emb_analogy", "emb_random", "emb_sequence",

@@ -586,8 +586,55 @@ static void test_prunes(void **s)
     free(src);
 }
 
+/* Two threads (emb_sketch_set_threads(2)): each half of the rows has its
+ * own thresholds; the results must not change (single, batch, most_similar
+ * and logits), also with absent rows, an allow mask and ties. */
+static void test_two_threads(void **s)
+{
+    (void)s;
+    const size_t n = 34000, dim = 16; /* rows x 1 query above the threads' minimum work */
+    float *src = malloc(n * dim * sizeof *src), *qs = malloc(8 * dim * sizeof *qs);
+    uint8_t *valid = malloc(n), *allow = malloc(n);
+    fill_duplicates(src, n, dim);
+    for (size_t r = 0; r < n; r++) {
+        valid[r] = r % 13 != 5;
+        allow[r] = r % 3 != 1;
+        if (r % 7 == 3)
+            for (size_t i = 0; i < dim; i++)
+                src[r * dim + i] = rnd();
+    }
+    for (size_t i = 0; i < 8 * dim; i++)
+        qs[i] = rnd();
+    memcpy(qs + 3 * dim, src + 17003 * dim, dim * sizeof *qs); /* a row near the split */
+    int was = emb_sketch_get_threads();
+    assert_true(emb_sketch_set_threads(2) >= 1);
+    assert_int_equal(emb_sketch_set_threads(64) <= 2, 1);
+    for (const emb_kernels *const *kp = emb_kernels_all(); *kp; kp++) {
+        tmat t = {.n = n, .dim = dim, .src = src, .valid = valid};
+        tmat_build(&t, *kp, EMB_DTYPE_F32);
+        for (int metric = 0; metric < 3; metric++) {
+            for (size_t j = 0; j < 8; j++) {
+                check_same(*kp, &t, qs + j * dim, metric, 10, NULL, "threads");
+                check_same(*kp, &t, qs + j * dim, metric, 7, allow, "threads");
+            }
+            check_batch(*kp, &t, qs, 8, metric, 10, "threads");
+        }
+        for (size_t j = 0; j < 8; j++)
+            check_lm(*kp, &t, qs + j * dim, 10, "threads");
+        tmat_free(&t);
+    }
+    emb_sketch_set_threads(was);
+    free(src);
+    free(qs);
+    free(valid);
+    free(allow);
+}
+
 int main(void)
 {
+    /* `make tsan` runs only the threaded test (EMB_TEST_FILTER=test_two_threads) */
+    if (getenv("EMB_TEST_FILTER"))
+        cmocka_set_test_filter(getenv("EMB_TEST_FILTER"));
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_kernel_exact),       cmocka_unit_test(test_kernel_multi),
         cmocka_unit_test(test_random),
@@ -597,6 +644,7 @@ int main(void)
         cmocka_unit_test(test_nonfinite),          cmocka_unit_test(test_near_dups),
         cmocka_unit_test(test_one_dim),            cmocka_unit_test(test_wide),
         cmocka_unit_test(test_writes_between_queries), cmocka_unit_test(test_exact_ties), cmocka_unit_test(test_prunes),
+        cmocka_unit_test(test_two_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
