@@ -17,6 +17,13 @@
  * whose lower end does not exceed the final threshold.  The result equals
  * emb_matrix_search_plain's bit for bit: ids, distances, tie order.
  *
+ * The same pass serves every exact top k of the library through
+ * emb_sketch_candidates (a key per caller): emb_matrix_search (vector MATCH,
+ * ORDER BY distance LIMIT), emb_matrix_search_batch (emb_knn: a block of
+ * codes is read once for up to 64 queries), most_similar / analogies
+ * (3CosAdd) and the top k of logits.  Each caller rescores the candidates
+ * with its own kernel call, so each gets its own plain result bit for bit.
+ *
  * Int8-stored matrices have no sketch (their rows are already int8, the
  * plain scan reads the same bytes).  The sketch is owned by whoever owns
  * the matrix storage (the table's cache); emb_matrix.sketch borrows it.
