@@ -46,6 +46,7 @@
  * random number written with the data) and reparses when it changed.
  */
 #include "embtab.h"
+#include "core/alloc.h"
 #include "tvf.h"
 #include "value.h"
 #include "readers/bytes.h"
@@ -324,7 +325,7 @@ static void fnTokensJson(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     for (size_t i = 0; i < n; i++)
         sqlite3_str_appendf(s, i ? ",%d" : "%d", (int)ids[i]);
     sqlite3_str_appendchar(s, 1, ']');
-    free(ids);
+    emb_free(ids);
     int len = sqlite3_str_length(s);
     char *z = sqlite3_str_finish(s);
     if (!z)
@@ -339,7 +340,7 @@ static void fnTokensJson(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 static int parseIdArray(const char *s, int32_t **pIds, size_t *pN)
 {
     size_t cap = 16, n = 0;
-    int32_t *ids = malloc(cap * sizeof *ids);
+    int32_t *ids = emb_malloc(cap * sizeof *ids);
     if (!ids)
         return SQLITE_NOMEM;
     const char *p = s;
@@ -364,9 +365,9 @@ static int parseIdArray(const char *s, int32_t **pIds, size_t *pN)
             v = INT32_MIN; /* out of range: reported by decode as position i */
         if (n == cap) {
             cap *= 2;
-            int32_t *nids = realloc(ids, cap * sizeof *nids);
+            int32_t *nids = emb_realloc(ids, cap * sizeof *nids);
             if (!nids) {
-                free(ids);
+                emb_free(ids);
                 return SQLITE_NOMEM;
             }
             ids = nids;
@@ -393,7 +394,7 @@ static int parseIdArray(const char *s, int32_t **pIds, size_t *pN)
     *pN = n;
     return SQLITE_OK;
 bad:
-    free(ids);
+    emb_free(ids);
     return SQLITE_ERROR;
 }
 
@@ -430,7 +431,7 @@ static void fnDetokenize(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     rc = tokGet(sqlite3_user_data(ctx), sqlite3_context_db_handle(ctx), "emb_detokenize", zName, &tok,
                 &zErr);
     if (rc) {
-        free(ids);
+        emb_free(ids);
         resultErr(ctx, rc, zErr);
         return;
     }
@@ -438,13 +439,13 @@ static void fnDetokenize(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     size_t nText = 0;
     emb_err err = {0, ""};
     rc = emb_tok_decode(tok, ids, n, &text, &nText, &err);
-    free(ids);
+    emb_free(ids);
     if (rc == EMB_ENOMEM) {
         sqlite3_result_error_nomem(ctx);
     } else if (rc) {
         embResultError(ctx, "emb_detokenize: %s", err.msg + 5);
     } else if (nText > 0x7fffffff) {
-        free(text);
+        emb_free(text);
         sqlite3_result_error_toobig(ctx);
     } else {
         sqlite3_result_text(ctx, text, (int)nText, free);
@@ -487,7 +488,7 @@ static void fnTokenizerLoad(sqlite3_context *ctx, int argc, sqlite3_value **argv
         emb_tok_gguf_extract(map.data, map.n, &blob, &nBlob, &err) ||
         emb_tok_load_gguf(blob, nBlob, &tok, &err)) {
         emb_map_close(&map);
-        free(blob);
+        emb_free(blob);
         if (err.code == EMB_ENOMEM)
             sqlite3_result_error_nomem(ctx);
         else if (strncmp(err.msg, "emb_tokenizer_load: ", 20) == 0)
@@ -502,7 +503,7 @@ static void fnTokenizerLoad(sqlite3_context *ctx, int argc, sqlite3_value **argv
     emb_tok_free(tok);
     char *zDb = NULL, *zTab = NULL;
     if ((rc = splitName(db, zName, &zDb, &zTab))) {
-        free(blob);
+        emb_free(blob);
         sqlite3_result_error_nomem(ctx);
         return;
     }
@@ -514,7 +515,7 @@ static void fnTokenizerLoad(sqlite3_context *ctx, int argc, sqlite3_value **argv
     sqlite3_free(zDb);
     sqlite3_free(zTab);
     if (!sql) {
-        free(blob);
+        emb_free(blob);
         sqlite3_result_error_nomem(ctx);
         return;
     }
@@ -538,7 +539,7 @@ static void fnTokenizerLoad(sqlite3_context *ctx, int argc, sqlite3_value **argv
         rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
     }
     sqlite3_free(sql);
-    free(blob);
+    emb_free(blob);
     if (rc != SQLITE_OK) {
         embResultError(ctx, "emb_tokenizer_load: cannot store the tokenizer of %s: %s", zName,
                        sqlite3_errmsg(db));
@@ -606,7 +607,7 @@ static int computeTokenize(TvfVtab *p, TvfCursor *cur, sqlite3_value **args)
         embTvfCellInt(&row[0], (sqlite3_int64)i);
         embTvfCellInt(&row[1], ids[i]);
     }
-    free(ids);
+    emb_free(ids);
     return rc;
 }
 

@@ -39,6 +39,7 @@
  * and Gram matrices, in double); the rows are buffered and walked in order.
  */
 #include "embtab.h"
+#include "core/alloc.h"
 #include "lm/pca.h"
 #include "tvf.h"
 #include "core/vectext.h"
@@ -115,7 +116,7 @@ static int computePca(TvfVtab *p, TvfCursor *cur, sqlite3_value **args)
             char *json = emb_json_format(co, kk);
             if (!json || embTvfCellText(&row[4], json, -1) != SQLITE_OK)
                 rc = SQLITE_NOMEM;
-            free(json);
+            emb_free(json);
         }
         sqlite3_free(co);
     }

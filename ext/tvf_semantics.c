@@ -72,6 +72,7 @@
  * ~0.1 s, gensim 4.2 ~1.1 s.  Speed and numbers: see tests/ref/gensim_ref.py.
  */
 #include "embtab.h"
+#include "core/alloc.h"
 #include "lm/logits.h"
 #include "tvf.h"
 #include "value.h"
@@ -171,14 +172,14 @@ static int parseTermVector(TvfVtab *p, const emb_matrix *m, const char *zTable, 
     if (rc != EMB_OK)
         return embTvfError(p, "%s: %s[%d] is not a vector: %s", zFunc, zWhat, i, err.msg);
     if (dim != m->dim) {
-        free(v);
+        emb_free(v);
         return embTvfError(p, "%s: %s[%d] has %lld values; table %s has dim %lld", zFunc, zWhat, i,
                            (long long)dim, zTable, (long long)m->dim);
     }
     float *copy = sqlite3_malloc64(dim * sizeof *copy);
     if (copy)
         memcpy(copy, v, dim * sizeof *copy);
-    free(v);
+    emb_free(v);
     if (!copy)
         return SQLITE_NOMEM;
     t->id = -1;
@@ -793,7 +794,7 @@ static int computeCloserThan(TvfVtab *p, TvfCursor *cur, sqlite3_value **args)
             embTvfCellInt(&row[0], ids[i]);
             rc = embTvfCellText(&row[1], tok, tn);
         }
-        free(ids);
+        emb_free(ids);
     }
     embTableClose(ref);
     return rc;
@@ -1250,7 +1251,7 @@ static void fnPairOp(sqlite3_context *ctx, int argc, sqlite3_value **argv, const
             int64_t *ids = NULL;
             size_t n = 0;
             crc = emb_kv_closer_than(emb_kernels_get(), embTableMatrix(ref), a, b, &ids, &n, &err);
-            free(ids);
+            emb_free(ids);
             if (crc == EMB_OK)
                 sqlite3_result_int64(ctx, (sqlite3_int64)n + 1);
         } else {

@@ -17,6 +17,7 @@
  * keeps long chunks O(n log n).
  */
 #include "tok/tok_int.h"
+#include "core/alloc.h"
 #include "tok/pqueue.h"
 #include "tok/ucat.h"
 #include "readers/bytes.h"
@@ -246,7 +247,7 @@ int emb_tok_bpe_encode(const emb_tok *t, const char *text, size_t n, emb_tok_out
         size_t len = chunk_len(s, n, i);
         if (len > sy_cap) {
             size_t cap = len < 256 ? 256 : len;
-            bsym *nsy = realloc(sy, cap * sizeof *nsy);
+            bsym *nsy = emb_realloc(sy, cap * sizeof *nsy);
             if (!nsy) {
                 rc = emb_err_set(err, EMB_ENOMEM, "tok: out of memory");
                 break;
@@ -258,7 +259,7 @@ int emb_tok_bpe_encode(const emb_tok *t, const char *text, size_t n, emb_tok_out
                                : bpe_chunk(t, s + i, len, sy, &h, o, err);
         i += len;
     }
-    free(sy);
-    free(h.a);
+    emb_free(sy);
+    emb_free(h.a);
     return rc;
 }
