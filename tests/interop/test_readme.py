@@ -151,6 +151,39 @@ for n, line in enumerate(text.split("\n"), 1):
 # the extension under test, at ./embext.so of a scratch copy of the tree's
 # data paths: README commands say ./embext, so run them where ./embext.so is
 # the build under test
+# "Coming from gensim / PyTorch": every row names the checks that back it,
+# `file` then label globs (tests/sql/<file>.sql, labels `select '<label>'`),
+# each glob matching at least one check; rows without one are "not planned".
+import fnmatch
+sec = text[text.index("## Coming from gensim / PyTorch"):text.index("## Errors")]
+rows = 0
+for n, line in enumerate(sec.split("\n")):
+    cells = [c.strip() for c in line.strip().strip("|").split("|")] if line.startswith("| `") else []
+    if len(cells) != 3:
+        continue
+    rows += 1
+    where = "gensim/torch table row %d (%s)" % (rows, cells[0][:40])
+    if cells[2] == "—":
+        check(where, cells[1].startswith("not planned"), "a row without a test must say not planned")
+        continue
+    groups = [g.strip() for g in cells[2].split(";")]
+    ok, detail = bool(groups), []
+    for g in groups:
+        m = re.match(r"^(\w+)\s+(.*)$", g)
+        globs = re.findall(r"`([^`]+)`", m.group(2)) if m else []
+        path = os.path.join(root, "tests", "sql", (m.group(1) if m else "?") + ".sql")
+        if not m or not globs or not os.path.exists(path):
+            ok = False
+            detail.append("bad test reference: " + g)
+            continue
+        labels = re.findall(r"select '([^']*)'", open(path, encoding="utf-8").read())
+        for gl in globs:
+            if not any(fnmatch.fnmatchcase(l, gl) for l in labels):
+                ok = False
+                detail.append("%s: no check labelled %s" % (m.group(1), gl))
+    check(where, ok, "\n".join(detail))
+check("gensim/torch table found", rows >= 30, "only %d rows" % rows)
+
 ext = os.environ.get("EMBEXT_PATH", os.path.join(root, "embext.so"))
 work = tempfile.mkdtemp(prefix="embext-readme-")
 try:
