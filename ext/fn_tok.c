@@ -484,7 +484,7 @@ static void fnTokenizerLoad(sqlite3_context *ctx, int argc, sqlite3_value **argv
     uint8_t *blob = NULL;
     size_t nBlob = 0;
     emb_tok *tok = NULL;
-    if (emb_map_open(&map, zPath, "emb_tokenizer_load", emb_basename(zPath), &err) ||
+    if (emb_map_open(&map, zPath, "emb_tokenizer_load", zPath, &err) ||
         emb_tok_gguf_extract(map.data, map.n, &blob, &nBlob, &err) ||
         emb_tok_load_gguf(blob, nBlob, &tok, &err)) {
         emb_map_close(&map);

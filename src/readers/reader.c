@@ -68,7 +68,8 @@ int emb_reader_open(int kind, const char *path, const char *tensor, emb_reader *
     emb_reader *r = emb_rd_new(kind, emb_basename(path));
     if (!r)
         return emb_err_set(err, EMB_ENOMEM, "%s: out of memory", emb_reader_kind_name(kind));
-    int rc = emb_map_open(&r->map, path, r->comp, r->label, err);
+    /* open errors name the path as given; later ones the file name (r->label) */
+    int rc = emb_map_open(&r->map, path, r->comp, path, err);
     if (rc == EMB_OK && kind == EMB_READ_SAFETENSORS &&
         emb_safetensors_is_index(r->map.data, r->map.n)) {
         /* follow the index to the shard, then read that shard as usual */
@@ -85,7 +86,9 @@ int emb_reader_open(int kind, const char *path, const char *tensor, emb_reader *
             int w = snprintf(r->label, sizeof r->label, "%s -> %s", index_label,
                              emb_basename(shard));
             (void)w; /* a long name is cut at sizeof r->label */
-            rc = emb_map_open(&r->map, shard, r->comp, r->label, err);
+            char open_label[2 * sizeof shard];
+            snprintf(open_label, sizeof open_label, "%s -> %s", path, shard);
+            rc = emb_map_open(&r->map, shard, r->comp, open_label, err);
         }
     }
     if (rc == EMB_OK) {
