@@ -206,7 +206,7 @@ static int tokGet(EmbConn *conn, sqlite3 *db, const char *zFunc, const char *zNa
     int nBlob = sqlite3_column_bytes(st, 0);
     emb_tok *tok = NULL;
     emb_err err = {0, ""};
-    if (!blob || emb_tok_load_gguf(blob, (size_t)nBlob, &tok, &err) != EMB_OK) {
+    if (!blob || emb_tok_load(blob, (size_t)nBlob, &tok, &err) != EMB_OK) {
         *pzErr = sqlite3_mprintf("%s: corrupt tokenizer of %s: %s", zFunc, zName,
                                  blob ? err.msg : "no data");
         sqlite3_finalize(st);
@@ -483,11 +483,25 @@ static void fnTokenizerLoad(sqlite3_context *ctx, int argc, sqlite3_value **argv
     uint8_t *blob = NULL;
     size_t nBlob = 0;
     emb_tok *tok = NULL;
-    if (emb_map_open(&map, zPath, "emb_tokenizer_load", emb_basename(zPath), &err) ||
-        emb_tok_gguf_extract(map.data, map.n, &blob, &nBlob, &err) ||
-        emb_tok_load_gguf(blob, nBlob, &tok, &err)) {
+    int isGguf = 0;
+    if (emb_map_open(&map, zPath, "emb_tokenizer_load", emb_basename(zPath), &err) == EMB_OK) {
+        isGguf = map.n >= 4 && memcmp(map.data, "GGUF", 4) == 0;
+        if (isGguf) {
+            if (emb_tok_gguf_extract(map.data, map.n, &blob, &nBlob, &err) == EMB_OK)
+                emb_tok_load_gguf(blob, nBlob, &tok, &err);
+        } else if (emb_tok_load(map.data, map.n, &tok, &err) == EMB_OK) {
+            /* tokenizer.json: stored as it is */
+            nBlob = map.n;
+            if (!(blob = malloc(nBlob ? nBlob : 1)))
+                err.code = EMB_ENOMEM;
+            else
+                memcpy(blob, map.data, nBlob);
+        }
+    }
+    if (!tok || !blob) {
         emb_map_close(&map);
         free(blob);
+        emb_tok_free(tok);
         if (err.code == EMB_ENOMEM)
             sqlite3_result_error_nomem(ctx);
         else if (strncmp(err.msg, "emb_tokenizer_load: ", 20) == 0)
@@ -498,7 +512,7 @@ static void fnTokenizerLoad(sqlite3_context *ctx, int argc, sqlite3_value **argv
     }
     emb_map_close(&map);
     size_t nTok = emb_tok_n_tokens(tok);
-    const char *model = emb_tok_kind(tok) == EMB_TOK_SPM ? "llama" : "gpt2";
+    const char *model = emb_tok_model(tok);
     emb_tok_free(tok);
     char *zDb = NULL, *zTab = NULL;
     if ((rc = splitName(db, zName, &zDb, &zTab))) {
@@ -566,8 +580,10 @@ static void fnTokenizerInfo(sqlite3_context *ctx, int argc, sqlite3_value **argv
         resultErr(ctx, rc, zErr);
         return;
     }
-    char *z = sqlite3_mprintf("{\"model\":\"%s\",\"tokens\":%lld,\"bos\":%d,\"eos\":%d,\"add_bos\":%s}",
-                              emb_tok_kind(tok) == EMB_TOK_SPM ? "llama" : "gpt2",
+    char *z = sqlite3_mprintf("{\"model\":\"%s\",\"format\":\"%s\",\"tokens\":%lld,\"bos\":%d,"
+                              "\"eos\":%d,\"add_bos\":%s}",
+                              emb_tok_model(tok),
+                              emb_tok_format(tok) == EMB_TOK_FMT_HF ? "tokenizer.json" : "gguf",
                               (long long)emb_tok_n_tokens(tok), (int)emb_tok_bos(tok),
                               (int)emb_tok_eos(tok), emb_tok_add_bos(tok) ? "true" : "false");
     if (!z)
