@@ -96,8 +96,8 @@ static int obj_index(hf *h, emb_json *j, const char *const *keys, int nk, emb_js
     int more = emb_json_enter(j, '{');
     while (more) {
         emb_json_str key;
-        emb_json_string(j, &key);
-        emb_json_colon(j);
+        if (!emb_json_string(j, &key) || !emb_json_colon(j))
+            break;
         for (int k = 0; k < nk; k++)
             if (!found[k] && emb_json_str_eq(&key, keys[k])) {
                 found[k] = 1;
@@ -178,8 +178,8 @@ static int read_vocab(hf *h, emb_json j)
     while (more && !h->rc) {
         emb_json_str key;
         int64_t id;
-        emb_json_string(&j, &key);
-        emb_json_colon(&j);
+        if (!emb_json_string(&j, &key) || !emb_json_colon(&j))
+            return json_fail(h, &j);
         size_t at = emb_json_off(&j);
         if (!emb_json_int(&j, &id))
             return json_fail(h, &j);
@@ -264,7 +264,8 @@ static int read_merges(hf *h, emb_tok *t, emb_json j)
         size_t ln, rn;
         emb_json_str a, b;
         if (emb_json_peek(&j) == EMB_JSON_STRING) {
-            emb_json_string(&j, &a);
+            if (!emb_json_string(&j, &a))
+                break;
             size_t n = emb_json_str_len(&a);
             if (n > 2 * cap) {
                 hf_fail(h, EMB_EFORMAT, "merge %zu: no such tokens (at byte %zu)", r, at);
@@ -369,6 +370,8 @@ static int build_vocab(hf *h, emb_tok *t, int cbpe)
         else if (e->special >= 0)
             o->special = e->special; /* an added token over its vocab entry: its kind */
     }
+    for (size_t id = 0; id < nt; id++)
+        pool_n += who[id] == SIZE_MAX; /* a hole: an empty text */
     if (!h->rc && emb_tok_alloc(t, nt, pool_n, h->err))
         h->rc = EMB_ENOMEM;
     if (h->rc) {
