@@ -180,6 +180,7 @@ static int read_vocab(hf *h, emb_json j)
         int64_t id;
         if (!emb_json_string(&j, &key) || !emb_json_colon(&j))
             return json_fail(h, &j);
+        emb_json_peek(&j); /* to the value: the offset names it */
         size_t at = emb_json_off(&j);
         if (!emb_json_int(&j, &id))
             return json_fail(h, &j);
