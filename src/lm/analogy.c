@@ -1,6 +1,7 @@
 /* analogy.c - gensim-exact most_similar, 3CosMul and analogy evaluation
  * (see analogy.h for the rules). */
 #include "lm/analogy.h"
+#include "core/alloc.h"
 #include "search/best.h"
 #include "search/sketch.h"
 #include "lm/unicase.h"
@@ -102,7 +103,7 @@ int emb_norms_get(const emb_kernels *kern, const emb_matrix *m, const float **no
         *norms = m->norms;
         return EMB_OK;
     }
-    float *n = malloc((m->n_rows ? m->n_rows : 1) * sizeof(float));
+    float *n = emb_malloc((m->n_rows ? m->n_rows : 1) * sizeof(float));
     if (!n)
         return emb_err_set(err, EMB_ENOMEM, "norms: out of memory");
     emb_row_norms(kern, m, n);
@@ -210,8 +211,8 @@ static int most_similar_sketch(const emb_kernels *kern, const emb_matrix *m, con
                                size_t *n_out)
 {
     const size_t n = m->n_rows, dim = m->dim;
-    uint8_t *allow = malloc(n ? n : 1);
-    float *buf = malloc(dim * sizeof(float)), *q = malloc(dim * sizeof(float));
+    uint8_t *allow = emb_malloc(n ? n : 1);
+    float *buf = emb_malloc(dim * sizeof(float)), *q = emb_malloc(dim * sizeof(float));
     int rc = allow && buf && q ? EMB_OK : EMB_ENOMEM;
     emb_sketch_cands c = {NULL, 0};
     if (rc == EMB_OK) {
@@ -241,9 +242,9 @@ static int most_similar_sketch(const emb_kernels *kern, const emb_matrix *m, con
         *n_out = best.n;
         emb_sketch_cands_free(&c, 1);
     }
-    free(allow);
-    free(buf);
-    free(q);
+    emb_free(allow);
+    emb_free(buf);
+    emb_free(q);
     return rc;
 }
 
@@ -278,11 +279,11 @@ int emb_most_similar_terms(const emb_kernels *kern, const emb_matrix *m, const e
             return EMB_OK; /* else (non-finite query, no memory): the plain scan answers */
     }
     size_t n = m->n_rows, dim = m->dim;
-    float *scores = malloc((n ? n : 1) * sizeof(float));
-    float *tmp = malloc((n ? n : 1) * sizeof(float));
-    float *buf = malloc(dim * sizeof(float));
-    float *q = malloc(dim * sizeof(float));
-    float *dots = method == EMB_SIM_3COSMUL ? malloc((n ? n : 1) * sizeof(float)) : NULL;
+    float *scores = emb_malloc((n ? n : 1) * sizeof(float));
+    float *tmp = emb_malloc((n ? n : 1) * sizeof(float));
+    float *buf = emb_malloc(dim * sizeof(float));
+    float *q = emb_malloc(dim * sizeof(float));
+    float *dots = method == EMB_SIM_3COSMUL ? emb_malloc((n ? n : 1) * sizeof(float)) : NULL;
     if (!scores || !tmp || !buf || !q || (method == EMB_SIM_3COSMUL && !dots)) {
         rc = emb_err_set(err, EMB_ENOMEM, "most_similar: out of memory");
         goto done;
@@ -321,12 +322,12 @@ int emb_most_similar_terms(const emb_kernels *kern, const emb_matrix *m, const e
     *n_out = best.n;
     rc = EMB_OK;
 done:
-    free(scores);
-    free(tmp);
-    free(buf);
-    free(q);
-    free(dots);
-    free(owned_norms);
+    emb_free(scores);
+    emb_free(tmp);
+    emb_free(buf);
+    emb_free(q);
+    emb_free(dots);
+    emb_free(owned_norms);
     return rc;
 }
 
@@ -334,7 +335,7 @@ int emb_most_similar(const emb_kernels *kern, const emb_matrix *m, const int64_t
                      const int64_t *neg, size_t n_neg, int method, size_t k, emb_scored *out,
                      size_t *n_out, emb_err *err)
 {
-    emb_term *t = malloc((n_pos + n_neg ? n_pos + n_neg : 1) * sizeof *t);
+    emb_term *t = emb_malloc((n_pos + n_neg ? n_pos + n_neg : 1) * sizeof *t);
     if (!t)
         return emb_err_set(err, EMB_ENOMEM, "most_similar: out of memory");
     for (size_t i = 0; i < n_pos + n_neg; i++) {
@@ -343,7 +344,7 @@ int emb_most_similar(const emb_kernels *kern, const emb_matrix *m, const int64_t
     }
     int rc = emb_most_similar_terms(kern, m, t, n_pos, t + n_pos, n_neg, method, m->n_rows, k, out,
                                     n_out, err);
-    free(t);
+    emb_free(t);
     return rc;
 }
 
@@ -372,11 +373,11 @@ int emb_upper_vocab(const emb_matrix *m, const emb_tokens *tokens, size_t restri
         size_t kn = fold ? un : n;
         /* the first (lowest id) row with this (upper-cased) form wins */
         if (emb_vocab_get(v, key, kn) < 0 && emb_vocab_put(v, key, kn, (int64_t)r) != 0) {
-            free(u);
+            emb_free(u);
             emb_vocab_free(v);
             return EMB_ENOMEM;
         }
-        free(u);
+        emb_free(u);
     }
     *out = v;
     *n_rows_used = r;

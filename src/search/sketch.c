@@ -91,6 +91,7 @@
  * rescored: the search then costs the plain scan plus the sketch pass.
  */
 #include "search/sketch.h"
+#include "core/alloc.h"
 
 #include "search/topk.h"
 
@@ -116,8 +117,8 @@ void emb_sketch_free(emb_sketch *sk)
 {
     if (!sk)
         return;
-    free(sk->codes);
-    free(sk->rows);
+    emb_free(sk->codes);
+    emb_free(sk->rows);
     sk->codes = NULL;
     sk->rows = NULL;
     sk->cap = 0;
@@ -148,15 +149,15 @@ static int8_t *codes_alloc(size_t nb)
 {
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
     if (nb >= SKETCH_HUGE_MIN) {
-        void *p = NULL;
         size_t rounded = (nb + SKETCH_HUGE_PAGE - 1) / SKETCH_HUGE_PAGE * SKETCH_HUGE_PAGE;
-        if (posix_memalign(&p, SKETCH_HUGE_PAGE, rounded) != 0)
+        void *p = emb_aligned_alloc(SKETCH_HUGE_PAGE, rounded);
+        if (!p)
             return NULL;
         (void)madvise(p, rounded, MADV_HUGEPAGE);
         return p;
     }
 #endif
-    return malloc(nb > 0 ? nb : 1);
+    return emb_malloc(nb > 0 ? nb : 1);
 }
 
 int emb_sketch_reserve(emb_sketch *sk, size_t n)
@@ -171,12 +172,12 @@ int emb_sketch_reserve(emb_sketch *sk, size_t n)
         return EMB_ENOMEM;
     if (sk->codes)
         memcpy(codes, sk->codes, sk->cap * sk->dim);
-    emb_sketch_row *rows = realloc(sk->rows, cap * sizeof *rows);
+    emb_sketch_row *rows = emb_realloc(sk->rows, cap * sizeof *rows);
     if (!rows) {
-        free(codes);
+        emb_free(codes);
         return EMB_ENOMEM;
     }
-    free(sk->codes);
+    emb_free(sk->codes);
     sk->codes = codes;
     sk->rows = rows;
     size_t old = sk->cap;
@@ -576,7 +577,7 @@ static int query_block(qstate *st, const emb_matrix *m, const uint8_t *allow, si
         row_bounds(b, sr, r, P, 1, &lb, &ub);
         emb_topk_push(&st->uh, (int64_t)r, ub);
         if (st->n_list == st->cap) {
-            cand *nl = realloc(st->list, 2 * st->cap * sizeof *nl);
+            cand *nl = emb_realloc(st->list, 2 * st->cap * sizeof *nl);
             if (!nl)
                 return EMB_ENOMEM;
             st->list = nl;
@@ -590,7 +591,7 @@ static int query_block(qstate *st, const emb_matrix *m, const uint8_t *allow, si
 void emb_sketch_cands_free(emb_sketch_cands *c, size_t n_q)
 {
     for (size_t j = 0; c && j < n_q; j++) {
-        free(c[j].rows);
+        emb_free(c[j].rows);
         c[j].rows = NULL;
         c[j].n = 0;
     }
@@ -619,8 +620,8 @@ static void *worker_run(void *arg)
     const emb_sketch *sk = m->sketch;
     const uint8_t *allow = w->allow;
     const size_t d = m->dim, n_q = w->n_q;
-    int32_t *dots = malloc(SKETCH_BLOCK * n_q * sizeof *dots);
-    block_soa *bs = malloc(sizeof *bs);
+    int32_t *dots = emb_malloc(SKETCH_BLOCK * n_q * sizeof *dots);
+    block_soa *bs = emb_malloc(sizeof *bs);
     w->rc = dots && bs ? EMB_OK : EMB_ENOMEM;
     const int wide = strcmp(w->kern->name, "avx2") == 0 || strcmp(w->kern->name, "avx512") == 0;
     const float *rn = w->key->kind == EMB_SKETCH_KEY_DOT || w->key->kind == EMB_SKETCH_KEY_L2
@@ -654,8 +655,8 @@ static void *worker_run(void *arg)
         for (size_t j = 0; j < n_q && w->rc == EMB_OK; j++)
             w->rc = query_block(&w->st[j], m, allow, w->k, dots + j * (hi - lo), lo, hi, bs, wide);
     }
-    free(dots);
-    free(bs);
+    emb_free(dots);
+    emb_free(bs);
     return NULL;
 }
 
@@ -700,7 +701,7 @@ static int states_init(qstate *st, size_t n_q, size_t k, int8_t *qcs, emb_hit *u
         emb_topk_init(&st[j].uh, st[j].ubh, k);
         st[j].cap = 256;
         st[j].cut_T = NAN;
-        if (!(st[j].list = malloc(st[j].cap * sizeof(cand))))
+        if (!(st[j].list = emb_malloc(st[j].cap * sizeof(cand))))
             rc = EMB_ENOMEM;
         else if (encode && query_setup(&st[j], kern, q + j * d, d, key))
             rc = EMB_EUNSUP;
@@ -731,11 +732,11 @@ int emb_sketch_candidates(const emb_kernels *kern, const emb_matrix *m, const fl
                         m->n_rows * n_q >= SKETCH_THREAD_MIN_WORK
                     ? 2
                     : 1;
-    qstate *st = calloc(nw * n_q, sizeof *st);
-    int8_t *qcs = malloc(n_q * d + 1); /* query j's codes at qcs + j*d */
+    qstate *st = emb_calloc(nw * n_q, sizeof *st);
+    int8_t *qcs = emb_malloc(n_q * d + 1); /* query j's codes at qcs + j*d */
     size_t n_ub;
     emb_hit *ubh = emb_mul_size(nw * n_q, k, &n_ub) == 0 && n_ub < SIZE_MAX / sizeof *ubh
-                       ? malloc(n_ub * sizeof *ubh)
+                       ? emb_malloc(n_ub * sizeof *ubh)
                        : NULL;
     int rc = st && qcs && ubh ? EMB_OK : EMB_ENOMEM;
     if (rc == EMB_OK)
@@ -777,7 +778,7 @@ int emb_sketch_candidates(const emb_kernels *kern, const emb_matrix *m, const fl
         }
         const float T = st[j].uh.count < k ? INFINITY : st[j].uh.h[0].distance;
         size_t total = st[j].n_list + (nw == 2 ? st[n_q + j].n_list : 0);
-        uint32_t *rows = malloc((total ? total : 1) * sizeof *rows);
+        uint32_t *rows = emb_malloc((total ? total : 1) * sizeof *rows);
         if (!rows) {
             emb_sketch_cands_free(out, j);
             rc = EMB_ENOMEM;
@@ -798,10 +799,10 @@ int emb_sketch_candidates(const emb_kernels *kern, const emb_matrix *m, const fl
     if (stats)
         stats->scanned = (w[0].scanned + (nw == 2 ? w[1].scanned : 0)) * (rc == EMB_OK ? n_q : 0);
     for (size_t j = 0; st && j < nw * n_q; j++)
-        free(st[j].list);
-    free(st);
-    free(qcs);
-    free(ubh);
+        emb_free(st[j].list);
+    emb_free(st);
+    emb_free(qcs);
+    emb_free(ubh);
     if (rc == EMB_ENOMEM)
         return emb_err_set(err, rc, "sketch: out of memory");
     if (rc == EMB_EUNSUP)
