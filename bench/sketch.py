@@ -327,7 +327,7 @@ def main():
               "a bound on the plain kernel's float rounding (any summation order) give an interval "
               "that holds the plain scan's distance; a row is rescored, with the plain path's own "
               "kernel call, only if its lower end can still beat the k-th smallest upper end. "
-              "Proof in src/search/sketch.c; results are bit for bit the plain ones (checked above "
+              "Proof in src/search/sketch_search.c; results are bit for bit the plain ones (checked above "
               "and by tests/unit/test_sketch.c, tests/sql/vtab_sketch.sql).",
               "- Worst case: every row within the quantisation error of the k-th distance (the "
               "section 3 row: copies of one row with noise far below the int8 step; also rows "

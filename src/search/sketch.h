@@ -12,7 +12,7 @@
  * codes with the exact integer kernel (scan_dot_i8i8), turns each row's
  * integer dot into an interval that provably holds the distance the plain
  * scan would compute for that row (float rounding included; the proof is
- * in sketch.c), keeps the k-th smallest upper end as a threshold, and
+ * in sketch_search.c), keeps the k-th smallest upper end as a threshold, and
  * rescores exactly, with the plain scan's own kernel call, only the rows
  * whose lower end does not exceed the final threshold.  The result equals
  * emb_matrix_search_plain's bit for bit: ids, distances, tie order.
@@ -91,13 +91,13 @@ int emb_sketch_search(const emb_kernels *kern, const emb_matrix *m, const float 
  * caller's kernel sums in (the bound covers any order): the rows that can
  * rank among the k smallest keys, ties by smaller id.  The caller rescores
  * exactly those rows with its own kernel call and formula and keeps the k
- * best: that is its plain result, bit for bit (proof in sketch.c).
+ * best: that is its plain result, bit for bit (proof in sketch_search.c).
  *
  * Keys (smaller ranks first), each monotone nonincreasing in s for a row:
  *   COSINE  emb_distance_from_dot(EMB_METRIC_COSINE, s, |q|, rnorm[r])
  *   DOT     -s (emb_matrix_search's dot distance, emb_logits' order)
  *   L2      sqrtf of the float sum of (q_i - x_i)^2 (scan_l2sq_*; not a
- *           function of s: bounded directly, see sketch.c)
+ *           function of s: bounded directly, see sketch_search.c)
  *   L2X     emb_distance_from_dot(EMB_METRIC_L2, s, |q|, rnorm[r]) (the
  *           batched search's l2 ranking)
  *   SIM     -(rnorm[r] > 0 ? s / rnorm[r] : 0) (most_similar's 3CosAdd)
