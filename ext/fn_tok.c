@@ -519,9 +519,27 @@ static void fnTokenizerLoad(sqlite3_context *ctx, int argc, sqlite3_value **argv
         sqlite3_result_error_nomem(ctx);
         return;
     }
-    /* Two statements: run the CREATE, then the INSERT with its parameters. */
+    /* Two statements: run the CREATE, then the INSERT with its parameters,
+     * inside a savepoint whose ROLLBACK TO / RELEASE are prepared first, so
+     * that a failure (out of memory included) leaves no half-stored
+     * tokenizer behind. */
     const char *tail = NULL;
-    sqlite3_stmt *st = NULL;
+    sqlite3_stmt *st = NULL, *spBegin = NULL, *spUndo = NULL, *spEnd = NULL;
+    rc = sqlite3_prepare_v2(db, "SAVEPOINT emb_tokenizer_load", -1, &spBegin, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v2(db, "ROLLBACK TO emb_tokenizer_load", -1, &spUndo, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v2(db, "RELEASE emb_tokenizer_load", -1, &spEnd, NULL);
+    if (rc != SQLITE_OK || sqlite3_step(spBegin) != SQLITE_DONE) {
+        sqlite3_finalize(spBegin);
+        sqlite3_finalize(spUndo);
+        sqlite3_finalize(spEnd);
+        sqlite3_free(sql);
+        emb_free(blob);
+        sqlite3_result_error_nomem(ctx);
+        return;
+    }
+    sqlite3_finalize(spBegin);
     rc = sqlite3_prepare_v2(db, sql, -1, &st, &tail);
     if (rc == SQLITE_OK) {
         rc = sqlite3_step(st);
@@ -541,12 +559,27 @@ static void fnTokenizerLoad(sqlite3_context *ctx, int argc, sqlite3_value **argv
     sqlite3_free(sql);
     emb_free(blob);
     if (rc != SQLITE_OK) {
-        embResultError(ctx, "emb_tokenizer_load: cannot store the tokenizer of %s: %s", zName,
-                       sqlite3_errmsg(db));
+        int nomem = sqlite3_errcode(db) == SQLITE_NOMEM;
+        if (nomem)
+            sqlite3_result_error_nomem(ctx);
+        else
+            embResultError(ctx, "emb_tokenizer_load: cannot store the tokenizer of %s: %s",
+                           zName, sqlite3_errmsg(db));
         sqlite3_finalize(st);
+        sqlite3_step(spUndo);
+        sqlite3_step(spEnd);
+        sqlite3_finalize(spUndo);
+        sqlite3_finalize(spEnd);
         return;
     }
     sqlite3_finalize(st);
+    sqlite3_finalize(spUndo);
+    rc = sqlite3_step(spEnd);
+    sqlite3_finalize(spEnd);
+    if (rc != SQLITE_DONE) {
+        sqlite3_result_error_nomem(ctx);
+        return;
+    }
     sqlite3_result_int64(ctx, (sqlite3_int64)nTok);
 }
 

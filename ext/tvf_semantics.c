@@ -226,8 +226,10 @@ static int parseTermList(TvfVtab *p, EmbTableRef *ref, const char *zTable, sqlit
     if (!out->t)
         return SQLITE_NOMEM;
     rc = sqlite3_prepare_v2(p->db, "SELECT type, atom, value FROM json_each(?1)", -1, &st, NULL);
-    if (rc != SQLITE_OK)
-        return embTvfError(p, "%s: %s", zFunc, sqlite3_errmsg(p->db));
+    if (rc != SQLITE_OK) {
+        termsFree(out);
+        return rc == SQLITE_NOMEM ? rc : embTvfError(p, "%s: %s", zFunc, sqlite3_errmsg(p->db));
+    }
     sqlite3_bind_value(st, 1, arg);
     for (int i = 0; rc == SQLITE_OK && out->n < count && sqlite3_step(st) == SQLITE_ROW; i++) {
         const char *type = (const char *)sqlite3_column_text(st, 0);
