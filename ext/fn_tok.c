@@ -479,7 +479,7 @@ static void fnTokenizerLoad(sqlite3_context *ctx, int argc, sqlite3_value **argv
         return;
     }
     embTableClose(ref);
-    emb_map map = {NULL, 0};
+    emb_map map = {0};
     emb_err err = {0, ""};
     uint8_t *blob = NULL;
     size_t nBlob = 0;
