@@ -211,12 +211,19 @@ static int parseTermList(TvfVtab *p, EmbTableRef *ref, const char *zTable, sqlit
         return embTvfError(p, "%s: %s", zFunc, sqlite3_errmsg(p->db));
     sqlite3_bind_value(st, 1, arg);
     int isArray = 0, count = 0;
-    if (sqlite3_step(st) == SQLITE_ROW) {
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
         const char *t = (const char *)sqlite3_column_text(st, 0);
         isArray = t && strcmp(t, "array") == 0;
         count = sqlite3_column_int(st, 1);
+        rc = !t && sqlite3_errcode(p->db) == SQLITE_NOMEM ? SQLITE_NOMEM : SQLITE_OK;
+    } else {
+        rc = sqlite3_errcode(p->db);
     }
     sqlite3_finalize(st);
+    if (rc == SQLITE_NOMEM)
+        return rc;
+    rc = SQLITE_OK;
     if (!isArray)
         return embTvfError(p, "%s: %s must be a JSON array of %s (found '%s')", zFunc, zWhat,
                            zKinds, z);
@@ -231,8 +238,14 @@ static int parseTermList(TvfVtab *p, EmbTableRef *ref, const char *zTable, sqlit
         return rc == SQLITE_NOMEM ? rc : embTvfError(p, "%s: %s", zFunc, sqlite3_errmsg(p->db));
     }
     sqlite3_bind_value(st, 1, arg);
-    for (int i = 0; rc == SQLITE_OK && out->n < count && sqlite3_step(st) == SQLITE_ROW; i++) {
+    int step = SQLITE_DONE;
+    for (int i = 0; rc == SQLITE_OK && out->n < count && (step = sqlite3_step(st)) == SQLITE_ROW;
+         i++) {
         const char *type = (const char *)sqlite3_column_text(st, 0);
+        if (!type && sqlite3_errcode(p->db) == SQLITE_NOMEM) {
+            rc = SQLITE_NOMEM;
+            break;
+        }
         emb_term *t = &out->t[out->n];
         t->vec = NULL;
         if (type && strcmp(type, "array") == 0 && (flags & TERMS_VECTORS)) {
@@ -262,6 +275,10 @@ static int parseTermList(TvfVtab *p, EmbTableRef *ref, const char *zTable, sqlit
                          &t->id);
         out->n += rc == SQLITE_OK;
     }
+    /* json_each stopped early (out of memory): not the end of the array */
+    if (rc == SQLITE_OK && step != SQLITE_DONE && step != SQLITE_ROW)
+        rc = step == SQLITE_NOMEM ? SQLITE_NOMEM
+                                  : embTvfError(p, "%s: %s", zFunc, sqlite3_errmsg(p->db));
     sqlite3_finalize(st);
     if (rc != SQLITE_OK)
         termsFree(out);
@@ -885,8 +902,13 @@ typedef struct Tensor {
     int64_t *ids; /* isFloat == 0 */
     float *vals;  /* isFloat == 1 */
     size_t n, rows, cols;
+    size_t over;  /* elements past EMB_TENSOR_MAX, counted, not kept */
     int is2d;
 } Tensor;
+
+/* Elements of one emb_bag / emb_embedding argument, at most (as
+ * emb_sequence's ids: a context of 2^20 tokens); docs/SECURITY.md. */
+#define EMB_TENSOR_MAX 1048576
 
 static void tensorFree(Tensor *t)
 {
@@ -911,9 +933,13 @@ static int tensorAppend(TvfVtab *p, sqlite3_value *arg, const char *z, int depth
     else
         sqlite3_bind_text(st, 1, z, -1, SQLITE_TRANSIENT);
     size_t before = t->n;
-    int nRows = 0;
-    while (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
+    int nRows = 0, step = SQLITE_DONE;
+    while (rc == SQLITE_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
         const char *type = (const char *)sqlite3_column_text(st, 0);
+        if (!type && sqlite3_errcode(p->db) == SQLITE_NOMEM) {
+            rc = SQLITE_NOMEM;
+            break;
+        }
         if (type && strcmp(type, "array") == 0 && depth == 0) {
             if (t->n > 0 && !t->is2d) {
                 rc = embTvfError(p, "%s: %s mixes numbers and arrays", zFunc, zWhat);
@@ -923,7 +949,7 @@ static int tensorAppend(TvfVtab *p, sqlite3_value *arg, const char *z, int depth
             size_t n0 = t->n;
             rc = tensorAppend(p, NULL, (const char *)sqlite3_column_text(st, 2), 1, isFloat, zWhat,
                               t, cap);
-            if (rc == SQLITE_OK && nRows > 0 && t->n - n0 != t->cols)
+            if (rc == SQLITE_OK && nRows > 0 && t->n - n0 != t->cols && !t->over)
                 rc = embTvfError(p, "%s: %s rows differ in length (%lld and %lld)", zFunc, zWhat,
                                  (long long)t->cols, (long long)(t->n - n0));
             t->cols = t->n - n0;
@@ -935,6 +961,10 @@ static int tensorAppend(TvfVtab *p, sqlite3_value *arg, const char *z, int depth
             rc = embTvfError(p, "%s: %s must be a JSON array of %s or of arrays of %s (found %s)",
                              zFunc, zWhat, zKind, zKind, type ? type : "NULL");
             break;
+        }
+        if (t->n == EMB_TENSOR_MAX) {
+            t->over++;
+            continue;
         }
         if (t->n == *cap) {
             size_t nc = *cap ? *cap * 2 : 64;
@@ -955,6 +985,10 @@ static int tensorAppend(TvfVtab *p, sqlite3_value *arg, const char *z, int depth
         else
             t->ids[t->n++] = sqlite3_column_int64(st, 1);
     }
+    /* json_each stopped early (out of memory): not the end of the array */
+    if (rc == SQLITE_OK && step != SQLITE_DONE && step != SQLITE_ROW)
+        rc = step == SQLITE_NOMEM ? SQLITE_NOMEM
+                                  : embTvfError(p, "%s: %s", zFunc, sqlite3_errmsg(p->db));
     sqlite3_finalize(st);
     if (depth == 0) {
         t->rows = t->is2d ? (size_t)nRows : 1;
@@ -974,17 +1008,24 @@ static int parseTensor(TvfVtab *p, sqlite3_value *arg, const char *zWhat, int is
         return embTvfError(p, "%s: %s must be a JSON array of %s (found %s)", p->spec->zName,
                            zWhat, zKind, embTypeName(arg ? sqlite3_value_type(arg) : SQLITE_NULL));
     sqlite3_stmt *st = NULL;
-    int isArray = 0;
-    if (sqlite3_prepare_v2(p->db, "SELECT json_valid(?1) AND json_type(?1) = 'array'", -1, &st,
-                           NULL) == SQLITE_OK) {
+    int isArray = 0, rcv = sqlite3_prepare_v2(
+                         p->db, "SELECT json_valid(?1) AND json_type(?1) = 'array'", -1, &st, NULL);
+    if (rcv == SQLITE_OK) {
         sqlite3_bind_value(st, 1, arg);
-        isArray = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0);
+        rcv = sqlite3_step(st);
+        isArray = rcv == SQLITE_ROW && sqlite3_column_int(st, 0);
+        rcv = rcv == SQLITE_ROW ? SQLITE_OK : sqlite3_errcode(p->db);
     }
     sqlite3_finalize(st);
+    if (rcv == SQLITE_NOMEM)
+        return SQLITE_NOMEM;
     if (!isArray)
         return embTvfError(p, "%s: %s must be a JSON array of %s (found '%s')", p->spec->zName,
                            zWhat, zKind, z);
     int rc = tensorAppend(p, arg, NULL, 0, isFloat, zWhat, t, &cap);
+    if (rc == SQLITE_OK && t->over)
+        rc = embTvfError(p, "%s: %s has too many elements (%d vs %llu)", p->spec->zName, zWhat,
+                         EMB_TENSOR_MAX, (unsigned long long)(t->n + t->over));
     if (rc != SQLITE_OK)
         tensorFree(t);
     return rc;

@@ -44,3 +44,13 @@ select emb_pe(1, 65537);
 -- token ids of a table: 0 .. 16777215
 -- error: embedding w: token_id 16777216 exceeds the maximum 16777215
 insert into w(token_id, vector) values (16777216, '[1,1]');
+
+-- emb_bag / emb_embedding: at most 2^20 elements per argument
+-- error: emb_embedding: input has too many elements (1048576 vs 1048577)
+select count(*) from emb_embedding('w', (with recursive c(i) as (select 1 union all select i + 1 from c
+  where i < 1048577) select '[' || group_concat(i % 2) || ']' from c));
+-- error: emb_bag: input has too many elements (1048576 vs 1048578)
+select count(*) from emb_bag('w', (with recursive c(i) as (select 1 union all select i + 1 from c
+  where i < 524289) select '[[' || group_concat(i % 2) || '],[' || group_concat(i % 2) || ']]' from c));
+select 'bag-at-limit', count(*) = 1 from emb_bag('w', (with recursive c(i) as (select 1
+  union all select i + 1 from c where i < 1048576) select '[' || group_concat(i % 2) || ']' from c), '[0]');
