@@ -6,6 +6,7 @@
 #   make demo             build and run the walkthrough demo on shipped data
 #   make bench            benchmarks (bench/run.sh; QUICK=1 or make bench-quick)
 #   make fuzz             build and run each fuzz target (FUZZ_SECONDS, default 30)
+#   make oom              the full allocation-failure sweep (ASan; tests/oom)
 #   make figures          docs/pca-glove.svg (the README's PCA picture)
 #   make static           libembext.a (link embext into a program; include/sqlite3_embext.h)
 #   make install          PREFIX=/usr/local DESTDIR= (embext.so, libembext.a, header, embext.pc)
@@ -38,7 +39,7 @@ UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 STATIC_OBJ = $(CORE_OBJ) $(EXT_SRC:%.c=$(BUILD)/static/%.o)
 
-.PHONY: static uninstall all test test-only check-unit check-sql asan deps demo bench bench-quick fuzz install clean
+.PHONY: oom static uninstall all test test-only check-unit check-sql asan deps demo bench bench-quick fuzz install clean
 
 all: embext.so
 
@@ -78,6 +79,12 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libembcore.a $(BUILD)/embext.so
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(BASEFLAGS) -o $@ $< $(BUILD)/libembcore.a -lcmocka -lsqlite3 $(LDFLAGS) $(LDLIBS_EXT)
 
+# the allocation-failure sweep (tests/oom): embext linked in statically, so
+# that it can fail the core's allocator as well as SQLite's
+$(BUILD)/oom_sweep: tests/oom/oom_sweep.c $(STATIC_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(BASEFLAGS) -Iinclude -o $@ $< $(STATIC_OBJ) -lsqlite3 $(LDFLAGS) $(LDLIBS_EXT)
+
 $(BUILD)/sqlrun: tests/sqlrun.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(BASEFLAGS) -o $@ $< -lsqlite3 $(LDFLAGS)
@@ -96,7 +103,7 @@ test: deps
 	  awk '{p+=$$1; f+=$$2} END {printf "%d passed, %d failed\n", p, f}'; \
 	[ $$st1 = 0 ] && [ $$st2 = 0 ]
 
-test-only: $(BUILD)/embext.so $(BUILD)/sqlrun $(UNIT_BIN) $(BUILD)/static/example
+test-only: $(BUILD)/embext.so $(BUILD)/sqlrun $(UNIT_BIN) $(BUILD)/static/example $(BUILD)/oom_sweep
 	@mkdir -p $(BUILD)
 	BUILD=$(BUILD) sh tests/run.sh
 
@@ -113,6 +120,12 @@ bench: deps embext.so
 
 bench-quick:
 	$(MAKE) bench QUICK=1
+
+# every k of every statement, both allocators, sticky and single failures,
+# under ASan + LeakSanitizer (tests/oom/oom_sweep.c; the fast sweep is in make test)
+oom:
+	$(MAKE) BUILD=build/asan CFLAGS="$(ASAN_CFLAGS)" LDFLAGS="-fsanitize=address,undefined" build/asan/oom_sweep
+	EMB_TMP=$$(mktemp -d) build/asan/oom_sweep --full --once tests/oom/statements.sql tests/data tests/fixtures
 
 fuzz: deps
 	sh tests/fuzz/run.sh $(FUZZ_SECONDS)

@@ -40,6 +40,7 @@ W="-std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes 
 $CC -O3 $W -o build/bench/membw bench/membw.c
 $CC -O3 $W -shared -fPIC -fvisibility=hidden -o build/bench/bare_scan.so bench/bare_scan.c -lm
 $CC -O2 $W -o build/bench/sqlbench bench/sqlbench.c -lsqlite3
+$CC -O2 $W -Isrc -o build/bench/read_strategy bench/read_strategy.c build/libembcore.a -lm -lpthread
 rm -f build/bench/bench_kernels
 if [ -f bench/bench_kernels.c ]; then
     $CC -O2 $W -Isrc -o build/bench/bench_kernels \

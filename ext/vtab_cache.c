@@ -13,6 +13,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #ifdef __linux__
 #include <sys/mman.h>
 #endif
@@ -185,6 +186,18 @@ static int cacheSetToken(EmbCache *c, size_t r, const char *tok, int n)
     return SQLITE_OK;
 }
 
+/* The bound on a table's in-memory copy (its rows, token_id 0 .. the last
+ * chunk's end, times the row size): the machine's physical memory.  Above
+ * it the copy cannot be made and the search says so, instead of a bare
+ * "out of memory" (docs/SECURITY.md lists the bounds). */
+static uint64_t cacheMemoryLimit(void)
+{
+    long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
+    if (pages <= 0 || size <= 0)
+        return UINT64_MAX;
+    return (uint64_t)pages * (uint64_t)size;
+}
+
 static int cacheLoad(EmbVtab *p, int64_t version, EmbCache **out)
 {
     EmbCache *c = sqlite3_malloc(sizeof *c);
@@ -220,9 +233,15 @@ static int cacheLoad(EmbVtab *p, int64_t version, EmbCache **out)
         if ((uint64_t)maxc * cr > (uint64_t)EMB_VTAB_MAX_ID + cr)
             rc = embVtabError(p, SQLITE_CORRUPT_VTAB, "embedding %s: corrupt chunk id %lld",
                               p->zName, (long long)maxc);
+        else if ((uint64_t)(maxc + 1) * cr * p->row_bytes > cacheMemoryLimit())
+            rc = embVtabError(p, SQLITE_ERROR,
+                              "embedding %s: the in-memory copy for search would exceed this "
+                              "machine's memory (%llu vs %llu bytes)",
+                              p->zName, (unsigned long long)cacheMemoryLimit(),
+                              (unsigned long long)((uint64_t)(maxc + 1) * cr * p->row_bytes));
         else
             rc = cacheGrowEx(c, (size_t)(maxc + 1) * cr, 0);
-        c->n_rows = (size_t)(maxc + 1) * cr;
+        c->n_rows = rc == SQLITE_OK ? (size_t)(maxc + 1) * cr : 0;
     }
     cacheView(c);
     if (rc == SQLITE_OK) {
