@@ -1,6 +1,7 @@
 /*
- * test_semantics_oom.c - out-of-memory sweep over the semantics functions
- * (ext/tvf_semantics.c, ext/tvf.c, ext/fn_posenc.c): SQLite allocation
+ * test_semantics_oom.c - out-of-memory sweeps over the semantics functions
+ * (ext/tvf_semantics.c, tvf_keyed.c, tvf_torch.c, tvf_table.c, tvf.c,
+ * fn_posenc.c): SQLite allocation
  * number k fails (k = 0, 1, 2, ...) while a script of calls runs; every
  * statement must succeed or fail with an out-of-memory error (never another
  * error, never a crash; ASan checks leaks), and once nothing fails any more
