@@ -61,6 +61,7 @@ typedef struct TokEntry {
     char *zName;          /* as the caller named it */
     sqlite3_int64 version;
     emb_tok *tok;
+    emb_tok_cache *words; /* word cache of tok (NULL: none) */
 } TokEntry;
 
 void embTokCacheFree(void *cache)
@@ -70,6 +71,7 @@ void embTokCacheFree(void *cache)
         TokEntry *next = e->next;
         sqlite3_free(e->zName);
         emb_tok_free(e->tok);
+        emb_tok_cache_free(e->words);
         sqlite3_free(e);
         e = next;
     }
@@ -116,75 +118,37 @@ static int splitName(sqlite3 *db, const char *zName, char **pzDb, char **pzTab)
     return SQLITE_OK;
 }
 
-/* 1 if zDb.zTab looks like an embedding table (it and its _config shadow
- * table are in the schema). */
-static int tableExists(sqlite3 *db, const char *zDb, const char *zTab)
-{
-    char *sql = sqlite3_mprintf("SELECT count(*) = 2 FROM \"%w\".sqlite_schema WHERE type = 'table'"
-                                " AND name IN (?1, ?1 || '_config')", zDb);
-    sqlite3_stmt *st = NULL;
-    int found = 0;
-    if (sql && sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
-        sqlite3_bind_text(st, 1, zTab, -1, SQLITE_STATIC);
-        found = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0);
-    }
-    sqlite3_finalize(st);
-    sqlite3_free(sql);
-    return found;
-}
-
 /* The tokenizer stored with table zName.  SQLITE_OK and *pp (owned by the
- * cache, valid until the next call on this connection), or an error code and
- * *pzErr (sqlite3_malloc'd). */
+ * cache, valid until the next call on this connection) with its word cache
+ * *pw (may be NULL), or an error code and *pzErr (sqlite3_malloc'd). */
 static int tokGet(EmbConn *conn, sqlite3 *db, const char *zFunc, const char *zName,
-                  const emb_tok **pp, char **pzErr)
+                  const emb_tok **pp, emb_tok_cache **pw, char **pzErr)
 {
-    /* The hot path is one statement: the row's version, read from the
-     * name as given (unqualified names resolve like table names). */
-    const char *dot = strchr(zName, '.');
-    char *sql;
-    int rc;
-    sqlite3_stmt *st = NULL;
-    if (dot) {
-        char *zDbPart = sqlite3_mprintf("%.*s", (int)(dot - zName), zName);
-        sql = zDbPart ? sqlite3_mprintf("SELECT version FROM \"%w\".\"%w_tokenizer\" WHERE id = 1",
-                                        zDbPart, dot + 1) : NULL;
-        sqlite3_free(zDbPart);
-    } else {
-        sql = sqlite3_mprintf("SELECT version FROM \"%w_tokenizer\" WHERE id = 1", zName);
-    }
-    if (!sql)
-        return SQLITE_NOMEM;
-    rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
-    sqlite3_free(sql);
-    if (rc != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW) {
-        sqlite3_finalize(st);
-        if (rc == SQLITE_NOMEM)
-            return rc;
-        char *zDb = NULL, *zTab = NULL;
-        if (splitName(db, zName, &zDb, &zTab))
-            return SQLITE_NOMEM;
-        if (!tableExists(db, zDb, zTab))
-            *pzErr = sqlite3_mprintf("%s: no such embedding table: %s", zFunc, zName);
-        else
-            *pzErr = sqlite3_mprintf("%s: table %s has no tokenizer (store one with "
-                                     "emb_tokenizer_load('%s', 'model.gguf'))",
-                                     zFunc, zName, zName);
-        sqlite3_free(zDb);
-        sqlite3_free(zTab);
+    /* The hot path is one step of a statement the table keeps: the row's
+     * version, which changes with every store. */
+    sqlite3_int64 version = 0;
+    int found = 0;
+    int rc = embTableTokVersion(conn, db, zFunc, zName, &version, &found, pzErr);
+    if (rc)
+        return rc;
+    if (!found) {
+        *pzErr = sqlite3_mprintf("%s: table %s has no tokenizer (store one with "
+                                 "emb_tokenizer_load('%s', path) from a GGUF file or a tokenizer.json)",
+                                 zFunc, zName, zName);
         return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
     }
-    sqlite3_int64 version = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    st = NULL;
     TokEntry **slot = (TokEntry **)embConnTokSlot(conn), *e;
     for (e = *slot; e; e = e->next)
         if (sqlite3_stricmp(e->zName, zName) == 0)
             break;
     if (e && e->version == version && e->tok) {
         *pp = e->tok;
+        *pw = e->words;
         return SQLITE_OK;
     }
+    const char *dot = strchr(zName, '.');
+    char *sql;
+    sqlite3_stmt *st = NULL;
     sql = dot ? NULL : sqlite3_mprintf("SELECT data FROM \"%w_tokenizer\" WHERE id = 1", zName);
     if (dot) {
         char *zDbPart = sqlite3_mprintf("%.*s", (int)(dot - zName), zName);
@@ -222,15 +186,18 @@ static int tokGet(EmbConn *conn, sqlite3 *db, const char *zFunc, const char *zNa
             emb_tok_free(tok);
             return SQLITE_NOMEM;
         }
+        memset(e, 0, sizeof *e);
         e->zName = z;
-        e->tok = NULL;
         e->next = *slot;
         *slot = e;
     }
     emb_tok_free(e->tok);
+    emb_tok_cache_free(e->words); /* its words belong to the old tokenizer */
     e->tok = tok;
+    e->words = emb_tok_cache_new();
     e->version = version;
     *pp = tok;
+    *pw = e->words;
     return SQLITE_OK;
 }
 
@@ -275,14 +242,15 @@ static int tokenizeArgs(EmbConn *conn, sqlite3 *db, const char *zFunc, sqlite3_v
     int addBos, rc = argAddBos(vBos, zFunc, &addBos, pzErr);
     if (rc)
         return rc;
-    if ((rc = tokGet(conn, db, zFunc, zName, ptok, pzErr)))
+    emb_tok_cache *words = NULL;
+    if ((rc = tokGet(conn, db, zFunc, zName, ptok, &words, pzErr)))
         return rc;
     const char *text = (const char *)sqlite3_value_text(vText);
     size_t n = (size_t)sqlite3_value_bytes(vText);
     if (!text)
         return SQLITE_NOMEM;
     emb_err err = {0, ""};
-    rc = emb_tok_encode(*ptok, text, n, addBos, 0, EMB_TOK_MAX_TOKENS, pIds, pN, &err);
+    rc = emb_tok_encode_cached(*ptok, words, text, n, addBos, 0, EMB_TOK_MAX_TOKENS, pIds, pN, &err);
     if (rc == EMB_ENOMEM)
         return SQLITE_NOMEM;
     if (rc) {
@@ -319,18 +287,35 @@ static void fnTokensJson(sqlite3_context *ctx, int argc, sqlite3_value **argv)
         resultErr(ctx, rc, zErr);
         return;
     }
-    sqlite3_str *s = sqlite3_str_new(sqlite3_context_db_handle(ctx));
-    sqlite3_str_appendchar(s, 1, '[');
-    for (size_t i = 0; i < n; i++)
-        sqlite3_str_appendf(s, i ? ",%d" : "%d", (int)ids[i]);
-    sqlite3_str_appendchar(s, 1, ']');
+    /* at most 11 bytes per id ("-2147483648" never: ids are >= 0) and a comma */
+    size_t cap = 2 + 12 * n + 1;
+    char *z = cap <= 0x7fffffff ? sqlite3_malloc64(cap) : NULL;
+    if (!z) {
+        free(ids);
+        if (cap > 0x7fffffff)
+            sqlite3_result_error_toobig(ctx);
+        else
+            sqlite3_result_error_nomem(ctx);
+        return;
+    }
+    size_t k = 0;
+    z[k++] = '[';
+    for (size_t i = 0; i < n; i++) {
+        char digits[12];
+        int nd = 0;
+        uint32_t v = (uint32_t)ids[i];
+        do {
+            digits[nd++] = (char)('0' + v % 10);
+            v /= 10;
+        } while (v);
+        if (i)
+            z[k++] = ',';
+        while (nd)
+            z[k++] = digits[--nd];
+    }
+    z[k++] = ']';
     free(ids);
-    int len = sqlite3_str_length(s);
-    char *z = sqlite3_str_finish(s);
-    if (!z)
-        sqlite3_result_error_nomem(ctx);
-    else
-        sqlite3_result_text(ctx, z, len, sqlite3_free);
+    sqlite3_result_text(ctx, z, (int)k, sqlite3_free);
 }
 
 /* ---- emb_detokenize ----------------------------------------------------------- */
@@ -427,8 +412,9 @@ static void fnDetokenize(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     }
     const emb_tok *tok;
     char *zErr = NULL;
+    emb_tok_cache *words;
     rc = tokGet(sqlite3_user_data(ctx), sqlite3_context_db_handle(ctx), "emb_detokenize", zName, &tok,
-                &zErr);
+                &words, &zErr);
     if (rc) {
         free(ids);
         resultErr(ctx, rc, zErr);
@@ -584,8 +570,9 @@ static void fnTokenizerInfo(sqlite3_context *ctx, int argc, sqlite3_value **argv
     }
     const emb_tok *tok;
     char *zErr = NULL;
+    emb_tok_cache *words;
     int rc = tokGet(sqlite3_user_data(ctx), sqlite3_context_db_handle(ctx), "emb_tokenizer_info",
-                    zName, &tok, &zErr);
+                    zName, &tok, &words, &zErr);
     if (rc) {
         resultErr(ctx, rc, zErr);
         return;

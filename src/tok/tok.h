@@ -101,6 +101,20 @@ const char *emb_tok_piece(const emb_tok *t, int32_t id, size_t *n);
 int emb_tok_encode(const emb_tok *t, const char *text, size_t n, int add_bos, int add_eos,
                    size_t max_tokens, int32_t **ids, size_t *n_ids, emb_err *err);
 
+/* A word cache for emb_tok_encode_cached: speeds up encoding text whose
+ * words repeat (about 350 KB; NULL when out of memory).  A cache is used
+ * by one thread at a time and belongs to the tokenizer it is first used
+ * with (passing another one empties it); free it when freeing that
+ * tokenizer, since a new tokenizer at the same address would find the old
+ * words.  _free(NULL) is fine. */
+typedef struct emb_tok_cache emb_tok_cache;
+emb_tok_cache *emb_tok_cache_new(void);
+void emb_tok_cache_free(emb_tok_cache *c);
+/* emb_tok_encode with a cache (NULL: none); same ids. */
+int emb_tok_encode_cached(const emb_tok *t, emb_tok_cache *c, const char *text, size_t n,
+                          int add_bos, int add_eos, size_t max_tokens, int32_t **ids,
+                          size_t *n_ids, emb_err *err);
+
 /* Decode ids into *text (malloc'd, NUL-terminated, *n_text bytes).  An id
  * outside 0..n_tokens-1 is EMB_ERANGE naming its position. */
 int emb_tok_decode(const emb_tok *t, const int32_t *ids, size_t n_ids, char **text,

@@ -32,9 +32,34 @@ select emb_import_gguf('w4', 'x', 3);
 -- the plain INSERT ... SELECT form stores no tokenizer: the error says what to do
 create virtual table plainimp using embedding(dim=64);
 insert into plainimp(token_id, token, vector) select * from emb_read_gguf(:data || '/stories260k-v3.gguf');
--- error: emb_tokenize: table plainimp has no tokenizer (store one with emb_tokenizer_load('plainimp', 'model.gguf'))
+-- error: emb_tokenize: table plainimp has no tokenizer (store one with emb_tokenizer_load('plainimp', path) from a GGUF file or a tokenizer.json)
 select * from emb_tokenize('plainimp', 'I love dogs');
 -- reads a file: not from a view
 create view v_imp as select emb_import_gguf('w5', 'x') as n;
 -- error: unsafe use of emb_import_gguf()
 select * from v_imp;
+-- the connection's parsed tokenizer (and its word cache) follows the stored
+-- row: inside a transaction, after a rollback, after a drop, and after a
+-- commit made through another handle on the same file
+begin;
+select 'txn-gpt2', emb_tokenizer_load('wte', :data || '/gpt2-r50k-tokenizer.gguf') = 50257;
+select 'txn-gpt2-ids', emb_tokens_json('wte', 'I love dogs', 0) = '[40,1842,6844]';
+rollback;
+select 'txn-back', emb_tokens_json('wte', 'I love dogs', 0) = '[359,401,360,400,428,419]';
+begin;
+drop table wte_tokenizer;
+-- error: emb_tokens_json: table wte has no tokenizer (store one with emb_tokenizer_load('wte', path) from a GGUF file or a tokenizer.json)
+select emb_tokens_json('wte', 'I love dogs', 0);
+rollback;
+select 'drop-back', emb_tokens_json('wte', 'I love dogs', 0) = '[359,401,360,400,428,419]';
+attach :tmp || '/tok_fresh.db' as f1;
+drop table if exists f1.v;
+create virtual table f1.v using embedding(dim=1);
+select 'f1-load', emb_tokenizer_load('f1.v', :data || '/stories260k-v3.gguf') = 512;
+attach :tmp || '/tok_fresh.db' as f2;
+select 'f2-llama', emb_tokens_json('f2.v', 'I love dogs', 0) = '[359,401,360,400,428,419]';
+select 'f1-gpt2', emb_tokenizer_load('f1.v', :data || '/gpt2-r50k-tokenizer.gguf') = 50257;
+select 'f2-gpt2', emb_tokens_json('f2.v', 'I love dogs', 0) = '[40,1842,6844]';
+select 'f2-gpt2-again', emb_tokens_json('f2.v', 'I love dogs', 0) = '[40,1842,6844]';
+detach f2;
+detach f1;
