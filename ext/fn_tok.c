@@ -15,35 +15,39 @@
  *
  * Functions (`table` is an embedding table, "table" or "schema.table"):
  *   emb_tokenizer_load(table, path) -> number of tokens
- *       reads the tokenizer.ggml.* metadata of the GGUF file at path
- *       (tokenizer.ggml.model "llama" or "gpt2") and stores it in the shadow
- *       table <table>_tokenizer, replacing any stored before.  Reads a file:
- *       SQLITE_DIRECTONLY (not usable from triggers or views).
+ *       reads the tokenizer of the file at path: the tokenizer.ggml.*
+ *       metadata of a GGUF file (model "llama" or "gpt2") or a Hugging Face
+ *       tokenizer.json (src/tok/hf_json.c says which), told apart by content,
+ *       and stores it in the shadow table <table>_tokenizer, replacing any
+ *       stored before.  Reads a file: SQLITE_DIRECTONLY (not usable from
+ *       triggers or views).  emb_import_gguf (fn_import.c) calls it too.
  *   emb_tokenize(table, text [, add_bos]) -> (pos, token_id, token)
  *       table-valued; token is the vocabulary's text of the token.
  *   emb_tokens_json(table, text [, add_bos]) -> '[id, ...]'
  *       the same ids as a JSON array, what emb_sequence takes.
  *   emb_detokenize(table, ids) -> text
  *       ids: a JSON array of token ids.
- *   emb_tokenizer_info(table) -> JSON: model, tokens, bos, eos, add_bos, source
+ *   emb_tokenizer_info(table) -> JSON: model, format, tokens, bos, eos, add_bos
  *   add_bos: 1 / 0, or NULL / absent for what the file says
  *   (tokenizer.ggml.add_bos_token; llama-style files default to 1).
  *   NULL text or ids give NULL (no rows for emb_tokenize).  A text that would
  *   give more than 1048576 tokens (EMB_TOK_MAX_TOKENS) is an error.
  * Errors (exact text), e.g.:
  *   emb_tokenize: table wte has no tokenizer (store one with
- *       emb_tokenizer_load('wte', 'model.gguf'))
+ *       emb_tokenizer_load('wte', path) from a GGUF file or a tokenizer.json)
  *   emb_tokenize: no such embedding table: nope
  *   emb_tokenize: text must be text (found integer)
  *   emb_detokenize: ids must be a JSON array of integers (found '[1,x]')
  *   emb_detokenize: token id 9999 at position 0 is out of range (0..511)
  *
  * How it works: <table>_tokenizer(id = 1, model, source, version, data) holds
- * the tokenizer part of the GGUF file as a small GGUF blob (no tensors, only
- * the tokenizer.ggml.* keys, byte for byte; see emb_tok_gguf_extract), so the
- * database alone can tokenize.  Each connection keeps the parsed tokenizers
- * in a cache (the EmbConn slot); a call reads only the row's version (a
- * random number written with the data) and reparses when it changed.
+ * the tokenizer part of a GGUF file as a small GGUF blob (no tensors, only
+ * the tokenizer.ggml.* keys, byte for byte; see emb_tok_gguf_extract) or a
+ * tokenizer.json as it is, so the database alone can tokenize.  Each
+ * connection keeps the parsed tokenizers, each with a word cache, in a list
+ * (the EmbConn slot); a call reads only the row's version (a random number
+ * written with the data) with a statement the embedding table keeps
+ * prepared (embTableTokVersion), and reparses when it changed.
  */
 #include "embtab.h"
 #include "tvf.h"
