@@ -253,10 +253,18 @@ int emb_tok_spm_encode(const emb_tok *t, emb_tok_cache *cache, const char *text,
         size_t a = i, m = 0;
         int prev_sp = 0;
         while (i < len) {
-            size_t cl = emb_tok_utf8_len((unsigned char)s[i]);
+            unsigned char c = (unsigned char)s[i];
+            if (c < 0x80) { /* ASCII: one byte, no "▁" */
+                i++;
+                m++;
+                prev_sp = 0;
+                continue;
+            }
+            size_t cl = emb_tok_utf8_len(c);
             if (cl > len - i)
                 cl = len - i;
-            int sp = cl == 3 && memcmp(s + i, "\xE2\x96\x81", 3) == 0;
+            int sp = cl == 3 && c == 0xE2 && (unsigned char)s[i + 1] == 0x96 &&
+                     (unsigned char)s[i + 2] == 0x81;
             if (m && sp && !prev_sp && t->spm_split)
                 break;
             prev_sp = sp;
