@@ -63,3 +63,29 @@ select 'f2-gpt2', emb_tokens_json('f2.v', 'I love dogs', 0) = '[40,1842,6844]';
 select 'f2-gpt2-again', emb_tokens_json('f2.v', 'I love dogs', 0) = '[40,1842,6844]';
 detach f2;
 detach f1;
+-- invalid UTF-8 (text values may hold any bytes): byte tokens, and back.  As in
+-- llama.cpp, a character's length comes from its lead byte: 0xFF starts a
+-- 4-byte one, so "\xffA\xc3" is one symbol, no token: three byte tokens
+select 'bad-utf8-ids', emb_tokens_json('wte', cast(x'ff41c3' as text), 0) =
+       '[' || (select token_id from wte where token = '▁') || ',' ||
+       (select token_id from wte where token = '<0xFF>') || ',' ||
+       (select token_id from wte where token = '<0x41>') || ',' ||
+       (select token_id from wte where token = '<0xC3>') || ']';
+select 'bad-utf8-rt-llama', emb_detokenize('wte', emb_tokens_json('wte', cast(x'ff41c3e2809c20c0' as text), 0))
+       = cast(x'ff41c3e2809c20c0' as text);
+create virtual table g2 using embedding(dim=1);
+select 'g2-load', emb_tokenizer_load('g2', :data || '/gpt2-r50k-tokenizer.json') = 50257;
+select 'bad-utf8-rt-gpt2', emb_detokenize('g2', emb_tokens_json('g2', cast(x'ff41c3e2809c20c0' as text), 0))
+       = cast(x'ff41c3e2809c20c0' as text);
+select 'g2-info', emb_tokenizer_info('g2') = '{"model":"gpt2","format":"tokenizer.json","tokens":50257,"bos":-1,"eos":-1,"add_bos":false}';
+-- bad input to the functions: NULL gives NULL, other types an error naming the function
+select 'null-text', emb_tokens_json('wte', null) is null;
+select 'null-ids', emb_detokenize('wte', null) is null;
+-- rows: 0
+select * from emb_tokenize('wte', null);
+-- error: emb_tokens_json: text must be text (found blob)
+select emb_tokens_json('wte', x'41');
+-- error: emb_tokenize: text must be text (found real)
+select * from emb_tokenize('wte', 1.5);
+-- error: emb_detokenize: ids must be a JSON array of integers (found '7')
+select emb_detokenize('wte', 7);
