@@ -72,3 +72,5 @@ env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE \
 env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE \
     OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 \
     /usr/bin/python3 bench/sketch.py $QUICK
+# the tokenizer against llama.cpp's and js-tiktoken (bench/REPORT_tok.md)
+sh bench/tok_run.sh "$([ -n "$QUICK" ] && echo 1 || echo 5)"

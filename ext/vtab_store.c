@@ -78,7 +78,8 @@ int embStmt(EmbVtab *p, sqlite3_stmt **pp, const char *fmt, ...)
 void embStoreFinalize(EmbVtab *p)
 {
     sqlite3_stmt **all[] = {&p->stVersion, &p->stVersionPut, &p->stChunkGet, &p->stChunkPut,
-                            &p->stChunkDel, &p->stTokFind, &p->stTokIns, &p->stTokDel};
+                            &p->stChunkDel, &p->stTokFind, &p->stTokIns, &p->stTokDel,
+                            &p->stTokenizer};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
         sqlite3_finalize(*all[i]);
         *all[i] = NULL;

@@ -83,6 +83,7 @@ struct EmbVtab {
     float *scratch;       /* dim floats */
     sqlite3_stmt *stVersion, *stVersionPut, *stChunkGet, *stChunkPut, *stChunkDel;
     sqlite3_stmt *stTokFind, *stTokIns, *stTokDel;
+    sqlite3_stmt *stTokenizer; /* version of the <table>_tokenizer row (embTableTokVersion) */
 };
 
 struct EmbConn {
