@@ -217,12 +217,15 @@ static int cacheLoad(EmbVtab *p, int64_t version, EmbCache **out)
     st = NULL;
     size_t cr = (size_t)p->chunk_rows;
     if (rc == SQLITE_OK && maxc >= 0) {
-        if ((uint64_t)maxc * cr > (uint64_t)EMB_VTAB_MAX_ID + cr)
+        /* maxc * cr > MAX_ID + cr, without the product (a hostile chunk id
+         * such as 2^62 must not wrap around) */
+        if ((uint64_t)maxc > ((uint64_t)EMB_VTAB_MAX_ID + cr) / cr)
             rc = embVtabError(p, SQLITE_CORRUPT_VTAB, "embedding %s: corrupt chunk id %lld",
                               p->zName, (long long)maxc);
-        else
+        else {
             rc = cacheGrowEx(c, (size_t)(maxc + 1) * cr, 0);
-        c->n_rows = (size_t)(maxc + 1) * cr;
+            c->n_rows = (size_t)(maxc + 1) * cr;
+        }
     }
     cacheView(c);
     if (rc == SQLITE_OK) {
