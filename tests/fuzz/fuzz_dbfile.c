@@ -116,7 +116,21 @@ static sqlite3 *mutate_sql(sqlite3 *db, Src *s)
 {
     char e[256];
     const char *t = tabs[pick(s, N(tabs))];
-    switch (pick(s, 14)) {
+    switch (pick(s, 16)) {
+    case 14: case 15: { /* one byte inside a stored blob: valid flags, vectors, scales, tokenizer */
+        static const char *const where[] = {"%s_chunks set valid", "%s_chunks set vectors",
+                                            "%s_chunks set scales", "w_tokenizer set data"};
+        static const char *const cols[] = {"valid", "vectors", "scales", "data"};
+        unsigned i = pick(s, 4);
+        char target[64];
+        snprintf(target, sizeof target, where[i], t);
+        unsigned off = pick(s, 65536), val = pick(s, 256);
+        sqlf(db, "update %s = substr(%s, 1, %u %% max(length(%s), 1)) || x'%02x' || "
+                 "substr(%s, %u %% max(length(%s), 1) + 2)%s",
+             target, cols[i], off, cols[i], val, cols[i], off, cols[i],
+             i < 3 ? (pick(s, 2) ? " where chunk_id = 0" : " where chunk_id = 1") : "");
+        break;
+    }
     case 0: case 1:
         sqlf(db, "update %s_config set value = %s where key = '%s'", t,
              config_values[pick(s, N(config_values))], config_keys[pick(s, N(config_keys))]);

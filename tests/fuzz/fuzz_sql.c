@@ -17,7 +17,8 @@
  *
  * Each input starts from the same image (made once in LLVMFuzzerInitialize):
  * tables w32 (f32, dim 4), w16 (f16, dot), wbf (bf16, dim 3, l2), w8 (int8,
- * chunk_rows 2), wtok (stories260k, 512 x 64, with its tokenizer).
+ * chunk_rows 2), wtok (stories260k, 512 x 64, with its tokenizer), wuni
+ * (tests/fixtures/keyed/unicase-4d.txt).
  *
  * Files: the functions that read files only ever get names from a fixed list
  * of fixtures that LLVMFuzzerInitialize copies into a fresh temporary
@@ -112,11 +113,24 @@ static void buf_hex(Buf *b, const uint8_t *p, size_t n)
 /* ---- pools ------------------------------------------------------------- */
 
 static const char *const tables[] = {
-    "w32", "w16", "wbf", "w8", "wtok", "wnew", "wnew2", "nosuch", "", "w32_config",
+    "w32", "w16", "wbf", "w8", "wtok", "wuni", "wnew", "wnew2", "nosuch", "", "w32_config",
     "w32_chunks", "plain", "sqlite_master", "main.w32", "W32", "temp.w32",
 };
+static const int table_dims[] = {4, 4, 3, 4, 64, 4, 4, 4};
 #define N_TABLES (sizeof tables / sizeof tables[0])
-#define N_REAL_TABLES 7 /* the embedding tables that may exist (first 7 minus plain) */
+#define N_REAL_TABLES 8 /* the embedding tables that may exist */
+
+/* the dim of the table the current statement names (vectors mostly match it) */
+static int cur_dim = 4;
+
+/* a table name: mostly one that exists */
+static const char *pick_table(Src *s)
+{
+    unsigned i = fuzz_pick(s, 4) ? fuzz_pick(s, N_REAL_TABLES) : fuzz_pick(s, N_TABLES);
+    if (i < N_REAL_TABLES)
+        cur_dim = table_dims[i];
+    return tables[i];
+}
 
 static const char *const paths[] = {
     "glove.txt", "header.vec", "badutf8.txt", "empty.txt", "nan.txt", "ragged.txt",
@@ -212,7 +226,7 @@ static void gen_vec_blob(Src *s, Buf *b, int dim)
 static void gen_vector(Src *s, Buf *b, int depth)
 {
     unsigned c = fuzz_pick(s, 12);
-    int dim = dims[fuzz_pick(s, N_DIMS)];
+    int dim = fuzz_pick(s, 2) ? cur_dim : dims[fuzz_pick(s, N_DIMS)];
     switch (c) {
     case 0: case 1: case 2: case 3:
         gen_vec_json(s, b, dim > 100 ? 4 : dim);
@@ -354,14 +368,27 @@ static void gen_value(Src *s, Buf *b, int depth)
     case 8: gen_big_json(s, b); break;
     case 9: gen_scalar_call(s, b, depth); break;
     case 10: gen_vector(s, b, depth); break;
-    case 11: buf_fmt(b, "'%s'", tables[fuzz_pick(s, N_TABLES)]); break;
+    case 11: buf_fmt(b, "'%s'", pick_table(s)); break;
     default: buf_fmt(b, "'%s'", paths[fuzz_pick(s, N_PATHS)]); break;
     }
 }
 
 /* ---- table-valued and table functions ------------------------------------ */
 
-enum { A_ANY, A_TABLE, A_PATH, A_VEC, A_TOKS, A_TOK, A_INT, A_WORD, A_IDS };
+enum { A_ANY, A_TABLE, A_VEC, A_TOKS, A_TOK, A_INT, A_WORD, A_IDS, A_TENSOR,
+       /* file names: A_PATH_x prefers the fixtures that suit the function */
+       A_PATH, A_PATH_TEXT, A_PATH_W2V, A_PATH_NPY, A_PATH_ST, A_PATH_GGUF, A_PATH_VOCAB,
+       A_PATH_PAIRS, A_PATH_ANALOGY };
+static const unsigned char path_pref[][6] = {
+    [A_PATH_TEXT - A_PATH] = {0, 1, 2, 4, 5, 19},
+    [A_PATH_W2V - A_PATH] = {22, 22, 22, 1, 3, 12},
+    [A_PATH_NPY - A_PATH] = {6, 7, 8, 9, 6, 7},
+    [A_PATH_ST - A_PATH] = {13, 14, 13, 18, 14, 13},
+    [A_PATH_GGUF - A_PATH] = {10, 11, 12, 10, 11, 10},
+    [A_PATH_VOCAB - A_PATH] = {15, 16, 17, 15, 16, 17},
+    [A_PATH_PAIRS - A_PATH] = {20, 20, 20, 21, 3, 2},
+    [A_PATH_ANALOGY - A_PATH] = {21, 21, 21, 20, 3, 2},
+};
 
 typedef struct {
     const char *name;
@@ -376,13 +403,13 @@ static const Fn table_fns[] = {
     {"emb_logits", {A_TABLE, A_VEC, A_INT, A_ANY}, 4},
     {"emb_knn", {A_TABLE, A_VEC, A_INT, A_WORD}, 4},
     {"emb_random", {A_INT, A_INT, A_INT, A_ANY}, 4},
-    {"emb_read_text", {A_PATH}, 1},
-    {"emb_read_word2vec", {A_PATH}, 1},
-    {"emb_read_npy", {A_PATH, A_PATH}, 2},
-    {"emb_read_safetensors", {A_PATH, A_WORD, A_PATH}, 3},
-    {"emb_read_gguf", {A_PATH, A_WORD}, 2},
-    {"emb_eval_analogies", {A_TABLE, A_PATH, A_INT, A_INT, A_INT}, 5},
-    {"emb_eval_pairs", {A_TABLE, A_PATH, A_INT, A_INT, A_INT}, 5},
+    {"emb_read_text", {A_PATH_TEXT}, 1},
+    {"emb_read_word2vec", {A_PATH_W2V}, 1},
+    {"emb_read_npy", {A_PATH_NPY, A_PATH_VOCAB}, 2},
+    {"emb_read_safetensors", {A_PATH_ST, A_TENSOR, A_PATH_VOCAB}, 3},
+    {"emb_read_gguf", {A_PATH_GGUF, A_TENSOR}, 2},
+    {"emb_eval_analogies", {A_TABLE, A_PATH_ANALOGY, A_INT, A_INT, A_INT}, 5},
+    {"emb_eval_pairs", {A_TABLE, A_PATH_PAIRS, A_INT, A_INT, A_INT}, 5},
     {"emb_similar_by_vector", {A_TABLE, A_VEC, A_INT, A_INT}, 4},
     {"emb_doesnt_match", {A_TABLE, A_TOKS}, 2},
     {"emb_most_similar_to_given", {A_TABLE, A_TOK, A_TOKS}, 3},
@@ -403,27 +430,27 @@ static const Fn table_fns[] = {
     {"emb_tokens_json", {A_TABLE, A_ANY, A_INT}, 3},
     {"emb_detokenize", {A_TABLE, A_IDS}, 2},
     {"emb_tokenizer_info", {A_TABLE}, 1},
-    {"emb_tokenizer_load", {A_TABLE, A_PATH}, 2},
+    {"emb_tokenizer_load", {A_TABLE, A_PATH_GGUF}, 2},
 };
 #define N_TABLE_FNS (sizeof table_fns / sizeof table_fns[0])
 #define FIRST_SCALAR_TABLE_FN 22
 
 static void gen_arg(Src *s, Buf *b, int kind)
 {
-    if (kind != A_PATH && fuzz_pick(s, 6) == 0) { /* any value in any place, but never a made-up path */
+    if (kind < A_PATH && fuzz_pick(s, 6) == 0) { /* any value in any place, but never a made-up path */
         gen_value(s, b, 2);
         return;
     }
     switch (kind) {
     case A_TABLE:
-        buf_fmt(b, "'%s'", tables[fuzz_pick(s, N_TABLES)]);
+        buf_fmt(b, "'%s'", pick_table(s));
         break;
-    case A_PATH: /* only fixture names (see the header) */
-        if (fuzz_pick(s, 8) == 0)
-            buf_str(b, "NULL");
-        else
-            buf_fmt(b, "'%s'", paths[fuzz_pick(s, N_PATHS)]);
+    case A_TENSOR: {
+        static const char *const names[] = {"'model.embed_tokens.weight'", "'token_embd.weight'",
+                                            "'lm_head.weight'", "'x'", "NULL", "''"};
+        buf_str(b, names[fuzz_pick(s, 6)]);
         break;
+    }
     case A_VEC:
         if (fuzz_pick(s, 4) == 0) { /* a batch of queries */
             buf_str(b, "'[[1,0,0,0],[0,1,0,0]]'");
@@ -436,7 +463,8 @@ static void gen_arg(Src *s, Buf *b, int kind)
         break;
     case A_TOK: {
         static const char *const toks[] = {"'a'", "'b'", "'c'", "'king'", "'nosuch'", "0", "1", "2",
-                                           "-1", "'[1,0,0,0]'", "x'0000803f0000000000000000000000'"};
+                                           "-1", "'[1,0,0,0]'", "x'0000803f0000000000000000000000'",
+                                           "'café'", "'straße'", "'▁the'", "'<unk>'", "'e'"};
         buf_str(b, toks[fuzz_pick(s, sizeof toks / sizeof toks[0])]);
         break;
     }
@@ -455,7 +483,16 @@ static void gen_arg(Src *s, Buf *b, int kind)
             gen_token_list(s, b);
         break;
     default:
-        gen_value(s, b, 2);
+        if (kind >= A_PATH) { /* only fixture names (see the header) */
+            if (fuzz_pick(s, 8) == 0)
+                buf_str(b, "NULL");
+            else if (kind > A_PATH && fuzz_pick(s, 3))
+                buf_fmt(b, "'%s'", paths[path_pref[kind - A_PATH][fuzz_pick(s, 6)]]);
+            else
+                buf_fmt(b, "'%s'", paths[fuzz_pick(s, N_PATHS)]);
+        } else {
+            gen_value(s, b, 2);
+        }
     }
 }
 
@@ -476,7 +513,10 @@ static void gen_table_fn(Src *s, Buf *b)
     for (unsigned i = 0; i < n; i++) {
         if (i)
             buf_str(b, ", ");
-        gen_arg(s, b, i < f->n_args ? f->args[i] : A_ANY);
+        int kind = i < f->n_args ? f->args[i] : A_ANY;
+        if (kind == A_PATH_TEXT && f->name[4] == 'r' && fuzz_pick(s, 2) == 0)
+            kind = A_PATH; /* a reader on any fixture */
+        gen_arg(s, b, kind);
     }
     buf_str(b, ")");
     if (!scalar && fuzz_pick(s, 3) == 0)
@@ -487,7 +527,9 @@ static void gen_table_fn(Src *s, Buf *b)
 
 static const char *real_table(Src *s)
 {
-    return tables[fuzz_pick(s, N_REAL_TABLES)];
+    unsigned i = fuzz_pick(s, N_REAL_TABLES);
+    cur_dim = table_dims[i];
+    return tables[i];
 }
 
 static void gen_vtab_read(Src *s, Buf *b)
@@ -585,9 +627,13 @@ static void gen_ddl(Src *s, Buf *b)
                                            "metric=dot", "metric=l2", "chunk_rows=1",
                                            "chunk_rows=0", "chunk_rows=3", "chunk_rows=1048576",
                                            "chunk_rows=-5", "dim=4 x", "dim", "=", "dim=4=4"};
-        unsigned n = fuzz_pick(s, 5);
+        unsigned n = fuzz_pick(s, 4), first = 0;
+        if (fuzz_pick(s, 4)) { /* mostly a table that can be made */
+            buf_str(b, "dim=4");
+            first = 1;
+        }
         for (unsigned i = 0; i < n; i++)
-            buf_fmt(b, "%s%s", i ? ", " : "", opts[fuzz_pick(s, sizeof opts / sizeof opts[0])]);
+            buf_fmt(b, "%s%s", i + first ? ", " : "", opts[fuzz_pick(s, sizeof opts / sizeof opts[0])]);
         buf_str(b, ")");
         break;
     }
@@ -720,16 +766,42 @@ static const char template_sql[] =
     "insert into wbf(token, vector) values ('a','[1,2,3]'),('b','[-1,0,1e30]'),('c','[0,0,0]');"
     "create virtual table w8 using embedding(dim=4, dtype=int8, chunk_rows=2);"
     "insert into w8(token_id, token, vector) select token_id, token, vector from w32;"
+    "create virtual table wuni using embedding(dim=4);"
+    "insert into wuni(token_id, token, vector) select * from emb_read_text(:uni);"
     "create virtual table wtok using embedding(dim=64);"
     "insert into wtok(token_id, token, vector) select * from emb_read_gguf(:gguf);"
     "select emb_tokenizer_load('wtok', :gguf);"
     "create table plain(id integer primary key, v blob, t text);"
     "insert into plain values (1, x'0000803f', 'a');";
 
+/* Make the corpus / input arguments and -artifact_prefix absolute: the
+ * working directory changes below.  (The strings are leaked on purpose:
+ * libFuzzer keeps argv.) */
+static void absolute_args(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i], *prefix = "";
+        if (strncmp(arg, "-artifact_prefix=", 17) == 0)
+            prefix = "-artifact_prefix=", arg += 17;
+        else if (arg[0] == '-')
+            continue;
+        if (arg[0] == '/' || arg[0] == 0)
+            continue;
+        char cwd[4096];
+        if (!getcwd(cwd, sizeof cwd))
+            continue;
+        size_t n = strlen(prefix) + strlen(cwd) + strlen(arg) + 2;
+        char *abs = malloc(n);
+        if (!abs)
+            continue;
+        snprintf(abs, n, "%s%s/%s", prefix, cwd, arg);
+        argv[i] = abs;
+    }
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-    (void)argc;
-    (void)argv;
+    absolute_args(*argc, *argv);
     fuzz_common_init();
     const char *root = getenv("EMB_ROOT"); /* the repository; run.sh runs from there */
     char here[4096];
@@ -739,9 +811,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         if (root)
             setenv("EMB_ROOT", root, 0);
     }
-    char fixtures[4200], gguf[4200];
+    char fixtures[4200], gguf[4200], uni[4200];
     snprintf(fixtures, sizeof fixtures, "%s/tests/fixtures", root);
     snprintf(gguf, sizeof gguf, "%s/tests/data/stories260k-v3.gguf", root);
+    snprintf(uni, sizeof uni, "%s/tests/fixtures/keyed/unicase-4d.txt", root);
 
     /* the template database */
     sqlite3 *db = fuzz_open();
@@ -758,6 +831,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         int i = sqlite3_bind_parameter_index(st, ":gguf");
         if (i)
             sqlite3_bind_text(st, i, gguf, -1, SQLITE_TRANSIENT);
+        i = sqlite3_bind_parameter_index(st, ":uni");
+        if (i)
+            sqlite3_bind_text(st, i, uni, -1, SQLITE_TRANSIENT);
         fuzz_arm_deadline();
         fuzz_deadline.tv_sec += 60;
         while (sqlite3_step(st) == SQLITE_ROW)
