@@ -217,22 +217,35 @@ static int cacheLoad(EmbVtab *p, int64_t version, EmbCache **out)
     int rc = c->vocab ? SQLITE_OK : SQLITE_NOMEM;
     char *sql = NULL;
     int64_t maxc = -1;
+    int last_lens[3] = {0, 0, 0}; /* byte lengths of the last chunk's blobs */
     if (rc == SQLITE_OK) {
-        sql = sqlite3_mprintf("SELECT max(chunk_id) FROM \"%w\".\"%w_chunks\"", p->zDb, p->zName);
+        sql = sqlite3_mprintf("SELECT chunk_id, length(CAST(valid AS BLOB)), length(CAST(vectors AS BLOB)),"
+                              " length(CAST(scales AS BLOB)) FROM \"%w\".\"%w_chunks\""
+                              " ORDER BY chunk_id DESC LIMIT 1",
+                              p->zDb, p->zName);
         rc = sql ? sqlite3_prepare_v2(p->db, sql, -1, &st, NULL) : SQLITE_NOMEM;
         sqlite3_free(sql);
     }
     if (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW &&
-        sqlite3_column_type(st, 0) == SQLITE_INTEGER)
+        sqlite3_column_type(st, 0) == SQLITE_INTEGER) {
         maxc = sqlite3_column_int64(st, 0);
+        for (int i = 0; i < 3; i++)
+            last_lens[i] = sqlite3_column_int(st, 1 + i);
+    }
     if (st && rc == SQLITE_OK)
         rc = sqlite3_finalize(st);
     st = NULL;
     size_t cr = (size_t)p->chunk_rows;
     if (rc == SQLITE_OK && maxc >= 0) {
-        if ((uint64_t)maxc * cr > (uint64_t)EMB_VTAB_MAX_ID + cr)
+        /* maxc * cr > MAX_ID + cr, without the product (a hostile chunk id
+         * such as 2^62 must not wrap around); and the last chunk must fit
+         * the table's shape before its id sizes the allocation (a hostile
+         * wte_config dim must not make a 4-row table allocate gigabytes) */
+        if ((uint64_t)maxc > ((uint64_t)EMB_VTAB_MAX_ID + cr) / cr)
             rc = embVtabError(p, SQLITE_CORRUPT_VTAB, "embedding %s: corrupt chunk id %lld",
                               p->zName, (long long)maxc);
+        else if ((rc = embChunkCheck(p, maxc, last_lens[0], last_lens[1], last_lens[2])) != SQLITE_OK)
+            ;
         else if ((uint64_t)(maxc + 1) * cr * p->row_bytes > cacheMemoryLimit())
             rc = embVtabError(p, SQLITE_ERROR,
                               "embedding %s: the in-memory copy for search would exceed this "

@@ -174,6 +174,27 @@ if [ -z "$preload" ]; then
     EMBEXT_PATH="$abs_ext" /usr/bin/python3 scripts/figure_pca.py --check docs/pca-glove.svg
     verdict $? "docs/pca-glove.svg differs from what make figures renders"
 fi
+# Hardening, short forms (the long ones: make harden; docs/SECURITY-tests.md):
+# hostile database files (tests/fuzz/fuzz_dbfile.c driven by
+# tests/harden/standalone.c), SIGKILL crash safety in WAL and rollback-journal
+# mode (tests/harden/crash.c), a writer and readers as processes and as
+# threads (tests/harden/concurrent.c).  Seeds vary per run and are printed.
+# harden_run WHAT CMD...: one check, passed when CMD exits 0.
+harden_run() {
+    what=$1
+    shift
+    echo "== $what"
+    "$@" >"$log" 2>&1
+    st=$?
+    cat "$log"
+    verdict $st "$what"
+}
+if [ -x "$BUILD/harden/hostile" ]; then
+    harden_run "hostile database files" "$BUILD/harden/hostile" -n 1500 -seed "$(date +%s)"
+    harden_run "crash safety (SIGKILL, WAL and rollback journal)" "$BUILD/harden/crash" 20
+    harden_run "concurrency (writer and reader processes, WAL)" "$BUILD/harden/concurrent" procs 300
+    harden_run "concurrency (writer and reader threads, FULLMUTEX)" "$BUILD/harden/concurrent" threads 300
+fi
 echo "$pass $fail" >>"$BUILD/summary"
 echo "$BUILD: $pass passed, $fail failed"
 [ "$fail" = 0 ]
