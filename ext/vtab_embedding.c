@@ -96,6 +96,7 @@ static const char *const schema_sql =
 typedef struct EmbOpts {
     int dim, dtype, metric, chunk_rows;
     int no_sketch; /* sketch=none */
+    EmbLayout lay; /* stored format (readConfig) */
 } EmbOpts;
 
 /* Copy of the option value with surrounding blanks and quotes removed. */
@@ -196,13 +197,7 @@ static int parseOptions(int argc, const char *const *argv, EmbOpts *o, char **pz
         *pzErr = sqlite3_mprintf("embedding: missing option dim (e.g. embedding(dim=768))");
         return SQLITE_ERROR;
     }
-    if (!o->chunk_rows) {
-        size_t rb = (size_t)o->dim * emb_dtype_size(o->dtype), n = 1;
-        while (n * 2 * rb <= EMB_CHUNK_BYTES && n * 2 <= EMB_CHUNK_MAX_ROWS)
-            n *= 2;
-        o->chunk_rows = (int)n;
-    }
-    return SQLITE_OK;
+    return SQLITE_OK; /* chunk_rows 0: chosen with the layout (createShadow) */
 }
 
 /* Run SQL built by sqlite3_mprintf (%w: no printf format attribute). */
@@ -223,22 +218,52 @@ static int execf(sqlite3 *db, char **pzErr, const char *fmt, ...)
     return rc;
 }
 
-static int createShadow(sqlite3 *db, const char *zDb, const char *zName, const EmbOpts *o,
+/* Usable bytes per page of database zDb (page size - reserved bytes). */
+static int usableSize(sqlite3 *db, const char *zDb)
+{
+    int page = 4096, reserve = 0;
+    char *sql = sqlite3_mprintf("PRAGMA \"%w\".page_size", zDb);
+    sqlite3_stmt *st = NULL;
+    if (sql && sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        page = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_free(sql);
+#ifdef SQLITE_FCNTL_RESERVE_BYTES
+    reserve = -1; /* negative: query */
+    if (sqlite3_file_control(db, zDb, SQLITE_FCNTL_RESERVE_BYTES, &reserve) != SQLITE_OK ||
+        reserve < 0 || reserve > 255)
+        reserve = 0;
+#endif
+    if (page < 512 || page > 65536)
+        page = 4096;
+    return page - reserve;
+}
+
+static int createShadow(sqlite3 *db, const char *zDb, const char *zName, EmbOpts *o,
                         char **pzErr)
 {
     int64_t version;
     sqlite3_randomness(sizeof version, &version);
     int rc = execf(db, pzErr,
                    "CREATE TABLE \"%w\".\"%w_config\"(key TEXT PRIMARY KEY, value);"
-                   "CREATE TABLE \"%w\".\"%w_chunks\"(chunk_id INTEGER PRIMARY KEY, valid BLOB,"
-                   " vectors BLOB, scales BLOB);"
+                   "CREATE TABLE \"%w\".\"%w_chunks\"(chunk_id INTEGER PRIMARY KEY, pad BLOB,"
+                   " slots BLOB);"
                    "CREATE TABLE \"%w\".\"%w_tokens\"(token_id INTEGER PRIMARY KEY,"
-                   " token TEXT NOT NULL UNIQUE);"
-                   "INSERT INTO \"%w\".\"%w_config\"(key, value) VALUES ('format', 1), ('dim', %d),"
-                   " ('dtype', '%s'), ('metric', '%s'), ('chunk_rows', %d), ('version', %lld);",
-                   zDb, zName, zDb, zName, zDb, zName, zDb, zName, o->dim,
-                   emb_dtype_name(o->dtype), emb_metric_name(o->metric), o->chunk_rows,
-                   (long long)version);
+                   " token TEXT NOT NULL UNIQUE);",
+                   zDb, zName, zDb, zName, zDb, zName);
+    if (rc != SQLITE_OK)
+        return rc;
+    /* the page size is settled now that the file has tables */
+    size_t rb = (size_t)o->dim * emb_dtype_size(o->dtype);
+    embLayoutPlan(&o->lay, usableSize(db, zDb), rb, o->dtype == EMB_DTYPE_I8, &o->chunk_rows);
+    rc = execf(db, pzErr,
+               "INSERT INTO \"%w\".\"%w_config\"(key, value) VALUES ('format', %d), ('dim', %d),"
+               " ('dtype', '%s'), ('metric', '%s'), ('chunk_rows', %d), ('version', %lld),"
+               " ('slab_rows', %d), ('slab_bytes', %d), ('pad_bytes', %d), ('chunk_bytes', %d);",
+               zDb, zName, o->lay.format, o->dim, emb_dtype_name(o->dtype),
+               emb_metric_name(o->metric), o->chunk_rows, (long long)version, o->lay.slab_rows,
+               o->lay.slab_bytes, o->lay.pad_bytes, o->lay.chunk_bytes);
     if (rc == SQLITE_OK && o->no_sketch)
         rc = execf(db, pzErr,
                    "INSERT INTO \"%w\".\"%w_config\"(key, value) VALUES ('sketch', 'none')", zDb,
@@ -256,6 +281,7 @@ static int readConfig(sqlite3 *db, const char *zDb, const char *zName, EmbOpts *
     sqlite3_free(sql);
     memset(o, 0, sizeof *o);
     o->dtype = o->metric = -1;
+    o->lay.format = 1; /* 0.2.0 wrote 'format' 1; no key: older, the same layout */
     while (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
         const char *k = (const char *)sqlite3_column_text(st, 0);
         const char *v = (const char *)sqlite3_column_text(st, 1);
@@ -271,6 +297,16 @@ static int readConfig(sqlite3 *db, const char *zDb, const char *zName, EmbOpts *
             o->chunk_rows = sqlite3_column_int(st, 1);
         else if (strcmp(k, "sketch") == 0)
             o->no_sketch = strcmp(v, "none") == 0;
+        else if (strcmp(k, "format") == 0)
+            o->lay.format = sqlite3_column_int(st, 1);
+        else if (strcmp(k, "slab_rows") == 0)
+            o->lay.slab_rows = sqlite3_column_int(st, 1);
+        else if (strcmp(k, "slab_bytes") == 0)
+            o->lay.slab_bytes = sqlite3_column_int(st, 1);
+        else if (strcmp(k, "pad_bytes") == 0)
+            o->lay.pad_bytes = sqlite3_column_int(st, 1);
+        else if (strcmp(k, "chunk_bytes") == 0)
+            o->lay.chunk_bytes = sqlite3_column_int(st, 1);
     }
     if (st) {
         int rc2 = sqlite3_finalize(st);
@@ -285,6 +321,18 @@ static int readConfig(sqlite3 *db, const char *zDb, const char *zName, EmbOpts *
     if (o->dim < 1 || o->dim > EMB_MAX_DIM || o->dtype < 0 || o->metric < 0 ||
         o->chunk_rows < 1 || o->chunk_rows > EMB_CHUNK_MAX_ROWS) {
         *pzErr = sqlite3_mprintf("embedding %s: corrupt %s_config", zName, zName);
+        return SQLITE_CORRUPT_VTAB;
+    }
+    if (o->lay.format < 1 || o->lay.format > EMB_FORMAT) {
+        *pzErr = sqlite3_mprintf("embedding %s: stored format %d is not known to embext %s (it "
+                                 "reads formats 1 to %d); open it with a newer embext",
+                                 zName, o->lay.format, EMB_VERSION, EMB_FORMAT);
+        return SQLITE_ERROR;
+    }
+    size_t rb = (size_t)o->dim * emb_dtype_size(o->dtype);
+    o->lay.slot_bytes = o->lay.format == 2 ? (int)rb + (o->dtype == EMB_DTYPE_I8 ? 4 : 0) + 1 : 0;
+    if (!embLayoutValid(&o->lay, rb, o->dtype == EMB_DTYPE_I8, o->chunk_rows)) {
+        *pzErr = sqlite3_mprintf("embedding %s: corrupt %s_config (chunk layout)", zName, zName);
         return SQLITE_CORRUPT_VTAB;
     }
     return SQLITE_OK;
@@ -320,12 +368,14 @@ static int embInit(sqlite3 *db, void *pAux, int argc, const char *const *argv,
     p->dtype = o.dtype;
     p->metric = o.metric;
     p->chunk_rows = o.chunk_rows;
+    p->lay = o.lay;
     p->no_sketch = o.no_sketch;
     p->row_bytes = (size_t)o.dim * emb_dtype_size(o.dtype);
     p->buf.chunk = -1;
     p->next_id = -1;
     p->last_chunk = -1;
-    p->scratch = sqlite3_malloc64((size_t)o.dim * sizeof(float) + p->row_bytes);
+    /* dim floats, then a row, then a slot (vtab_write.c, vtab_layout.c) */
+    p->scratch = sqlite3_malloc64((size_t)o.dim * sizeof(float) + 2 * p->row_bytes + 8);
     if (!p->zDb || !p->zName || !p->scratch) {
         sqlite3_free(p->zDb);
         sqlite3_free(p->zName);
