@@ -324,9 +324,9 @@ static int readConfig(sqlite3 *db, const char *zDb, const char *zName, EmbOpts *
         return SQLITE_CORRUPT_VTAB;
     }
     if (o->lay.format < 1 || o->lay.format > EMB_FORMAT) {
-        *pzErr = sqlite3_mprintf("embedding %s: stored format %d is not known to embext %s (it "
-                                 "reads formats 1 to %d); open it with a newer embext",
-                                 zName, o->lay.format, EMB_VERSION, EMB_FORMAT);
+        *pzErr = sqlite3_mprintf("embedding %s: unknown storage format %d (this embext reads "
+                                 "formats 1 to %d; a newer embext wrote it?)",
+                                 zName, o->lay.format, EMB_FORMAT);
         return SQLITE_ERROR;
     }
     size_t rb = (size_t)o->dim * emb_dtype_size(o->dtype);
