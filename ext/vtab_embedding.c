@@ -96,6 +96,7 @@ static const char *const schema_sql =
 typedef struct EmbOpts {
     int dim, dtype, metric, chunk_rows;
     int no_sketch; /* sketch=none */
+    int packed;    /* layout=packed */
     EmbLayout lay; /* stored format (readConfig) */
 } EmbOpts;
 
@@ -128,6 +129,7 @@ static int parseOptions(int argc, const char *const *argv, EmbOpts *o, char **pz
     o->metric = EMB_METRIC_COSINE;
     o->chunk_rows = 0;
     o->no_sketch = 0;
+    o->packed = 0;
     int seen = 0;
     for (int i = 3; i < argc; i++) {
         const char *a = argv[i], *eq = strchr(a, '=');
@@ -177,9 +179,18 @@ static int parseOptions(int argc, const char *const *argv, EmbOpts *o, char **pz
                     "embedding: unknown sketch '%s' (expected int8 or none)", val);
                 rc = SQLITE_ERROR;
             }
+        } else if (strcmp(key, "layout") == 0) {
+            bit = 32;
+            if (strcmp(val, "aligned") == 0 || strcmp(val, "packed") == 0) {
+                o->packed = strcmp(val, "packed") == 0;
+            } else {
+                *pzErr = sqlite3_mprintf(
+                    "embedding: unknown layout '%s' (expected aligned or packed)", val);
+                rc = SQLITE_ERROR;
+            }
         } else {
             *pzErr = sqlite3_mprintf("embedding: unknown option '%s' (expected dim, dtype, metric,"
-                                     " chunk_rows or sketch)",
+                                     " chunk_rows, sketch or layout)",
                                      key);
             rc = SQLITE_ERROR;
         }
@@ -256,7 +267,8 @@ static int createShadow(sqlite3 *db, const char *zDb, const char *zName, EmbOpts
         return rc;
     /* the page size is settled now that the file has tables */
     size_t rb = (size_t)o->dim * emb_dtype_size(o->dtype);
-    embLayoutPlan(&o->lay, usableSize(db, zDb), rb, o->dtype == EMB_DTYPE_I8, &o->chunk_rows);
+    embLayoutPlan(&o->lay, usableSize(db, zDb), rb, o->dtype == EMB_DTYPE_I8, o->packed,
+                  &o->chunk_rows);
     rc = execf(db, pzErr,
                "INSERT INTO \"%w\".\"%w_config\"(key, value) VALUES ('format', %d), ('dim', %d),"
                " ('dtype', '%s'), ('metric', '%s'), ('chunk_rows', %d), ('version', %lld),"

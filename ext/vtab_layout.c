@@ -58,7 +58,8 @@ static int headerLen(int pad, int slots)
     return h;
 }
 
-void embLayoutPlan(EmbLayout *l, int usable, size_t row_bytes, int is_i8, int *chunk_rows)
+void embLayoutPlan(EmbLayout *l, int usable, size_t row_bytes, int is_i8, int packed,
+                   int *chunk_rows)
 {
     int payload = usable - 4;                        /* bytes of one overflow page */
     int min_local = (usable - 12) * 32 / 255 - 23;   /* table b-tree leaf */
@@ -67,7 +68,7 @@ void embLayoutPlan(EmbLayout *l, int usable, size_t row_bytes, int is_i8, int *c
     memset(l, 0, sizeof *l);
     l->format = 2;
     l->slot_bytes = slot;
-    if (rps >= 1 && (payload - rps * slot) * 4 <= payload) {
+    if (!packed && rps >= 1 && (payload - rps * slot) * 4 <= payload) {
         l->slab_rows = rps;
         l->slab_bytes = payload;
         if (!cr) {

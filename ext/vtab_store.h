@@ -158,8 +158,10 @@ int embChunkIO(EmbVtab *p, const char *zCol, int64_t c, int write, void *buf, in
 
 /* ---- layout (vtab_layout.c) ---- */
 /* Plan format 2 for rows of row_bytes (+ scale when int8) on pages of
- * `usable` bytes; *chunk_rows: the option given (0: choose). */
-void embLayoutPlan(EmbLayout *l, int usable, size_t row_bytes, int is_i8, int *chunk_rows);
+ * `usable` bytes, page-aligned slabs unless `packed`; *chunk_rows: the
+ * option given (0: choose). */
+void embLayoutPlan(EmbLayout *l, int usable, size_t row_bytes, int is_i8, int packed,
+                   int *chunk_rows);
 /* Check a layout read from _config against the table's row size. */
 int embLayoutValid(const EmbLayout *l, size_t row_bytes, int is_i8, int chunk_rows);
 /* Column list of the stored blobs ("valid, vectors, scales" / "slots"). */
