@@ -10,15 +10,22 @@
  *   select token, distance from wte where vector match :q order by distance limit 10;
  *
  * Options: CREATE VIRTUAL TABLE t USING embedding(dim=N [, dtype=D] [, metric=M]
- *          [, chunk_rows=R] [, sketch=none])
+ *          [, chunk_rows=R] [, sketch=none] [, layout=L])
  *   dim         1 .. 65536, required
  *   dtype       f32 (default) | f16 | bf16 | int8 (one float scale per row)
  *   metric      cosine (default) | dot | l2: the default metric of MATCH
- *   chunk_rows  rows per stored chunk (default: the power of two giving at
- *               most 128 KB per chunk, at most 4096); a tuning/testing knob
+ *   chunk_rows  rows per stored chunk (default: what fills about 128 KB,
+ *               at most 4096, e.g. 480 at dim 64 f32, 32 at dim 768); a
+ *               tuning/testing knob
  *   sketch      int8 (default) | none: keep an int8 sketch beside the
  *               in-memory copy (+~25 % of f32 rows) so exact KNN reads fewer
  *               bytes (src/search/sketch.h); none for memory-tight uses
+ *   layout      aligned (default) | packed: aligned places each row within
+ *               one database page, so a single-row write changes one page
+ *               of rows (when that leaves at most a quarter of each page
+ *               unused; else rows are packed anyway); packed stores rows
+ *               back to back: fewer pages, single-row writes may touch two
+ *               (vtab_layout.c)
  * Columns: token_id INTEGER (the rowid, 0 .. 16777215), token TEXT (optional,
  *   unique when present), vector BLOB (f32 out whatever the dtype; in: f32
  *   blob or JSON text), and hidden: distance (KNN only), k, metric (per-query
@@ -68,6 +75,10 @@
  *   writes, and reloaded only after another connection (or a rollback)
  *   changed the table.  emb_cache_release('t') frees it; a smaller dtype
  *   shrinks it.  Writes buffer at most one chunk (<= 128 KB by default).
+ * Write cost: an autocommit single-row INSERT / UPDATE / DELETE writes the
+ *   pages it changes: the row's page in its chunk (in place), the token row
+ *   and its index entry, the version row (tests/unit/test_vtab_wal.c: at
+ *   most twice the pages of a plain rowid table with a unique token).
  * Functions over a table by name (ext/fn_table.c): emb_lookup(t, id),
  *   emb_token_id(t, token), emb_cache_release(t), emb_sequence(t, ids [, pe]).
  * Shadow tables may be read directly; writes to them only go through the
@@ -75,10 +86,15 @@
  * makes them read-only).
  *
  * How it works: shadow tables t_config(key, value) (dim, dtype, metric,
- * chunk_rows, version, format), t_chunks(chunk_id, valid, vectors, scales)
- * and t_tokens(token_id, token UNIQUE); see vtab_store.c for the chunk write
- * buffer and the cache, vtab_query.c for xBestIndex / the cursor (idxNum is
- * a bit set of consumed constraints), vtab_write.c for xUpdate.
+ * chunk_rows, version, format and the chunk layout: slab_rows, slab_bytes,
+ * pad_bytes, chunk_bytes), t_chunks(chunk_id, pad, slots) and
+ * t_tokens(token_id, token UNIQUE).  Tables made by embext 0.2.0 (format 1:
+ * t_chunks(chunk_id, valid, vectors, scales)) are read and written in their
+ * format; a format newer than EMB_FORMAT is refused by name.  See
+ * vtab_layout.c for where a row sits, vtab_store.c for the chunk write
+ * buffer, vtab_cache.c for the cache, vtab_query.c for xBestIndex / the
+ * cursor (idxNum is a bit set of consumed constraints), vtab_write.c for
+ * xUpdate.
  */
 #include "vtab_store.h"
 #include "value.h"
@@ -386,6 +402,7 @@ static int embInit(sqlite3 *db, void *pAux, int argc, const char *const *argv,
     p->buf.chunk = -1;
     p->next_id = -1;
     p->last_chunk = -1;
+    p->absent_chunk = -1;
     /* dim floats, then a row, then a slot (vtab_write.c, vtab_layout.c) */
     p->scratch = sqlite3_malloc64((size_t)o.dim * sizeof(float) + 2 * p->row_bytes + 8);
     if (!p->zDb || !p->zName || !p->scratch) {

@@ -11,25 +11,26 @@
  *
  * How it works
  *   Shadow tables (see vtab_embedding.c for the schema): rows of token ids
- *   c*chunk_rows .. (c+1)*chunk_rows-1 live in one `_chunks` row c: a `valid`
- *   blob (one byte per row), a `vectors` blob (rows in the stored dtype) and
- *   for int8 a `scales` blob (one float per row).
- *   Writes go to an in-memory copy of one chunk (EmbChunkBuf) which is
- *   written back when a write moves to another chunk, at xSync, at
- *   xSavepoint (except the savepoints of xUpdate's own shadow-table
+ *   c*chunk_rows .. (c+1)*chunk_rows-1 live in one `_chunks` row c, laid
+ *   out as vtab_layout.c says (format 2: one `slots` blob, each row's bytes
+ *   and valid flag within one page; format 1: valid / vectors / scales).
+ *   A lone write to a stored chunk is done in place with sqlite3_blob_write
+ *   (vtab_layout.c): it dirties the row's page only.  Other writes go to an
+ *   in-memory copy of one chunk (EmbChunkBuf, the stored blobs as they are)
+ *   which is written back when a write moves to another chunk, at xSync,
+ *   at xSavepoint (except the savepoints of xUpdate's own shadow-table
  *   statements) and before the cache is loaded; xRollback / xRollbackTo
- *   discard it.  So a bulk insert rewrites each chunk blob once.  A lone
- *   overwrite of an existing row in another chunk (an SGD-style UPDATE) is
- *   done in place with sqlite3_blob_write (embChunkIO) instead: it touches
- *   the row's pages, not the whole chunk; a second consecutive write to
- *   the same chunk switches to the buffer (vtab_write.c).
- *   The cache (EmbCache) is a contiguous copy of the whole matrix in the
- *   stored dtype plus scales, valid flags, norms and tokens (a large
- *   vector array is advised onto 2 MiB pages on Linux, see adviseHuge).
- *   It carries the `version` it reflects; the table stores a fresh random
- *   version at the first change of each write transaction, and readers
- *   compare it before each query, so changes from other connections (or
- *   rolled back ones) are noticed.  This connection's own writes update the cache in place
+ *   discard it.  Written back means an UPDATE of the stored row, with blobs
+ *   of unchanged sizes, so SQLite writes only the pages whose bytes
+ *   differ; an INSERT for a new chunk; a DELETE when no valid row is left.
+ *   So a bulk insert writes each chunk once, and a second consecutive write
+ *   to one chunk (vtab_write.c) costs what changed, not the chunk.
+ *   The cache (EmbCache, vtab_cache.c) is a contiguous copy of the whole
+ *   matrix.  It carries the `version` it reflects; the table stores a fresh
+ *   random version (an UPDATE of its _config row: one page) at the first
+ *   change of each write transaction, and readers compare it before each
+ *   query, so changes from other connections (or rolled back ones) are
+ *   noticed.  This connection's own writes update the cache in place
  *   (write-through); when that is impossible (a reference is held, no
  *   memory) the cache is dropped and reloaded on the next read.
  */

@@ -104,6 +104,7 @@ struct EmbVtab {
                              SQLite runs meanwhile must not free it */
     int zombie;           /* xDisconnect came while busy: embTableOpen frees it */
     int64_t last_chunk;   /* chunk of the previous row write, -1 = none */
+    int64_t absent_chunk; /* chunk this xUpdate found not stored, -1 = none */
     int in_update;        /* > 0 while xUpdate runs (its shadow-table statements
                              may open savepoints on this table, see xSavepoint) */
     float *scratch;       /* dim floats */

@@ -16,9 +16,11 @@
  *   uniqueness (index lookup in t_tokens), token_id conflicts (validity byte
  *   in the chunk).  An INSERT into a free token_id skips the token lookup:
  *   its token write, the first change after the version, fails on the
- *   UNIQUE index of t_tokens before it changes anything (see tokPutNew).  Then the transaction's new version is stored (once per
- *   transaction), the token row is written, the row goes into the chunk
- *   buffer and the cache is updated in place (vtab_store.c).
+ *   UNIQUE index of t_tokens before it changes anything (see tokPutNew).
+ *   Then the transaction's new version is stored (once per transaction),
+ *   the token row is written, the row is written in place into its stored
+ *   chunk (the first write of a transaction to that chunk) or into the
+ *   chunk buffer, and the cache is updated in place (vtab_store.c).
  *   Conflicts follow sqlite3_vtab_on_conflict(): REPLACE overwrites, IGNORE
  *   skips (SQLite turns the SQLITE_CONSTRAINT into OK), others fail.
  *   UPDATE of the token only: xColumn used sqlite3_vtab_nochange() for the
@@ -218,6 +220,7 @@ static int rowValid(EmbVtab *p, int64_t id, int *valid)
     rc = embRowValidIO(p, id, valid);
     if (rc == SQLITE_NOTFOUND) {
         *valid = 0;
+        p->absent_chunk = c; /* putRow goes to the buffer directly */
         rc = SQLITE_OK;
     }
     return rc;
@@ -246,7 +249,7 @@ static int putRow(EmbVtab *p, int64_t id, const unsigned char *row, float scale)
 {
     int64_t c = id / p->chunk_rows;
     int rc;
-    if (!useBuffer(p, c)) {
+    if (!useBuffer(p, c) && c != p->absent_chunk) {
         p->last_chunk = c;
         rc = embRowWriteIO(p, id, row, scale);
         if (rc != SQLITE_NOTFOUND)
@@ -330,6 +333,7 @@ static int update(EmbVtab *p, int argc, sqlite3_value **argv, sqlite3_int64 *pRo
 {
     sqlite3_free(p->base.zErrMsg);
     p->base.zErrMsg = NULL;
+    p->absent_chunk = -1;
     if (argc == 1)
         return doDelete(p, argv[0]);
 
