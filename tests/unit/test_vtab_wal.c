@@ -11,8 +11,8 @@
  * checkpointed); each operation runs 100 times on the same ids with the
  * same vectors.  The embedding table must write at most twice the plain
  * table's frames for each operation.
- * Guarantees: in-place writes undone by ROLLBACK, ROLLBACK TO and a failed
- * statement inside a transaction; a process that dies inside a transaction
+ * Guarantees: in-place writes (allowed with SQLITE_DBCONFIG_DEFENSIVE)
+ * undone by ROLLBACK, ROLLBACK TO and a failed statement inside a transaction; a process that dies inside a transaction
  * (its pages spilled to the WAL or the database file) leaves the committed
  * state; one that dies after autocommit statements keeps them all.  Scratch
  * files go to $EMB_TMP (or /tmp). */
@@ -335,6 +335,10 @@ static void test_vtab_wal_rollback(void **state)
         exec_ok(db, pragma);
         sqlite3_busy_timeout(b, 2000);
         fill_small(db);
+        /* in-place writes go through xUpdate: allowed with read-only shadow tables */
+        sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
+        assert_int_not_equal(sqlite3_exec(db, "update t_chunks set slots = slots", NULL, NULL, NULL),
+                             SQLITE_OK);
         char *before = rows_of(db, 't');
         expect(b, "select count(*) from t", "857");
         both(db, UNDONE, 0);
