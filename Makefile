@@ -42,7 +42,7 @@ HARDEN_BIN = $(BUILD)/harden/crash $(BUILD)/harden/concurrent $(BUILD)/harden/ho
 
 STATIC_OBJ = $(CORE_OBJ) $(EXT_SRC:%.c=$(BUILD)/static/%.o)
 
-.PHONY: oom static uninstall all test test-only check-unit check-sql asan deps demo bench bench-quick fuzz install clean
+.PHONY: oom tsan static uninstall all test test-only check-unit check-sql asan deps demo bench bench-quick fuzz install clean
 
 all: embext.so
 
@@ -101,11 +101,22 @@ test: deps
 	$(MAKE) test-only; st1=$$?; \
 	$(MAKE) BUILD=build/asan CFLAGS="$(ASAN_CFLAGS)" LDFLAGS="-fsanitize=address,undefined" test-only; st2=$$?; \
 	sh tests/cross-aarch64.sh || st2=1; \
+	$(MAKE) tsan || st2=1; \
 	sh tests/fuzz/run.sh $(FUZZ_SECONDS) || st2=1; \
 	$(MAKE) harden-tsan TSAN_TXN=300 || st2=1; \
 	cat build/summary build/asan/summary 2>/dev/null | \
 	  awk '{p+=$$1; f+=$$2} END {printf "%d passed, %d failed\n", p, f}'; \
 	[ $$st1 = 0 ] && [ $$st2 = 0 ]
+
+# ThreadSanitizer: the one-copy-per-process registry (ext/vtab_shared.c)
+# under threads (tests/unit/test_shared.c: a writer and readers on their
+# own connections); also run by `make test`.
+TSAN_FLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=thread
+tsan:
+	$(MAKE) BUILD=build/tsan CFLAGS="$(TSAN_FLAGS)" LDFLAGS="-fsanitize=thread" \
+	    build/tsan/embext.so build/tsan/tests/test_shared
+	EMB_EXT=build/tsan/embext.so TSAN_OPTIONS="halt_on_error=1 exitcode=66" \
+	    build/tsan/tests/test_shared
 
 test-only: $(BUILD)/embext.so $(BUILD)/sqlrun $(UNIT_BIN) $(BUILD)/static/example $(BUILD)/oom_sweep $(HARDEN_BIN)
 	@mkdir -p $(BUILD)

@@ -60,6 +60,7 @@ if [ ! -f "$SQLITE_VECTOR" ] && [ "$(uname -m)" = x86_64 ] && command -v npm >/d
         echo "run.sh: could not install sqlite-vector; reported as missing" >&2
 fi
 $CC -O2 $W -Isrc -o build/bench/sketch_stats bench/sketch_stats.c build/libembcore.a -lm -lpthread
+$CC -O2 $W -Isrc -o build/bench/sketch_big bench/sketch_big.c build/libembcore.a -lm -lpthread
 
 if [ -z "${EMB_DATA:-}" ]; then
     EMB_DATA=$(cd .. && pwd)/shared/data

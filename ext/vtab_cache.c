@@ -7,6 +7,12 @@
  * Beside the rows it keeps their int8 sketch (search/sketch.h; not for
  * int8 tables or with the table option sketch=none), re-encoded row by row
  * on each write, so emb_matrix_search on c->m scans the sketch first.
+ *
+ * A copy that reflects committed data is published to the process registry
+ * (vtab_shared.c) and shared with the other connections that open the same
+ * table of the same file; a write makes this connection's copy private
+ * again first (cacheWritable: taken back when no one else holds it, else
+ * cloned), so a published copy never changes.
  */
 #include "vtab_store.h"
 
@@ -22,8 +28,11 @@
 
 void embCacheRelease(EmbCache *c)
 {
-    if (!c || --c->nRef > 0)
+    if (!c)
         return;
+    if (c->shared ? !embSharedRelease(c) : --c->nRef > 0)
+        return;
+    sqlite3_free(c->zKeyTab);
     for (size_t i = 0; c->tok && i < c->cap; i++)
         sqlite3_free(c->tok[i]);
     sqlite3_free(c->tok);
@@ -35,6 +44,14 @@ void embCacheRelease(EmbCache *c)
     emb_sketch_free(&c->sketch);
     emb_vocab_free(c->vocab);
     sqlite3_free(c);
+}
+
+void embCacheRetain(EmbCache *c)
+{
+    if (c->shared)
+        embSharedRetain(c);
+    else
+        c->nRef++;
 }
 
 void embCacheDrop(EmbVtab *p)
@@ -198,6 +215,80 @@ static uint64_t cacheMemoryLimit(void)
     return (uint64_t)pages * (uint64_t)size;
 }
 
+/* A private copy of src (a shared copy about to be written by p's
+ * connection while others still read it): the arrays, tokens and sketch
+ * copied as they are.  NULL when out of memory. */
+static EmbCache *cacheClone(const EmbCache *src)
+{
+    EmbCache *c = sqlite3_malloc(sizeof *c);
+    if (!c)
+        return NULL;
+    memset(c, 0, sizeof *c);
+    c->nRef = 1;
+    c->version = src->version;
+    c->dim = src->dim;
+    c->dtype = src->dtype;
+    c->row_bytes = src->row_bytes;
+    c->has_sketch = src->has_sketch;
+    emb_sketch_init(&c->sketch, c->dim);
+    c->vocab = emb_vocab_new(1024);
+    int rc = c->vocab ? cacheGrowEx(c, src->cap, 0) : SQLITE_NOMEM;
+    if (rc == SQLITE_OK && src->cap > 0) {
+        c->n_rows = src->n_rows;
+        memcpy(c->data, src->data, src->cap * src->row_bytes);
+        memcpy(c->scales, src->scales, src->cap * sizeof(float));
+        memcpy(c->valid, src->valid, src->cap);
+        memcpy(c->norms, src->norms, src->cap * sizeof(float));
+        if (c->has_sketch && src->has_sketch) {
+            memcpy(c->sketch.codes, src->sketch.codes, src->cap * src->dim);
+            memcpy(c->sketch.rows, src->sketch.rows, src->cap * sizeof *src->sketch.rows);
+        } else if (c->has_sketch) {
+            emb_sketch_free(&c->sketch);
+            c->has_sketch = 0;
+        }
+        for (size_t r = 0; rc == SQLITE_OK && r < src->cap; r++)
+            if (src->tok[r])
+                rc = cacheSetToken(c, r, src->tok[r], src->tok_len[r]);
+    }
+    if (rc != SQLITE_OK) {
+        embCacheRelease(c);
+        return NULL;
+    }
+    cacheView(c);
+    return c;
+}
+
+/* p->cache, private and safe to change in place, or NULL (dropped: the
+ * next query reloads).  A shared copy is taken back from the registry when
+ * p holds its only reference, else cloned; a private copy that a function
+ * of this connection still reads (nRef > 1) is dropped. */
+static EmbCache *cacheWritable(EmbVtab *p)
+{
+    EmbCache *c = p->cache;
+    if (!c)
+        return NULL;
+    if (c->shared) {
+        if (embSharedUnshare(c))
+            return c;
+        EmbCache *n = cacheClone(c);
+        embCacheRelease(c);
+        p->cache = n;
+        return n;
+    }
+    if (c->nRef > 1) {
+        embCacheDrop(p);
+        return NULL;
+    }
+    return c;
+}
+
+void embCacheSetVersion(EmbVtab *p, int64_t v)
+{
+    EmbCache *c = cacheWritable(p);
+    if (c)
+        c->version = v;
+}
+
 static int cacheLoad(EmbVtab *p, int64_t version, EmbCache **out)
 {
     EmbCache *c = sqlite3_malloc(sizeof *c);
@@ -335,12 +426,23 @@ int embCacheEnsure(EmbVtab *p)
     int rc = embStoreReadVersion(p, &v);
     if (rc)
         return rc;
-    if (p->cache && p->cache->version == v)
+    if (p->cache && p->cache->version == v) {
+        /* current: a private copy that holds only committed data is
+         * offered to the other connections (or swapped for theirs) */
+        if (!p->cache->shared && !p->txn_wrote)
+            embSharedPublish(p);
         return SQLITE_OK;
+    }
     embCacheDrop(p);
     if ((rc = embBufFlush(p)) != SQLITE_OK)
         return rc;
-    return cacheLoad(p, v, &p->cache);
+    if (!p->txn_wrote && (p->cache = embSharedFind(p, v)) != NULL)
+        return SQLITE_OK;
+    if ((rc = cacheLoad(p, v, &p->cache)) != SQLITE_OK)
+        return rc;
+    if (!p->txn_wrote)
+        embSharedPublish(p);
+    return SQLITE_OK;
 }
 
 EmbCache *embCacheGet(EmbVtab *p)
@@ -353,11 +455,11 @@ EmbCache *embCacheGet(EmbVtab *p)
 void embCachePut(EmbVtab *p, int64_t id, const unsigned char *row, float scale, const char *tok,
                  int n_tok, int keep_tok)
 {
-    EmbCache *c = p->cache;
+    EmbCache *c = cacheWritable(p);
     if (!c)
         return;
     size_t r = (size_t)id;
-    if (c->nRef > 1 || cacheGrow(c, r + 1) != SQLITE_OK) {
+    if (cacheGrow(c, r + 1) != SQLITE_OK) {
         embCacheDrop(p);
         return;
     }
@@ -375,13 +477,11 @@ void embCachePut(EmbVtab *p, int64_t id, const unsigned char *row, float scale, 
 
 void embCacheDel(EmbVtab *p, int64_t id)
 {
-    EmbCache *c = p->cache;
-    if (!c || id < 0 || (size_t)id >= c->n_rows)
+    if (!p->cache || id < 0 || (size_t)id >= p->cache->n_rows)
         return;
-    if (c->nRef > 1) {
-        embCacheDrop(p);
+    EmbCache *c = cacheWritable(p);
+    if (!c)
         return;
-    }
     c->valid[id] = 0;
     c->norms[id] = 0;
     if (c->has_sketch)
