@@ -4,12 +4,11 @@ Written from dqlite's protocol reference for the embext cluster tests and benchm
 it speaks what a program that stores and queries embeddings needs:
 
     from dqlite_client import Client
-    c = Client(["127.0.0.1:9001", "127.0.0.1:9002"])   # finds the leader
-    db = c.open("vectors")
-    c.exec(db, "create virtual table w using embedding(dim=3)")
-    c.exec(db, "insert into w(token_id, token, vector) values (?, ?, ?)",
-           (1, "a", struct.pack("<3f", 1, 0, 0)))      # BLOB parameter
-    rows = c.query(db, "select token_id, distance from w where vector match ? and k = 2",
+    c = Client(["127.0.0.1:9001", "127.0.0.1:9002"], "vectors")  # the leader, database open
+    c.exec("create virtual table w using embedding(dim=3)")
+    c.exec("insert into w(token_id, token, vector) values (?, ?, ?)",
+           (1, "a", struct.pack("<3f", 1, 0, 0)))                  # BLOB parameter
+    rows = c.query("select token_id, distance from w where vector match ? and k = 2",
                    ("[1,0,0]",))
 
 Protocol facts used (version 1, as served by libdqlite 1.11): the client first sends one
@@ -36,10 +35,10 @@ PROTOCOL_VERSION = 1
 
 REQ_LEADER, REQ_CLIENT, REQ_OPEN, REQ_PREPARE, REQ_EXEC, REQ_QUERY = 0, 1, 3, 4, 5, 6
 REQ_FINALIZE, REQ_EXEC_SQL, REQ_QUERY_SQL = 7, 8, 9
-REQ_ADD, REQ_ASSIGN, REQ_REMOVE, REQ_CLUSTER, REQ_TRANSFER = 12, 13, 14, 16, 17
+REQ_ADD, REQ_ASSIGN, REQ_REMOVE, REQ_DUMP, REQ_CLUSTER, REQ_TRANSFER = 12, 13, 14, 15, 16, 17
 
 RESP_FAILURE, RESP_SERVER, RESP_WELCOME, RESP_SERVERS, RESP_DB = 0, 1, 2, 3, 4
-RESP_STMT, RESP_RESULT, RESP_ROWS, RESP_EMPTY = 5, 6, 7, 8
+RESP_STMT, RESP_RESULT, RESP_ROWS, RESP_EMPTY, RESP_FILES = 5, 6, 7, 8, 9
 
 T_INTEGER, T_FLOAT, T_TEXT, T_BLOB, T_NULL = 1, 2, 3, 4, 5
 T_UNIXTIME, T_ISO8601, T_BOOLEAN = 9, 10, 11
@@ -207,6 +206,18 @@ class Connection:
     def transfer(self, node_id):
         """Ask the leader to hand leadership to node_id."""
         self.request(REQ_TRANSFER, struct.pack("<Q", node_id), RESP_EMPTY)
+
+    def dump(self, name):
+        """{file name: bytes} of database `name` as this node has it (any node, not only
+        the leader): the database file and its WAL, which SQLite opens as they are."""
+        r = self.request(REQ_DUMP, _text(name), RESP_FILES)
+        files = {}
+        for _ in range(r.u64()):
+            fname = r.text()
+            n = r.u64()
+            files[fname] = bytes(r.b[r.at:r.at + n])
+            r.at += _pad8(n)
+        return files
 
     def open(self, name):
         r = self.request(REQ_OPEN, _text(name) + struct.pack("<Q", 0) + _text("volatile"),
