@@ -71,3 +71,12 @@ env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE \
 env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE \
     OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 \
     /usr/bin/python3 bench/sketch.py $QUICK
+# embext through a 3-node dqlite cluster (bench/cluster.py, README "More than
+# one machine"): when libdqlite-dev is installed (make cluster installs it)
+if [ -f /usr/include/dqlite.h ]; then
+    make build/cluster/embext-node
+    /usr/bin/python3 bench/cluster.py $QUICK --report "${BENCH_CLUSTER_REPORT:-bench/REPORT_cluster.md}" ||
+        echo "run.sh: bench/cluster.py failed" >&2
+else
+    echo "run.sh: libdqlite-dev not installed (make cluster installs it); cluster benchmark skipped" >&2
+fi

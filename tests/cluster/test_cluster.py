@@ -90,7 +90,9 @@ class Node:
         self.log = self.dir + ".log"
 
     def start(self, join=None):
-        args = [self.binary, self.dir, self.address, "--latency-ms", str(LATENCY_MS)]
+        args = [self.binary, self.dir, self.address]
+        if LATENCY_MS is not None:
+            args += ["--latency-ms", str(LATENCY_MS)]
         if join:
             args += ["--join", ",".join(join)]
         self.out = open(self.log, "ab")
@@ -407,6 +409,8 @@ def stream_writes(nodes, local, v64):
     stop.set()
     t.join(timeout=FAILOVER_WAIT_S + 5)
     check("stream: the writer stopped", not t.is_alive())
+    say("stream: %d writes acknowledged before the kill, %d after; %d failed and were retried "
+        "with new ids" % (n_before, len(acked) - n_before, len(errors)))
     check("stream: writes acknowledged before (%d) and after (%d) the kill" % (
         n_before, len(acked) - n_before), n_before >= 30 and len(acked) >= n_before + 30,
         "errors: %s" % errors[:3])
