@@ -226,26 +226,19 @@ static int cacheLoad(EmbVtab *p, int64_t version, EmbCache **out)
     }
     cacheView(c);
     if (rc == SQLITE_OK) {
-        sql = sqlite3_mprintf("SELECT chunk_id, valid, vectors, scales FROM \"%w\".\"%w_chunks\""
-                              " ORDER BY chunk_id",
-                              p->zDb, p->zName);
+        sql = sqlite3_mprintf("SELECT chunk_id, %s FROM \"%w\".\"%w_chunks\" ORDER BY chunk_id",
+                              embLayoutCols(p), p->zDb, p->zName);
         rc = sql ? sqlite3_prepare_v2(p->db, sql, -1, &st, NULL) : SQLITE_NOMEM;
         sqlite3_free(sql);
         int64_t next_chunk = 0; /* chunks come in chunk_id order; zero the gaps */
         while (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
             int64_t ch = sqlite3_column_int64(st, 0);
-            const void *v = sqlite3_column_blob(st, 0 + 1);
-            int nv = sqlite3_column_bytes(st, 1);
-            const void *x = sqlite3_column_blob(st, 2);
-            int nx = sqlite3_column_bytes(st, 2);
-            const void *s = sqlite3_column_blob(st, 3);
-            int ns = sqlite3_column_bytes(st, 3);
             if (ch < 0 || ch > maxc) {
                 rc = embVtabError(p, SQLITE_CORRUPT_VTAB, "embedding %s: corrupt chunk id %lld",
                                   p->zName, (long long)ch);
                 break;
             }
-            if ((rc = embChunkCheck(p, ch, nv, nx, ns)) != SQLITE_OK)
+            if ((rc = embChunkCheckRow(p, ch, st, 1)) != SQLITE_OK)
                 break;
             if (ch < next_chunk) {
                 rc = embVtabError(p, SQLITE_CORRUPT_VTAB, "embedding %s: corrupt chunk id %lld",
@@ -256,10 +249,7 @@ static int cacheLoad(EmbVtab *p, int64_t version, EmbCache **out)
                    (size_t)(ch - next_chunk) * cr * c->row_bytes);
             next_chunk = ch + 1;
             size_t r0 = (size_t)ch * cr;
-            memcpy(c->valid + r0, v, cr);
-            memcpy(c->data + r0 * c->row_bytes, x, cr * c->row_bytes);
-            if (p->dtype == EMB_DTYPE_I8)
-                memcpy(c->scales + r0, s, cr * sizeof(float));
+            embChunkUnpack(p, st, 1, c->valid + r0, c->data + r0 * c->row_bytes, c->scales + r0);
             for (size_t i = 0; i < cr; i++) {
                 c->norms[r0 + i] = c->valid[r0 + i] ? cacheRowNorm(p, c, r0 + i) : 0;
                 if (c->valid[r0 + i])
