@@ -448,6 +448,14 @@ def main():
     os.environ["EMB_ISA"] = isa
     say("kernel set pinned: EMB_ISA=%s" % isa)
 
+    # the node program's command line
+    h = subprocess.run([args.node, "--help"], capture_output=True, text=True, timeout=10)
+    check("embext-node --help", h.returncode == 0 and h.stdout.startswith("usage: embext-node")
+          and "--join" in h.stdout, h.stdout[:200] + h.stderr[:200])
+    h = subprocess.run([args.node, "--nope"], capture_output=True, text=True, timeout=10)
+    check("embext-node refuses an unknown option", h.returncode == 2 and
+          "unknown option '--nope'" in h.stderr, h.stderr[:200])
+
     folder = tempfile.mkdtemp(prefix="embext-cluster-")
     nodes = []
     signal.signal(signal.SIGTERM, lambda *a: sys.exit(1))
