@@ -47,7 +47,7 @@ from dqlite_client import Connection, DqliteError, find_leader  # noqa: E402
 
 FAILOVER_WAIT_S = 20.0   # a new leader must answer correctly within this
 READY_WAIT_S = 30.0      # a node must print its ready line within this
-LATENCY_MS = 50          # --latency-ms of the nodes: election timeout 750 ms
+LATENCY_MS = 100         # --latency-ms of the nodes: election timeout 1.5 s (a busy machine)
 DB = "embext-test"
 
 passed = 0
