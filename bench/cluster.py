@@ -139,12 +139,54 @@ def failover_times(nodes, kills):
     return out
 
 
+def start_nodes(node_bin, folder, env):
+    ports = tc.free_ports(3)
+    nodes = [tc.Node(node_bin, folder, "127.0.0.1:%d" % p, env) for p in ports]
+    nodes[0].start()
+    nodes[1].start(join=[nodes[0].address])
+    nodes[2].start(join=[nodes[0].address, nodes[1].address])
+    return nodes
+
+
+def compare_builds(variants, folder, env, rounds, n_single, n_batch):
+    """Insert rates of two builds (label, node program, embext.so), interleaved:
+    each round starts a fresh cluster and a fresh local file per build, in turn.
+    {label: {(mode, kind, dim, where): [rows/s per round]}}."""
+    out = {label: {} for label, _, _ in variants}
+    for r in range(rounds):
+        for label, node_bin, ext in variants:
+            sub = os.path.join(folder, "ab-%s-%d" % (label, r))
+            os.makedirs(sub)
+            tc.LATENCY_MS = 50
+            nodes = start_nodes(node_bin, sub, env)
+            try:
+                cluster = tc.ClusterSide([n.address for n in nodes])
+                rng = random.Random(11 + r)
+                got = insert_rates(cluster, "c", n_single, n_batch, rng)
+                cluster.close()
+            finally:
+                for n in nodes:
+                    n.terminate()
+            local = LocalSide(os.path.join(sub, "local.db"), os.path.abspath(ext))
+            got_l = insert_rates(local, "l", n_single, n_batch, random.Random(11 + r))
+            local.db.close()
+            for k, v in got.items():
+                out[label].setdefault(k + ("cluster",), []).append(v)
+            for k, v in got_l.items():
+                out[label].setdefault(k + ("local",), []).append(v)
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--node", default=os.path.join(ROOT, "build", "cluster", "embext-node"))
     ap.add_argument("--ext", default=os.path.join(ROOT, "embext.so"))
     ap.add_argument("--report", default=os.path.join(HERE, "REPORT_cluster.md"))
+    ap.add_argument("--node-before", help="node program of an earlier build: adds insert rates "
+                    "of both builds, interleaved")
+    ap.add_argument("--ext-before", help="embext.so of that earlier build (the local column)")
+    ap.add_argument("--before-label", default="before")
     args = ap.parse_args()
     n_single = 100 if args.quick else 500
     n_batch = 2000 if args.quick else 10000
@@ -213,6 +255,28 @@ def main():
                               (None, "dqlite default (election timeout 3 s)")):
             v = fail[latency]
             lines.append("| %s | %d | %.2f | %.2f |" % (name, len(v), statistics.median(v), max(v)))
+        if args.node_before and args.ext_before:
+            rounds = 2 if args.quick else 3
+            ab_single, ab_batch = (100, 2000) if args.quick else (300, 5000)
+            ab = compare_builds([(args.before_label, args.node_before, args.ext_before),
+                                 ("this build", args.node, args.ext)], folder, env, rounds,
+                                ab_single, ab_batch)
+            lines += ["", "## Inserts, %s vs this build (rows/s, median of %d interleaved rounds)"
+                      % (args.before_label, rounds), "",
+                      "Each round: a fresh 3-node cluster (`--latency-ms 50`) and a fresh local file "
+                      "per build, in turn; %d single-row and %d batched rows per cell." % (ab_single, ab_batch), "",
+                      "| insert | table | %s: cluster | this build: cluster | %s: local | this build: local |"
+                      % (args.before_label, args.before_label), "|---|---|---:|---:|---:|---:|"]
+            med = statistics.median
+            for mode in ("single", "batch"):
+                for kind in ("embedding", "plain"):
+                    for dim in (64, 768):
+                        b, a = ab[args.before_label], ab["this build"]
+                        lines.append("| %s | %s, dim %d | %.0f | %.0f | %.0f | %.0f |" % (
+                            "autocommit single-row" if mode == "single" else "1,000 per transaction",
+                            "embedding" if kind == "embedding" else "plain rowid", dim,
+                            med(b[(mode, kind, dim, "cluster")]), med(a[(mode, kind, dim, "cluster")]),
+                            med(b[(mode, kind, dim, "local")]), med(a[(mode, kind, dim, "local")])))
         text = "\n".join(lines) + "\n"
         print(text)
         with open(args.report, "w") as f:
