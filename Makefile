@@ -11,6 +11,8 @@
 #                         SIGKILL crash safety, concurrency (processes, TSan threads)
 #   make figures          docs/pca-glove.svg (the README's PCA picture)
 #   make static           libembext.a (link embext into a program; include/sqlite3_embext.h)
+#   make cluster          build/cluster/embext-node: a dqlite node with embext
+#                         linked in (installs libdqlite-dev; README "More than one machine")
 #   make install          PREFIX=/usr/local DESTDIR= (embext.so, libembext.a, header, embext.pc)
 #   make clean
 #
@@ -42,7 +44,7 @@ HARDEN_BIN = $(BUILD)/harden/crash $(BUILD)/harden/concurrent $(BUILD)/harden/ho
 
 STATIC_OBJ = $(CORE_OBJ) $(EXT_SRC:%.c=$(BUILD)/static/%.o)
 
-.PHONY: oom tsan static uninstall all test test-only check-unit check-sql asan deps demo bench bench-quick fuzz install clean
+.PHONY: oom tsan cluster static uninstall all test test-only check-unit check-sql asan deps demo bench bench-quick fuzz install clean
 
 all: embext.so
 
@@ -71,6 +73,18 @@ static: $(BUILD)/static/libembext.a
 
 $(BUILD)/static/example: examples/static/main.c $(BUILD)/static/libembext.a
 	$(CC) $(CFLAGS) -Iinclude -o $@ $< $(BUILD)/static/libembext.a -lsqlite3 $(LDFLAGS) $(LDLIBS_EXT)
+
+# The dqlite node program (cluster/): embext linked in statically, libdqlite
+# (Debian libdqlite-dev, installed by scripts/deps.sh cluster) dynamically.
+CLUSTER_SRC = cluster/node.c cluster/wire.c
+cluster:
+	@sh scripts/deps.sh cluster
+	$(MAKE) $(BUILD)/cluster/embext-node
+
+$(BUILD)/cluster/embext-node: $(CLUSTER_SRC) cluster/wire.h $(BUILD)/static/libembext.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -std=c11 -D_GNU_SOURCE $(WARN) -Iinclude -o $@ $(CLUSTER_SRC) \
+	    $(BUILD)/static/libembext.a -ldqlite -lsqlite3 $(LDFLAGS) $(LDLIBS_EXT)
 
 # emb_version() (ext/fn_vec.c) is compiled from VERSION
 $(BUILD)/ext/fn_vec.o $(BUILD)/static/ext/fn_vec.o: VERSION

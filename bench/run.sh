@@ -96,3 +96,21 @@ if [ ! -f "$OLD_SO" ] || [ "$(cat build/bench/old/.rev 2>/dev/null)" != "$OLD_RE
 fi
 /usr/bin/python3 bench/writes.py $QUICK --embext ./embext.so --old "$OLD_SO" \
     --report "${BENCH_WRITES_REPORT:-bench/REPORT_writes.md}"
+# embext through a 3-node dqlite cluster (bench/cluster.py, README "More than
+# one machine"): when libdqlite-dev is installed (make cluster installs it)
+if [ -f /usr/include/dqlite.h ]; then
+    make build/cluster/embext-node
+    # the same node program over the old build's static library (the tree
+    # unpacked above), for insert rates before and after side by side
+    ab=""
+    if [ -f "$OLD_SO" ] && make -C build/bench/old build/static/libembext.a >/dev/null 2>&1 &&
+        $CC -O2 -std=c11 -D_GNU_SOURCE -Iinclude -o build/bench/old/embext-node \
+            cluster/node.c cluster/wire.c build/bench/old/build/static/libembext.a \
+            -ldqlite -lsqlite3 -lm -lpthread; then
+        ab="--node-before build/bench/old/embext-node --ext-before $OLD_SO --before-label $OLD_REV"
+    fi
+    /usr/bin/python3 bench/cluster.py $QUICK $ab --report "${BENCH_CLUSTER_REPORT:-bench/REPORT_cluster.md}" ||
+        echo "run.sh: bench/cluster.py failed" >&2
+else
+    echo "run.sh: libdqlite-dev not installed (make cluster installs it); cluster benchmark skipped" >&2
+fi

@@ -166,6 +166,10 @@ if [ -z "$preload" ]; then
     run_counted "README examples" "$SQL_P" "$SQL_F" \
         env EMBEXT_PATH="$abs_ext" NODE_PATH="$here/tests/vendor/node_modules" \
         /usr/bin/python3 tests/interop/test_readme.py
+    # embext on a 3-node dqlite cluster (make cluster's node program, loopback);
+    # skipped only when its Debian packages cannot be installed
+    echo "== dqlite cluster (tests/cluster/run.sh)"
+    run_counted "dqlite cluster" "$SQL_P" "$SQL_F" sh tests/cluster/run.sh "$BUILD"
     # one version: VERSION = emb_version() = embext.pc = Python and Node packages
     echo "== one version (tests/interop/test_version.sh)"
     run_counted "version check" "$SQL_P" "$SQL_F" env EMBEXT_PATH="$abs_ext" sh tests/interop/test_version.sh
