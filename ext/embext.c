@@ -32,6 +32,7 @@ static int (*const registrars[])(sqlite3 *, EmbConn *) = {
     embRegisterKnn,
     embRegisterPca,
     embRegisterTokenizer,
+    embRegisterImport,
 };
 
 #ifdef _WIN32

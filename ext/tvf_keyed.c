@@ -50,6 +50,7 @@
  */
 #include "lm/keyed.h"
 #include "tvf_table.h"
+#include "core/alloc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -198,7 +199,7 @@ static int computeCloserThan(TvfVtab *p, TvfCursor *cur, sqlite3_value **args)
         embTvfCellInt(&row[0], ids[i]);
         rc = embTvfCellText(&row[1], tok, tn);
     }
-    free(ids);
+    emb_free(ids);
     embTvfTableClose(&t);
     return rc;
 }
@@ -331,7 +332,7 @@ static void fnPairOp(sqlite3_context *ctx, sqlite3_value **argv, const char *zNa
             int64_t *ids = NULL;
             size_t n = 0;
             st = emb_kv_closer_than(emb_kernels_get(), c.t.m, a, b, &ids, &n, &err);
-            free(ids);
+            emb_free(ids);
             if (st == EMB_OK)
                 sqlite3_result_int64(ctx, (sqlite3_int64)n + 1);
         } else {

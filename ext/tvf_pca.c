@@ -40,6 +40,7 @@
  */
 #include "lm/pca.h"
 #include "tvf_table.h"
+#include "core/alloc.h"
 #include "core/vectext.h"
 
 #include <stdlib.h>
@@ -118,7 +119,7 @@ static int computePca(TvfVtab *p, TvfCursor *cur, sqlite3_value **args)
             char *json = emb_json_format(co, kk);
             if (!json || embTvfCellText(&row[4], json, -1) != SQLITE_OK)
                 rc = SQLITE_NOMEM;
-            free(json);
+            emb_free(json);
         }
         sqlite3_free(co);
     }

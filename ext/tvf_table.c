@@ -19,6 +19,7 @@
  * as a float32 vector (src/core/vectext.c) of the table's dim.
  */
 #include "tvf_table.h"
+#include "core/alloc.h"
 #include "core/vectext.h"
 
 #include <stdlib.h>
@@ -109,14 +110,14 @@ static int parseTermVector(TvfTable *t, const char *zWhat, int i, const char *z,
     if (rc != EMB_OK)
         return embTvfError(t->p, "%s: %s[%d] is not a vector: %s", zFunc, zWhat, i, err.msg);
     if (dim != t->m->dim) {
-        free(v);
+        emb_free(v);
         return embTvfError(t->p, "%s: %s[%d] has %lld values; table %s has dim %lld", zFunc,
                            zWhat, i, (long long)dim, t->zTable, (long long)t->m->dim);
     }
     float *copy = sqlite3_malloc64(dim * sizeof *copy);
     if (copy)
         memcpy(copy, v, dim * sizeof *copy);
-    free(v);
+    emb_free(v);
     if (!copy)
         return SQLITE_NOMEM;
     term->id = -1;

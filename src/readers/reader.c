@@ -1,6 +1,7 @@
 /* reader.c - reader dispatch: open a file or memory as one format, next, free.
  * The shared helpers of the format files are in read_common.c. */
 #include "readers/read_formats.h"
+#include "core/alloc.h"
 #include "kernels/kernels.h"
 
 #include <stdarg.h>
@@ -37,7 +38,7 @@ static int open_common(emb_reader *r, const char *tensor, emb_err *err)
     if (r->dim == 0 || r->dim > EMB_MAX_DIM || !r->next)
         return emb_rd_err(r, err, EMB_ERANGE, "dimension %zu out of range (1..%d)", r->dim,
                           EMB_MAX_DIM);
-    r->row = malloc(r->dim * sizeof(float));
+    r->row = emb_malloc(r->dim * sizeof(float));
     if (!r->row)
         return emb_rd_err(r, err, EMB_ENOMEM, "out of memory");
     return EMB_OK;
@@ -147,6 +148,6 @@ void emb_reader_free(emb_reader *r)
         return;
     emb_map_close(&r->map);
     emb_tokfile_free(r->vocab);
-    free(r->row);
-    free(r);
+    emb_free(r->row);
+    emb_free(r);
 }

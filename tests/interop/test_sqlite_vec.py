@@ -137,7 +137,7 @@ no_vector_tvf |= {"emb_closer_than", "emb_doesnt_match", "emb_most_similar_to_gi
                   "emb_n_similarity", "emb_rank", "emb_similarity", "emb_relative_cosine_similarity",
                   "emb_words_closer_than",
                   "emb_bag", "emb_embedding", "emb_tokenize", "emb_tokens_json", "emb_detokenize",
-                  "emb_tokenizer_info", "emb_tokenizer_load"}
+                  "emb_tokenizer_info", "emb_tokenizer_load", "emb_import_gguf"}
 missing = names - covered - no_vector - no_vector_tvf
 check("every-vector-function-covered", not missing, sorted(missing))
 
