@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "core/alloc.h"
 #include "lm/unicase.h"
 
 /* tests/ref/gen_unicase.py --hash */
@@ -56,7 +57,7 @@ static void test_unicase_every_code_point(void **state)
         changed += m != n || memcmp(up, in, n) != 0;
         for (size_t i = 0; i <= m; i++) /* the result and its NUL */
             h = (h ^ (unsigned char)up[i]) * 0x100000001b3ull;
-        free(up);
+        emb_free(up);
     }
     assert_int_equal(changed, 1525); /* Unicode 14: 1,525 code points change */
     assert_true(h == UPPER_ALL_FNV);
@@ -69,7 +70,7 @@ static void expect_upper(const char *in, const char *want)
     assert_non_null(up);
     assert_int_equal(m, strlen(want));
     assert_string_equal(up, want);
-    free(up);
+    emb_free(up);
 }
 
 static void test_unicase_strings(void **state)
@@ -96,7 +97,7 @@ static void test_unicase_malformed_copied(void **state)
     assert_non_null(up);
     assert_int_equal(m, sizeof bad - 1);
     assert_memory_equal(up, "A\xff\xc3(B\xe2\x82", m);
-    free(up);
+    emb_free(up);
 }
 
 int main(void)
