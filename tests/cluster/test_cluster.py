@@ -17,8 +17,9 @@ temporary folder), then:
      writes on it; the killed node restarts from its directory and catches up: its own
      copy of the database (DUMP, served by a follower too) answers identically; a second
      SIGKILL of the leader, same checks.  (Not TRANSFER of the leadership to the restarted
-     node: with libdqlite 1.11.1 / libraft 0.15.0, a TRANSFER followed by SIGKILL of the
-     new leader made a follower die of SIGSEGV inside a libuv callback in 4 of 4 runs);
+     node: with libdqlite 1.11.1 / libraft 0.15.0, this sequence with a TRANSFER to the
+     restarted node before the second kill made a follower die of SIGSEGV inside a libuv
+     callback in 5 of 6 runs; without the writes between the kills it did not, 3 runs);
   5. SIGKILL of the leader during a stream of autocommit INSERTs: every acknowledged row
      is there with its vector, and nothing that was not sent;
   6. SIGTERM stops every node cleanly (exit status 0).
