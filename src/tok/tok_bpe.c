@@ -302,7 +302,7 @@ int emb_tok_bpe_encode(const emb_tok *t, emb_tok_cache *cache, const char *text,
         for (size_t k = 0; k < len; k++)
             ids[k] = t->byte_tok[s[i + k]];
         rc = bpe_word(t, &w, ids, len, o, err);
-        if (!rc)
+        if (!rc && o->n > at) /* a word of no tokens (all unknown) is not cached */
             emb_tok_cache_put(cache, (const char *)s + i, len, o->ids + at, o->n - at);
         i += len;
     }
@@ -398,7 +398,7 @@ int emb_tok_cbpe_encode(const emb_tok *t, emb_tok_cache *cache, const char *text
             break;
         size_t m = cbpe_symbols(t, s + a, b - a, w.ids);
         rc = bpe_word(t, &w, w.ids, m, o, err);
-        if (!rc && t->ms_split)
+        if (!rc && t->ms_split && o->n > at)
             emb_tok_cache_put(cache, (const char *)s + a, b - a, o->ids + at, o->n - at);
         a = b;
     }
