@@ -28,6 +28,14 @@ void embConnFree(void *conn);
  * connection by embTokCacheFree. */
 void **embConnTokSlot(EmbConn *conn);
 void embTokCacheFree(void *cache);
+/* The version of the tokenizer row stored with embedding table zName
+ * (ext/fn_tok.c writes <table>_tokenizer): *pFound = 0 when there is none.
+ * Read with a statement the table keeps prepared (cheap per call, and a
+ * read like any other, so changes by other connections are seen).
+ * Errors: "<zFunc>: no such embedding table: <zName>" and others, as
+ * embTableOpen. */
+int embTableTokVersion(EmbConn *conn, sqlite3 *db, const char *zFunc, const char *zName,
+                       sqlite3_int64 *pVersion, int *pFound, char **pzErr);
 /* Store the tokenizer of the file at zPath (GGUF or tokenizer.json) with
  * embedding table zName, replacing any stored before (ext/fn_tok.c).
  * *pnTok = its number of tokens; with optional, a GGUF file without a

@@ -187,6 +187,7 @@ typedef struct SeqCursor {
     int64_t *ids;
     int *batch, *pos;
     size_t n, cap, i;
+    size_t n_over; /* ids past EMB_SEQ_MAX_IDS, counted, not kept */
     int pe;
     float *vec;
 } SeqCursor;
@@ -287,8 +288,16 @@ static int seqClose(sqlite3_vtab_cursor *cur)
     return SQLITE_OK;
 }
 
+/* At most this many ids per call (a context window of 2^20 tokens, the
+ * tokenizer's own limit, EMB_TOK_MAX_TOKENS); docs/SECURITY.md. */
+#define EMB_SEQ_MAX_IDS 1048576
+
 static int seqPush(SeqCursor *c, int64_t id, int batch, int pos)
 {
+    if (c->n == EMB_SEQ_MAX_IDS) {
+        c->n_over++;
+        return SQLITE_OK;
+    }
     if (c->n == c->cap) {
         size_t cap = c->cap ? c->cap * 2 : 16;
         int64_t *ids = sqlite3_realloc64(c->ids, cap * sizeof *ids);
@@ -434,6 +443,9 @@ static int seqFilter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, i
                                          " of arrays of integers");
     if (rc)
         return rc;
+    if (c->n_over)
+        return seqError(c, SQLITE_ERROR, "emb_sequence: too many ids (%d vs %llu)",
+                        EMB_SEQ_MAX_IDS, (unsigned long long)(c->n + c->n_over));
     for (size_t i = 0; i < c->n; i++)
         if (c->ids[i] < 0 || !emb_matrix_has_row(m, (size_t)c->ids[i]))
             return seqError(c, SQLITE_ERROR, "emb_sequence: token_id %lld not in table %s",

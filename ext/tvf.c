@@ -104,9 +104,13 @@ int embTvfCellText(TvfCell *c, const char *z, int n)
 {
     if (!z)
         return SQLITE_OK;
-    c->z = n < 0 ? sqlite3_mprintf("%s", z) : sqlite3_mprintf("%.*s", n, z);
-    if (!c->z)
+    size_t len = n < 0 ? strlen(z) : (size_t)n;
+    char *copy = sqlite3_malloc64(len + 1); /* a copy, not mprintf: tokens are many */
+    if (!copy)
         return SQLITE_NOMEM;
+    memcpy(copy, z, len);
+    copy[len] = 0;
+    c->z = copy;
     c->type = SQLITE_TEXT;
     return SQLITE_OK;
 }

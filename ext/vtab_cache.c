@@ -19,6 +19,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #ifdef __linux__
 #include <sys/mman.h>
 #endif
@@ -202,6 +203,18 @@ static int cacheSetToken(EmbCache *c, size_t r, const char *tok, int n)
     return SQLITE_OK;
 }
 
+/* The bound on a table's in-memory copy (its rows, token_id 0 .. the last
+ * chunk's end, times the row size): the machine's physical memory.  Above
+ * it the copy cannot be made and the search says so, instead of a bare
+ * "out of memory" (docs/SECURITY.md lists the bounds). */
+static uint64_t cacheMemoryLimit(void)
+{
+    long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
+    if (pages <= 0 || size <= 0)
+        return UINT64_MAX;
+    return (uint64_t)pages * (uint64_t)size;
+}
+
 /* A private copy of src (a shared copy about to be written by p's
  * connection while others still read it): the arrays, tokens and sketch
  * copied as they are.  NULL when out of memory. */
@@ -295,48 +308,58 @@ static int cacheLoad(EmbVtab *p, int64_t version, EmbCache **out)
     int rc = c->vocab ? SQLITE_OK : SQLITE_NOMEM;
     char *sql = NULL;
     int64_t maxc = -1;
+    int last_ok = SQLITE_OK; /* the last chunk's blobs fit the table's shape */
     if (rc == SQLITE_OK) {
-        sql = sqlite3_mprintf("SELECT max(chunk_id) FROM \"%w\".\"%w_chunks\"", p->zDb, p->zName);
+        sql = sqlite3_mprintf("SELECT chunk_id, %s FROM \"%w\".\"%w_chunks\""
+                              " ORDER BY chunk_id DESC LIMIT 1",
+                              embLayoutCols(p), p->zDb, p->zName);
         rc = sql ? sqlite3_prepare_v2(p->db, sql, -1, &st, NULL) : SQLITE_NOMEM;
         sqlite3_free(sql);
     }
     if (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW &&
-        sqlite3_column_type(st, 0) == SQLITE_INTEGER)
+        sqlite3_column_type(st, 0) == SQLITE_INTEGER) {
         maxc = sqlite3_column_int64(st, 0);
+        last_ok = embChunkCheckRow(p, maxc, st, 1);
+    }
     if (st && rc == SQLITE_OK)
         rc = sqlite3_finalize(st);
     st = NULL;
     size_t cr = (size_t)p->chunk_rows;
     if (rc == SQLITE_OK && maxc >= 0) {
-        if ((uint64_t)maxc * cr > (uint64_t)EMB_VTAB_MAX_ID + cr)
+        /* maxc * cr > MAX_ID + cr, without the product (a hostile chunk id
+         * such as 2^62 must not wrap around); and the last chunk must fit
+         * the table's shape before its id sizes the allocation (a hostile
+         * wte_config dim must not make a 4-row table allocate gigabytes) */
+        if ((uint64_t)maxc > ((uint64_t)EMB_VTAB_MAX_ID + cr) / cr)
             rc = embVtabError(p, SQLITE_CORRUPT_VTAB, "embedding %s: corrupt chunk id %lld",
                               p->zName, (long long)maxc);
+        else if ((rc = last_ok) != SQLITE_OK)
+            ;
+        else if ((uint64_t)(maxc + 1) * cr * p->row_bytes > cacheMemoryLimit())
+            rc = embVtabError(p, SQLITE_ERROR,
+                              "embedding %s: the in-memory copy for search would exceed this "
+                              "machine's memory (%llu vs %llu bytes)",
+                              p->zName, (unsigned long long)cacheMemoryLimit(),
+                              (unsigned long long)((uint64_t)(maxc + 1) * cr * p->row_bytes));
         else
             rc = cacheGrowEx(c, (size_t)(maxc + 1) * cr, 0);
-        c->n_rows = (size_t)(maxc + 1) * cr;
+        c->n_rows = rc == SQLITE_OK ? (size_t)(maxc + 1) * cr : 0;
     }
     cacheView(c);
     if (rc == SQLITE_OK) {
-        sql = sqlite3_mprintf("SELECT chunk_id, valid, vectors, scales FROM \"%w\".\"%w_chunks\""
-                              " ORDER BY chunk_id",
-                              p->zDb, p->zName);
+        sql = sqlite3_mprintf("SELECT chunk_id, %s FROM \"%w\".\"%w_chunks\" ORDER BY chunk_id",
+                              embLayoutCols(p), p->zDb, p->zName);
         rc = sql ? sqlite3_prepare_v2(p->db, sql, -1, &st, NULL) : SQLITE_NOMEM;
         sqlite3_free(sql);
         int64_t next_chunk = 0; /* chunks come in chunk_id order; zero the gaps */
         while (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
             int64_t ch = sqlite3_column_int64(st, 0);
-            const void *v = sqlite3_column_blob(st, 0 + 1);
-            int nv = sqlite3_column_bytes(st, 1);
-            const void *x = sqlite3_column_blob(st, 2);
-            int nx = sqlite3_column_bytes(st, 2);
-            const void *s = sqlite3_column_blob(st, 3);
-            int ns = sqlite3_column_bytes(st, 3);
             if (ch < 0 || ch > maxc) {
                 rc = embVtabError(p, SQLITE_CORRUPT_VTAB, "embedding %s: corrupt chunk id %lld",
                                   p->zName, (long long)ch);
                 break;
             }
-            if ((rc = embChunkCheck(p, ch, nv, nx, ns)) != SQLITE_OK)
+            if ((rc = embChunkCheckRow(p, ch, st, 1)) != SQLITE_OK)
                 break;
             if (ch < next_chunk) {
                 rc = embVtabError(p, SQLITE_CORRUPT_VTAB, "embedding %s: corrupt chunk id %lld",
@@ -347,10 +370,7 @@ static int cacheLoad(EmbVtab *p, int64_t version, EmbCache **out)
                    (size_t)(ch - next_chunk) * cr * c->row_bytes);
             next_chunk = ch + 1;
             size_t r0 = (size_t)ch * cr;
-            memcpy(c->valid + r0, v, cr);
-            memcpy(c->data + r0 * c->row_bytes, x, cr * c->row_bytes);
-            if (p->dtype == EMB_DTYPE_I8)
-                memcpy(c->scales + r0, s, cr * sizeof(float));
+            embChunkUnpack(p, st, 1, c->valid + r0, c->data + r0 * c->row_bytes, c->scales + r0);
             for (size_t i = 0; i < cr; i++) {
                 c->norms[r0 + i] = c->valid[r0 + i] ? cacheRowNorm(p, c, r0 + i) : 0;
                 if (c->valid[r0 + i])
