@@ -45,6 +45,7 @@ W="-std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes 
 $CC -O3 $W -o build/bench/membw bench/membw.c
 $CC -O3 $W -shared -fPIC -fvisibility=hidden -o build/bench/bare_scan.so bench/bare_scan.c -lm
 $CC -O2 $W -o build/bench/sqlbench bench/sqlbench.c -lsqlite3
+$CC -O2 $W -Isrc -o build/bench/read_strategy bench/read_strategy.c build/libembcore.a -lm -lpthread
 rm -f build/bench/bench_kernels
 if [ -f bench/bench_kernels.c ]; then
     $CC -O2 $W -Isrc -o build/bench/bench_kernels \
@@ -59,6 +60,7 @@ if [ ! -f "$SQLITE_VECTOR" ] && [ "$(uname -m)" = x86_64 ] && command -v npm >/d
         echo "run.sh: could not install sqlite-vector; reported as missing" >&2
 fi
 $CC -O2 $W -Isrc -o build/bench/sketch_stats bench/sketch_stats.c build/libembcore.a -lm -lpthread
+$CC -O2 $W -Isrc -o build/bench/sketch_big bench/sketch_big.c build/libembcore.a -lm -lpthread
 
 if [ -z "${EMB_DATA:-}" ]; then
     EMB_DATA=$(cd .. && pwd)/shared/data
@@ -76,6 +78,8 @@ env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE \
 env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE \
     OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 \
     /usr/bin/python3 bench/sketch.py $QUICK
+# the tokenizer against llama.cpp's and js-tiktoken (bench/REPORT_tok.md)
+sh bench/tok_run.sh "$([ -n "$QUICK" ] && echo 1 || echo 5)"
 
 # writes: the old build from git (its own folder: the file must be named embext.so)
 OLD_REV=${EMB_OLD_REV:-a333108}
@@ -92,3 +96,21 @@ if [ ! -f "$OLD_SO" ] || [ "$(cat build/bench/old/.rev 2>/dev/null)" != "$OLD_RE
 fi
 /usr/bin/python3 bench/writes.py $QUICK --embext ./embext.so --old "$OLD_SO" \
     --report "${BENCH_WRITES_REPORT:-bench/REPORT_writes.md}"
+# embext through a 3-node dqlite cluster (bench/cluster.py, README "More than
+# one machine"): when libdqlite-dev is installed (make cluster installs it)
+if [ -f /usr/include/dqlite.h ]; then
+    make build/cluster/embext-node
+    # the same node program over the old build's static library (the tree
+    # unpacked above), for insert rates before and after side by side
+    ab=""
+    if [ -f "$OLD_SO" ] && make -C build/bench/old build/static/libembext.a >/dev/null 2>&1 &&
+        $CC -O2 -std=c11 -D_GNU_SOURCE -Iinclude -o build/bench/old/embext-node \
+            cluster/node.c cluster/wire.c build/bench/old/build/static/libembext.a \
+            -ldqlite -lsqlite3 -lm -lpthread; then
+        ab="--node-before build/bench/old/embext-node --ext-before $OLD_SO --before-label $OLD_REV"
+    fi
+    /usr/bin/python3 bench/cluster.py $QUICK $ab --report "${BENCH_CLUSTER_REPORT:-bench/REPORT_cluster.md}" ||
+        echo "run.sh: bench/cluster.py failed" >&2
+else
+    echo "run.sh: libdqlite-dev not installed (make cluster installs it); cluster benchmark skipped" >&2
+fi

@@ -80,7 +80,7 @@ void embStoreFinalize(EmbVtab *p)
 {
     sqlite3_stmt **all[] = {&p->stVersion, &p->stVersionPut, &p->stVersionIns, &p->stChunkGet,
                             &p->stChunkPut, &p->stChunkIns, &p->stChunkDel, &p->stTokFind,
-                            &p->stTokIns, &p->stTokDel};
+                            &p->stTokIns, &p->stTokDel, &p->stTokenizer};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
         sqlite3_finalize(*all[i]);
         *all[i] = NULL;

@@ -9,7 +9,8 @@
  *   ext/vtab_store.c      shadow tables, chunk buffer, tokens
  *   ext/vtab_layout.c     where a row's bytes sit in a stored chunk (formats
  *                         1 and 2), in-place row I/O
- *   ext/vtab_cache.c      the per-connection matrix cache
+ *   ext/vtab_cache.c      the in-memory copy (EmbCache) and its sketch
+ *   ext/vtab_shared.c     one copy per process: the registry of shared copies
  *   ext/vtab_registry.c   EmbConn registry and the embtab.h API
  */
 #ifndef EMB_VTAB_STORE_H
@@ -32,9 +33,17 @@
 enum { EMB_COL_ID = 0, EMB_COL_TOKEN, EMB_COL_VECTOR, EMB_COL_DISTANCE, EMB_COL_K, EMB_COL_METRIC };
 
 /* The in-memory copy of one table's matrix (reference counted: the table
- * holds one reference while the copy is current, each EmbTableRef one). */
-typedef struct EmbCache {
+ * holds one reference while the copy is current, each EmbTableRef one).
+ * A published copy (shared != 0, ext/vtab_shared.c) is shared by the
+ * connections of the process; it is never modified, and its nRef changes
+ * only under the registry's mutex. */
+typedef struct EmbCache EmbCache;
+struct EmbCache {
     int nRef;
+    int shared;           /* in the process registry (vtab_shared.c) */
+    EmbCache *pNextShared;
+    uint64_t key_dev, key_ino; /* published: the database file */
+    char *zKeyTab;        /* published: the table name */
     int64_t version;      /* _config version this copy reflects */
     size_t n_rows, cap;   /* row slots used / allocated */
     size_t dim;
@@ -50,7 +59,7 @@ typedef struct EmbCache {
     int has_sketch;       /* sketch holds every row (table option sketch != none) */
     emb_sketch sketch;    /* int8 sketch of the rows (search/sketch.h), cap rows */
     emb_matrix m;         /* view over the arrays, refreshed after changes */
-} EmbCache;
+};
 
 /* Where the rows of a stored chunk sit (vtab_layout.c has the details).
  * Format 1 (embext 0.2.0): three blobs per chunk, valid (1 byte per row),
@@ -111,6 +120,7 @@ struct EmbVtab {
     sqlite3_stmt *stVersion, *stVersionPut, *stVersionIns, *stChunkGet, *stChunkPut, *stChunkDel;
     sqlite3_stmt *stChunkIns;
     sqlite3_stmt *stTokFind, *stTokIns, *stTokDel;
+    sqlite3_stmt *stTokenizer; /* version of the <table>_tokenizer row (embTableTokVersion) */
 };
 
 struct EmbConn {
@@ -142,8 +152,15 @@ int embBufFlush(EmbVtab *p);
 void embBufDiscard(EmbVtab *p);
 void embBufFree(EmbVtab *p);
 
-/* Cache: make p->cache current (flush, version check, (re)load). */
+/* Cache (vtab_cache.c): make p->cache current (flush, version check, a
+ * shared copy of that version or a (re)load). */
 int embCacheEnsure(EmbVtab *p);
+/* Take one more reference to c (thread-safe for shared copies). */
+void embCacheRetain(EmbCache *c);
+/* A write is about to change the table: store version v in p's copy, which
+ * becomes private first (taken back from the registry, or cloned, or
+ * dropped when it cannot be). */
+void embCacheSetVersion(EmbVtab *p, int64_t v);
 /* p->cache, loading it if absent (no version check). */
 EmbCache *embCacheGet(EmbVtab *p);
 void embCacheRelease(EmbCache *c);
@@ -152,6 +169,22 @@ void embCacheDrop(EmbVtab *p);
 void embCachePut(EmbVtab *p, int64_t id, const unsigned char *row, float scale, const char *tok,
                  int n_tok, int keep_tok);
 void embCacheDel(EmbVtab *p, int64_t id);
+
+/* The process registry of shared copies (vtab_shared.c). */
+/* A published copy of p's table at version, with a new reference, or NULL. */
+EmbCache *embSharedFind(EmbVtab *p, int64_t version);
+/* Publish p->cache (current, no uncommitted writes of p's own); when the
+ * same version is already published, p->cache becomes that copy instead. */
+void embSharedPublish(EmbVtab *p);
+void embSharedRetain(EmbCache *c);
+/* Drop one reference; 1 when it was the last (c is then unlinked). */
+int embSharedRelease(EmbCache *c);
+/* Unlink c when the caller holds its only reference (1), else 0. */
+int embSharedUnshare(EmbCache *c);
+/* Copies published (for tests). */
+int embSharedCount(void);
+/* c's reference count (read under the registry's mutex when shared). */
+int embCacheRefs(EmbCache *c);
 
 /* Read (write == 0) or overwrite n bytes at offset off of column zCol of
  * stored chunk c in place (sqlite3_blob_*).  SQLITE_NOTFOUND: no such chunk. */

@@ -147,8 +147,7 @@ static int ensureVersion(EmbVtab *p)
     while (v == old || v == 0);
     if ((rc = embStoreWriteVersion(p, v)) != SQLITE_OK)
         return rc;
-    if (p->cache)
-        p->cache->version = v;
+    embCacheSetVersion(p, v); /* the copy becomes private first (vtab_cache.c) */
     p->version_written = 1;
     p->txn_wrote = 1;
     return SQLITE_OK;
