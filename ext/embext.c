@@ -27,6 +27,8 @@ static int (*const registrars[])(sqlite3 *, EmbConn *) = {
     embRegisterReaders,
     embRegisterPosenc,
     embRegisterSemantics,
+    embRegisterKeyed,
+    embRegisterTorch,
     embRegisterKnn,
     embRegisterPca,
     embRegisterTokenizer,

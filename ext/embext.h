@@ -31,6 +31,8 @@ int embRegisterTableFns(sqlite3 *db, EmbConn *conn);
 int embRegisterReaders(sqlite3 *db, EmbConn *conn);
 int embRegisterPosenc(sqlite3 *db, EmbConn *conn);
 int embRegisterSemantics(sqlite3 *db, EmbConn *conn);
+int embRegisterKeyed(sqlite3 *db, EmbConn *conn);
+int embRegisterTorch(sqlite3 *db, EmbConn *conn);
 int embRegisterKnn(sqlite3 *db, EmbConn *conn);
 int embRegisterPca(sqlite3 *db, EmbConn *conn);
 int embRegisterTokenizer(sqlite3 *db, EmbConn *conn);

@@ -49,6 +49,7 @@
  * written with the data) with a statement the embedding table keeps
  * prepared (embTableTokVersion), and reparses when it changed.
  */
+#include "core/alloc.h"
 #include "embtab.h"
 #include "tvf.h"
 #include "value.h"
@@ -295,7 +296,7 @@ static void fnTokensJson(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     size_t cap = 2 + 12 * n + 1;
     char *z = cap <= 0x7fffffff ? sqlite3_malloc64(cap) : NULL;
     if (!z) {
-        free(ids);
+        emb_free(ids);
         if (cap > 0x7fffffff)
             sqlite3_result_error_toobig(ctx);
         else
@@ -318,7 +319,7 @@ static void fnTokensJson(sqlite3_context *ctx, int argc, sqlite3_value **argv)
             z[k++] = digits[--nd];
     }
     z[k++] = ']';
-    free(ids);
+    emb_free(ids);
     sqlite3_result_text(ctx, z, (int)k, sqlite3_free);
 }
 
@@ -328,7 +329,7 @@ static void fnTokensJson(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 static int parseIdArray(const char *s, int32_t **pIds, size_t *pN)
 {
     size_t cap = 16, n = 0;
-    int32_t *ids = malloc(cap * sizeof *ids);
+    int32_t *ids = emb_malloc(cap * sizeof *ids);
     if (!ids)
         return SQLITE_NOMEM;
     const char *p = s;
@@ -353,9 +354,9 @@ static int parseIdArray(const char *s, int32_t **pIds, size_t *pN)
             v = INT32_MIN; /* out of range: reported by decode as position i */
         if (n == cap) {
             cap *= 2;
-            int32_t *nids = realloc(ids, cap * sizeof *nids);
+            int32_t *nids = emb_realloc(ids, cap * sizeof *nids);
             if (!nids) {
-                free(ids);
+                emb_free(ids);
                 return SQLITE_NOMEM;
             }
             ids = nids;
@@ -382,7 +383,7 @@ static int parseIdArray(const char *s, int32_t **pIds, size_t *pN)
     *pN = n;
     return SQLITE_OK;
 bad:
-    free(ids);
+    emb_free(ids);
     return SQLITE_ERROR;
 }
 
@@ -420,7 +421,7 @@ static void fnDetokenize(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     rc = tokGet(sqlite3_user_data(ctx), sqlite3_context_db_handle(ctx), "emb_detokenize", zName, &tok,
                 &words, &zErr);
     if (rc) {
-        free(ids);
+        emb_free(ids);
         resultErr(ctx, rc, zErr);
         return;
     }
@@ -428,16 +429,16 @@ static void fnDetokenize(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     size_t nText = 0;
     emb_err err = {0, ""};
     rc = emb_tok_decode(tok, ids, n, &text, &nText, &err);
-    free(ids);
+    emb_free(ids);
     if (rc == EMB_ENOMEM) {
         sqlite3_result_error_nomem(ctx);
     } else if (rc) {
         embResultError(ctx, "emb_detokenize: %s", err.msg + 5);
     } else if (nText > 0x7fffffff) {
-        free(text);
+        emb_free(text);
         sqlite3_result_error_toobig(ctx);
     } else {
-        sqlite3_result_text(ctx, text, (int)nText, free);
+        sqlite3_result_text(ctx, text, (int)nText, emb_free);
     }
 }
 
@@ -457,14 +458,14 @@ int embTokStoreFile(EmbConn *conn, sqlite3 *db, const char *zFunc, const char *z
     size_t nBlob = 0;
     emb_tok *tok = NULL;
     *pnTok = -1;
-    if (emb_map_open(&map, zPath, zFunc, emb_basename(zPath), &err) == EMB_OK) {
+    if (emb_map_open(&map, zPath, zFunc, zPath, &err) == EMB_OK) {
         if (map.n >= 4 && memcmp(map.data, "GGUF", 4) == 0) {
             if (emb_tok_gguf_extract(map.data, map.n, &blob, &nBlob, &err) == EMB_OK)
                 emb_tok_load_gguf(blob, nBlob, &tok, &err);
         } else if (emb_tok_load(map.data, map.n, &tok, &err) == EMB_OK) {
             /* tokenizer.json: stored as it is */
             nBlob = map.n;
-            if (!(blob = malloc(nBlob ? nBlob : 1)))
+            if (!(blob = emb_malloc(nBlob ? nBlob : 1)))
                 err.code = EMB_ENOMEM;
             else
                 memcpy(blob, map.data, nBlob);
@@ -472,7 +473,7 @@ int embTokStoreFile(EmbConn *conn, sqlite3 *db, const char *zFunc, const char *z
     }
     emb_map_close(&map);
     if (!tok || !blob) {
-        free(blob);
+        emb_free(blob);
         emb_tok_free(tok);
         if (err.code == EMB_ENOMEM)
             return SQLITE_NOMEM;
@@ -489,7 +490,7 @@ int embTokStoreFile(EmbConn *conn, sqlite3 *db, const char *zFunc, const char *z
     const char *model = emb_tok_model(tok);
     char *zDb = NULL, *zTab = NULL;
     if (splitName(db, zName, &zDb, &zTab)) {
-        free(blob);
+        emb_free(blob);
         emb_tok_free(tok);
         return SQLITE_NOMEM;
     }
@@ -501,7 +502,7 @@ int embTokStoreFile(EmbConn *conn, sqlite3 *db, const char *zFunc, const char *z
     sqlite3_free(zDb);
     sqlite3_free(zTab);
     if (!sql) {
-        free(blob);
+        emb_free(blob);
         emb_tok_free(tok);
         return SQLITE_NOMEM;
     }
@@ -525,7 +526,7 @@ int embTokStoreFile(EmbConn *conn, sqlite3 *db, const char *zFunc, const char *z
         rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
     }
     sqlite3_free(sql);
-    free(blob);
+    emb_free(blob);
     emb_tok_free(tok);
     if (rc != SQLITE_OK) {
         *pzErr = sqlite3_mprintf("%s: cannot store the tokenizer of %s: %s", zFunc, zName,
@@ -623,7 +624,7 @@ static int computeTokenize(TvfVtab *p, TvfCursor *cur, sqlite3_value **args)
         embTvfCellInt(&row[0], (sqlite3_int64)i);
         embTvfCellInt(&row[1], ids[i]);
     }
-    free(ids);
+    emb_free(ids);
     return rc;
 }
 

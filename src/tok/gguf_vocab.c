@@ -19,6 +19,7 @@
  * the tensors.
  */
 #include "tok/tok_int.h"
+#include "core/alloc.h"
 #include "readers/bytes.h"
 
 #include <stdio.h>
@@ -255,7 +256,7 @@ int emb_tok_gguf_extract(const uint8_t *data, size_t n, uint8_t **blob, size_t *
         uint8_t *out = NULL;
         size_t o = hdr;
         if (pass == 1) {
-            out = malloc(total);
+            out = emb_malloc(total);
             if (!out)
                 return emb_err_set(err, EMB_ENOMEM, "gguf: out of memory (%zu bytes)", total);
             memcpy(out, "GGUF", 4);
@@ -273,13 +274,13 @@ int emb_tok_gguf_extract(const uint8_t *data, size_t n, uint8_t **blob, size_t *
             size_t kn;
             uint32_t t;
             if (emb_cur_str(&w.c, w.len_bytes, &key, &kn) || emb_cur_u32(&w.c, &t)) {
-                free(out);
+                emb_free(out);
                 return emb_err_set(err, EMB_EFORMAT,
                                    "gguf: metadata entry %llu past the end (at byte %zu)",
                                    (unsigned long long)i, at);
             }
             if ((rc = skip_value(&w, t, 0, err))) {
-                free(out);
+                emb_free(out);
                 return rc;
             }
             if (kn >= 15 && memcmp(key, "tokenizer.ggml.", 15) == 0) {
@@ -372,7 +373,7 @@ static int load_merges(emb_tok *t, const tok_meta *m, int len_bytes, emb_err *er
         const uint8_t *s;
         size_t sn;
         if (emb_cur_str(&c, len_bytes, &s, &sn)) {
-            free(buf);
+            emb_free(buf);
             return emb_err_set(err, EMB_EFORMAT, "gguf: merge %zu past the end of the file", r);
         }
         const uint8_t *sp = sn > 1 ? memchr(s + 1, ' ', sn - 1) : NULL;
@@ -382,9 +383,9 @@ static int load_merges(emb_tok *t, const tok_meta *m, int len_bytes, emb_err *er
         int32_t l = emb_tok_find(t, (const char *)s, ln);
         int32_t rr = emb_tok_find(t, (const char *)sp + 1, rn);
         if (ln + rn > buf_cap) {
-            free(buf);
+            emb_free(buf);
             buf_cap = 2 * (ln + rn) + 16;
-            buf = malloc(buf_cap);
+            buf = emb_malloc(buf_cap);
             if (!buf)
                 return emb_err_set(err, EMB_ENOMEM, "gguf: out of memory");
         }
@@ -396,7 +397,7 @@ static int load_merges(emb_tok *t, const tok_meta *m, int len_bytes, emb_err *er
         /* the first (lowest) rank of a repeated merge counts, as in llama.cpp */
         emb_tok_pair_add(t, l, rr, (int32_t)r, id, 0);
     }
-    free(buf);
+    emb_free(buf);
     return EMB_OK;
 }
 
@@ -431,7 +432,7 @@ int emb_tok_load_gguf(const uint8_t *data, size_t n, emb_tok **out, emb_err *err
                            (int)(m.pre_n > 40 ? 40 : m.pre_n), (const char *)m.pre);
     if (!m.tokens.present)
         return emb_err_set(err, EMB_ENOTFOUND, "gguf: no tokenizer.ggml.tokens in the file");
-    emb_tok *t = calloc(1, sizeof *t);
+    emb_tok *t = emb_calloc(1, sizeof *t);
     if (!t)
         return emb_err_set(err, EMB_ENOMEM, "gguf: out of memory");
     t->kind = kind;

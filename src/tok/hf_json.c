@@ -159,7 +159,7 @@ static int add_ent(hf *h, emb_json_str s, int64_t id, int special)
 {
     if (h->n_ents == h->cap_ents) {
         size_t cap = h->cap_ents ? 2 * h->cap_ents : 1024;
-        hf_ent *e = realloc(h->ents, cap * sizeof *e);
+        hf_ent *e = emb_realloc(h->ents, cap * sizeof *e);
         if (!e)
             return hf_fail(h, EMB_ENOMEM, "out of memory");
         h->ents = e;
@@ -253,7 +253,7 @@ static int read_merges(hf *h, emb_tok *t, emb_json j)
     if (emb_tok_pairs_alloc(t, nm, h->err))
         return h->rc = EMB_ENOMEM;
     size_t cap = 2 * (size_t)t->max_len + 8;
-    char *buf = malloc(5 * cap);
+    char *buf = emb_malloc(5 * cap);
     if (!buf)
         return hf_fail(h, EMB_ENOMEM, "out of memory");
     char *lb = buf + cap, *rb = buf + 2 * cap;
@@ -321,7 +321,7 @@ static int read_merges(hf *h, emb_tok *t, emb_json j)
         r++;
         more = emb_json_next(&j, ']');
     }
-    free(buf);
+    emb_free(buf);
     if (!h->rc && j.what)
         json_fail(h, &j);
     return h->rc;
@@ -339,7 +339,7 @@ static int build_vocab(hf *h, emb_tok *t, int cbpe)
         return hf_fail(h, EMB_EFORMAT, "model.vocab is empty");
     size_t nt = (size_t)max_id + 1;
     /* per id, the entry that gives its text: vocab first, added tokens fill holes */
-    size_t *who = malloc(nt * sizeof *who);
+    size_t *who = emb_malloc(nt * sizeof *who);
     if (!who)
         return hf_fail(h, EMB_ENOMEM, "out of memory for %zu tokens", nt);
     for (size_t i = 0; i < nt; i++)
@@ -356,7 +356,7 @@ static int build_vocab(hf *h, emb_tok *t, int cbpe)
         size_t a = emb_json_str_len(&e->s), b = emb_json_str_len(&o->s);
         int same = a == b;
         if (same && a) {
-            char *x = malloc(2 * a);
+            char *x = emb_malloc(2 * a);
             if (!x) {
                 hf_fail(h, EMB_ENOMEM, "out of memory");
                 break;
@@ -364,7 +364,7 @@ static int build_vocab(hf *h, emb_tok *t, int cbpe)
             emb_json_str_decode(&e->s, x);
             emb_json_str_decode(&o->s, x + a);
             same = memcmp(x, x + a, a) == 0;
-            free(x);
+            emb_free(x);
         }
         if (!same)
             hf_fail(h, EMB_EFORMAT, "token id %lld has two different texts", (long long)e->id);
@@ -376,7 +376,7 @@ static int build_vocab(hf *h, emb_tok *t, int cbpe)
     if (!h->rc && emb_tok_alloc(t, nt, pool_n, h->err))
         h->rc = EMB_ENOMEM;
     if (h->rc) {
-        free(who);
+        emb_free(who);
         return h->rc;
     }
     size_t o = 0;
@@ -403,7 +403,7 @@ static int build_vocab(hf *h, emb_tok *t, int cbpe)
     for (size_t id = 0; id < nt; id++)
         if (who[id] != SIZE_MAX && h->ents[who[id]].in_vocab)
             emb_tok_map_add(t, (int32_t)id);
-    free(who);
+    emb_free(who);
     return EMB_OK;
 }
 
@@ -713,7 +713,7 @@ int emb_tok_load_hf(const uint8_t *data, size_t n, emb_tok **out, emb_err *err)
         return hf_fail(&h, EMB_ENOTFOUND, "no model");
     if (obj_index(&h, &tv[T_MODEL], mkeys, M_N, mv, mf) || check_model(&h, mv, mf))
         return h.rc;
-    emb_tok *t = calloc(1, sizeof *t);
+    emb_tok *t = emb_calloc(1, sizeof *t);
     if (!t)
         return hf_fail(&h, EMB_ENOMEM, "out of memory");
     t->format = EMB_TOK_FMT_HF;
@@ -758,11 +758,11 @@ int emb_tok_load_hf(const uint8_t *data, size_t n, emb_tok **out, emb_err *err)
     if (h.rc)
         goto fail;
     emb_tok_byte_tokens(t);
-    free(h.ents);
+    emb_free(h.ents);
     *out = t;
     return EMB_OK;
 fail:
-    free(h.ents);
+    emb_free(h.ents);
     emb_tok_free(t);
     return h.rc ? h.rc : EMB_EFORMAT;
 }

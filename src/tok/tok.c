@@ -7,6 +7,7 @@
  * 0xAD), in increasing order, stand for U+0100, U+0101, ...
  */
 #include "tok/tok_int.h"
+#include "core/alloc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -41,14 +42,14 @@ void emb_tok_free(emb_tok *t)
 {
     if (!t)
         return;
-    free(t->pool);
-    free(t->off);
-    free(t->len);
-    free(t->score);
-    free(t->type);
-    free(t->slots);
-    free(t->pairs);
-    free(t);
+    emb_free(t->pool);
+    emb_free(t->off);
+    emb_free(t->len);
+    emb_free(t->score);
+    emb_free(t->type);
+    emb_free(t->slots);
+    emb_free(t->pairs);
+    emb_free(t);
 }
 
 int emb_tok_alloc(emb_tok *t, size_t nt, size_t pool_n, emb_err *err)
@@ -57,12 +58,12 @@ int emb_tok_alloc(emb_tok *t, size_t nt, size_t pool_n, emb_err *err)
     while (cap < 2 * nt)
         cap <<= 1;
     t->n_tokens = nt;
-    t->pool = malloc(pool_n ? pool_n : 1);
-    t->off = malloc(nt * sizeof *t->off);
-    t->len = malloc(nt * sizeof *t->len);
-    t->score = calloc(nt, sizeof *t->score);
-    t->type = malloc(nt);
-    t->slots = calloc(cap, sizeof *t->slots);
+    t->pool = emb_malloc(pool_n ? pool_n : 1);
+    t->off = emb_malloc(nt * sizeof *t->off);
+    t->len = emb_malloc(nt * sizeof *t->len);
+    t->score = emb_calloc(nt, sizeof *t->score);
+    t->type = emb_malloc(nt);
+    t->slots = emb_calloc(cap, sizeof *t->slots);
     t->slot_cap = cap;
     if (!t->pool || !t->off || !t->len || !t->score || !t->type || !t->slots)
         return emb_err_set(err, EMB_ENOMEM, "tok: out of memory for %zu tokens", nt);
@@ -90,7 +91,7 @@ int emb_tok_pairs_alloc(emb_tok *t, size_t n, emb_err *err)
     size_t cap = 16;
     while (cap < 2 * n + 2)
         cap <<= 1;
-    t->pairs = calloc(cap, sizeof *t->pairs);
+    t->pairs = emb_calloc(cap, sizeof *t->pairs);
     if (!t->pairs)
         return emb_err_set(err, EMB_ENOMEM, "tok: out of memory for %zu merges", n);
     t->pair_cap = cap;
@@ -185,7 +186,7 @@ int emb_tok_out_grow(emb_tok_out *o, emb_err *err)
     size_t cap = o->cap ? 2 * o->cap : 64;
     if (cap > o->max)
         cap = o->max;
-    int32_t *ids = realloc(o->ids, cap * sizeof *ids);
+    int32_t *ids = emb_realloc(o->ids, cap * sizeof *ids);
     if (!ids)
         return emb_err_set(err, EMB_ENOMEM, "tok: out of memory for %zu tokens", cap);
     o->ids = ids;
@@ -195,12 +196,12 @@ int emb_tok_out_grow(emb_tok_out *o, emb_err *err)
 
 emb_tok_cache *emb_tok_cache_new(void)
 {
-    return calloc(1, sizeof(emb_tok_cache));
+    return emb_calloc(1, sizeof(emb_tok_cache));
 }
 
 void emb_tok_cache_free(emb_tok_cache *c)
 {
-    free(c);
+    emb_free(c);
 }
 
 int emb_tok_encode(const emb_tok *t, const char *text, size_t n, int add_bos, int add_eos,
@@ -233,10 +234,10 @@ int emb_tok_encode_cached(const emb_tok *t, emb_tok_cache *c, const char *text, 
     if (!rc && add_eos && t->eos >= 0)
         rc = emb_tok_out_push(&o, t->eos, err);
     if (rc) {
-        free(o.ids);
+        emb_free(o.ids);
         return rc;
     }
-    if (!o.ids && !(o.ids = malloc(sizeof *o.ids))) /* a valid pointer even for 0 ids */
+    if (!o.ids && !(o.ids = emb_malloc(sizeof *o.ids))) /* a valid pointer even for 0 ids */
         return emb_err_set(err, EMB_ENOMEM, "tok: out of memory");
     *ids = o.ids;
     *n_ids = o.n;
@@ -255,7 +256,7 @@ static int sb_add(strbuf *b, const void *p, size_t n)
         size_t cap = b->cap ? b->cap : 64;
         while (cap < b->n + n + 1)
             cap *= 2;
-        char *s = realloc(b->s, cap);
+        char *s = emb_realloc(b->s, cap);
         if (!s)
             return EMB_ENOMEM;
         b->s = s;
@@ -340,7 +341,7 @@ int emb_tok_decode(const emb_tok *t, const int32_t *ids, size_t n_ids, char **te
     for (size_t i = 0; i < n_ids && !rc; i++) {
         int32_t id = ids[i];
         if (id < 0 || (size_t)id >= t->n_tokens) {
-            free(b.s);
+            emb_free(b.s);
             return emb_err_set(err, EMB_ERANGE, "tok: token id %ld at position %zu is out of range (0..%zu)",
                                (long)id, i, t->n_tokens - 1);
         }
@@ -365,7 +366,7 @@ int emb_tok_decode(const emb_tok *t, const int32_t *ids, size_t n_ids, char **te
         first = 0;
     }
     if (rc) {
-        free(b.s);
+        emb_free(b.s);
         return emb_err_set(err, EMB_ENOMEM, "tok: out of memory while decoding");
     }
     *text = b.s;

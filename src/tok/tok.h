@@ -83,7 +83,7 @@ int emb_tok_load_gguf(const uint8_t *data, size_t n, emb_tok **out, emb_err *err
 
 /* The tokenizer part of a GGUF file: a GGUF (same version) with no tensors
  * and only the tokenizer.ggml.* metadata, copied byte for byte; *blob is
- * malloc'd (free()).  emb_tok_load_gguf reads it like the whole file. */
+ * emb_malloc'd (emb_free()).  emb_tok_load_gguf reads it like the whole file. */
 int emb_tok_gguf_extract(const uint8_t *data, size_t n, uint8_t **blob, size_t *blob_n,
                          emb_err *err);
 
@@ -103,7 +103,7 @@ const char *emb_tok_piece(const emb_tok *t, int32_t id, size_t *n);
 
 /* Encode text[0..n) (any bytes; invalid UTF-8 is kept as single bytes).
  * add_bos / add_eos: 0, 1, or -1 for the file's setting.  *ids is malloc'd
- * (free()), *n_ids may be 0.  More than max_tokens tokens (capped at
+ * (emb_free()), *n_ids may be 0.  More than max_tokens tokens (capped at
  * EMB_TOK_MAX_TOKENS) is EMB_ERANGE. */
 int emb_tok_encode(const emb_tok *t, const char *text, size_t n, int add_bos, int add_eos,
                    size_t max_tokens, int32_t **ids, size_t *n_ids, emb_err *err);

@@ -244,10 +244,10 @@ static int bwork_room(bwork *w, size_t m, emb_err *err)
     if (m <= w->cap)
         return EMB_OK;
     size_t cap = m < 256 ? 256 : m;
-    bsym *sy = realloc(w->sy, cap * sizeof *sy);
+    bsym *sy = emb_realloc(w->sy, cap * sizeof *sy);
     if (sy)
         w->sy = sy;
-    int32_t *ids = realloc(w->ids, cap * sizeof *ids);
+    int32_t *ids = emb_realloc(w->ids, cap * sizeof *ids);
     if (ids)
         w->ids = ids;
     if (!sy || !ids)
@@ -258,9 +258,9 @@ static int bwork_room(bwork *w, size_t m, emb_err *err)
 
 static void bwork_free(bwork *w)
 {
-    free(w->sy);
-    free(w->ids);
-    free(w->h.a);
+    emb_free(w->sy);
+    emb_free(w->ids);
+    emb_free(w->h.a);
 }
 
 /* Merge the word whose starting symbols are ids[0..m) (m <= w->cap). */
@@ -278,7 +278,7 @@ int emb_tok_bpe_encode(const emb_tok *t, emb_tok_cache *cache, const char *text,
     const unsigned char *s = (const unsigned char *)text;
     char *copy = NULL;
     if (t->prefix_space && n && s[0] != ' ') { /* ByteLevel add_prefix_space */
-        if (!(copy = malloc(n + 1)))
+        if (!(copy = emb_malloc(n + 1)))
             return emb_err_set(err, EMB_ENOMEM, "tok: out of memory");
         copy[0] = ' ';
         memcpy(copy + 1, text, n);
@@ -307,7 +307,7 @@ int emb_tok_bpe_encode(const emb_tok *t, emb_tok_cache *cache, const char *text,
         i += len;
     }
     bwork_free(&w);
-    free(copy);
+    emb_free(copy);
     return rc;
 }
 
@@ -367,7 +367,7 @@ int emb_tok_cbpe_encode(const emb_tok *t, emb_tok_cache *cache, const char *text
         return emb_err_set(err, EMB_ERANGE, "tok: text of %zu bytes is too long (at most %zu)", n,
                            (size_t)64 << 20);
     size_t len = n + 2 * spaces + (pre ? 3 : 0), k = 0;
-    unsigned char *s = malloc(len ? len : 1);
+    unsigned char *s = emb_malloc(len ? len : 1);
     if (!s)
         return emb_err_set(err, EMB_ENOMEM, "tok: out of memory for a text of %zu bytes", n);
     if (pre) {
@@ -403,6 +403,6 @@ int emb_tok_cbpe_encode(const emb_tok *t, emb_tok_cache *cache, const char *text
         a = b;
     }
     bwork_free(&w);
-    free(s);
+    emb_free(s);
     return rc;
 }

@@ -12,6 +12,7 @@
 #define EMB_TOK_INT_H
 
 #include "tok/tok.h"
+#include "core/alloc.h"
 #include <string.h>
 
 /* One BPE merge: left and right token ids -> merged id, with its rank. */

@@ -22,6 +22,7 @@
  * token (built at load) rather than by hashing their text.
  */
 #include "tok/tok_int.h"
+#include "core/alloc.h"
 #include "tok/pqueue.h"
 
 #include <stdlib.h>
@@ -226,7 +227,7 @@ int emb_tok_spm_encode(const emb_tok *t, emb_tok_cache *cache, const char *text,
     if (n > SPM_MAX_TEXT || len > SPM_MAX_TEXT)
         return emb_err_set(err, EMB_ERANGE, "tok: text of %zu bytes is too long (at most %zu)", n,
                            SPM_MAX_TEXT);
-    char *s = malloc(len ? len : 1);
+    char *s = emb_malloc(len ? len : 1);
     sym local[SHORT_SEG], *big = NULL;
     size_t big_cap = 0;
     heap h = {NULL, 0, 0};
@@ -277,9 +278,9 @@ int emb_tok_spm_encode(const emb_tok *t, emb_tok_cache *cache, const char *text,
         sym *sy = local;
         if (m > SHORT_SEG) {
             if (m > big_cap) {
-                free(big);
+                emb_free(big);
                 big_cap = m;
-                if (!(big = malloc(m * sizeof *big))) {
+                if (!(big = emb_malloc(m * sizeof *big))) {
                     rc = emb_err_set(err, EMB_ENOMEM, "tok: out of memory for a text of %zu bytes", n);
                     break;
                 }
@@ -299,8 +300,8 @@ int emb_tok_spm_encode(const emb_tok *t, emb_tok_cache *cache, const char *text,
         if (!rc && t->spm_split)
             emb_tok_cache_put(cache, s + a, i - a, o->ids + at, o->n - at);
     }
-    free(s);
-    free(big);
-    free(h.a);
+    emb_free(s);
+    emb_free(big);
+    emb_free(h.a);
     return rc;
 }

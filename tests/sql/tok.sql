@@ -91,8 +91,8 @@ select 'max-ok', length(emb_tokens_json('wte', replace(hex(zeroblob(100000)), '0
 select emb_tokenizer_load('plain', :data || '/stories260k-v3.gguf');
 -- error: emb_tokenizer_load: glove.6B.50d.10k.txt: tok: not a tokenizer (expected a GGUF file or a tokenizer.json object)
 select emb_tokenizer_load('bare', :data || '/glove.6B.50d.10k.txt');
--- error: emb_tokenizer_load: nosuch.gguf: cannot open (No such file or directory)
-select emb_tokenizer_load('bare', :data || '/nosuch.gguf');
+-- error: emb_tokenizer_load: no/such/model.gguf: cannot open (No such file or directory)
+select emb_tokenizer_load('bare', 'no/such/model.gguf');
 -- error: emb_tokenizer_load: path must be text (found null)
 select emb_tokenizer_load('bare', null);
 select 'bare-still-none', (select count(*) from sqlite_schema where name = 'bare_tokenizer') = 0;

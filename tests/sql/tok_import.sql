@@ -17,8 +17,8 @@ select 'imp-aux', emb_import_gguf('aux.wte2', :data || '/stories260k-v3.gguf') =
 select 'imp-aux-tok', emb_tokens_json('aux.wte2', 'I love dogs', 0) = '[359,401,360,400,428,419]';
 select 'imp-aux-where', (select count(*) from aux.sqlite_schema where name in ('wte2', 'wte2_tokenizer')) = 2;
 -- a failed import leaves no table behind
--- error: emb_import_gguf: emb_read_gguf: nosuch.gguf: cannot open (No such file or directory)
-select emb_import_gguf('w2', :data || '/nosuch.gguf');
+-- error: emb_import_gguf: emb_read_gguf: no/such/dir/nosuch.gguf: cannot open (No such file or directory)
+select emb_import_gguf('w2', 'no/such/dir/nosuch.gguf');
 select 'imp-none-left', (select count(*) from sqlite_schema where name like 'w2%') = 0;
 -- error: emb_import_gguf: emb_read_gguf: gpt2-r50k-tokenizer.gguf: no tensor 'token_embd.weight' (available: none)
 select emb_import_gguf('w3', :data || '/gpt2-r50k-tokenizer.gguf');
