@@ -298,7 +298,8 @@ int emb_tok_spm_encode(const emb_tok *t, emb_tok_cache *cache, const char *text,
         rc = m >= SHORT_SEG ? merge(t, s, sy, 0, (int32_t)m, &h, o, err)
                             : merge_short_ids(t, s, sy, 0, (int32_t)m, o, err);
         if (!rc && t->spm_split)
-            emb_tok_cache_put(cache, s + a, i - a, o->ids + at, o->n - at);
+            emb_tok_cache_put(cache, s + a, i - a,
+                              o->ids ? o->ids + at : NULL, o->n - at);
     }
     emb_free(s);
     emb_free(big);
