@@ -1,10 +1,11 @@
 /*
  * embtab.h - how SQL functions reach an `embedding` virtual table's data.
  *
- * The virtual table (ext/vtab_embedding.c) keeps, per connection and per
- * table, an in-memory copy of the matrix (src/search/matrix.h view + token map)
- * that is reloaded when the table changed (its version counter, kept in a
- * shadow table, differs).  Functions that take a table name
+ * The virtual table (ext/vtab_embedding.c) keeps an in-memory copy of the
+ * matrix (src/search/matrix.h view + token map), one per process for a
+ * table of a database file (shared by its connections, ext/vtab_shared.c),
+ * that is reloaded when the table changed (its version, kept in a shadow
+ * table, differs).  Functions that take a table name
  * (emb_lookup, emb_token_id, emb_sequence, emb_most_similar, emb_analogy,
  * emb_logits, emb_eval_*) use this interface instead of SQL queries.
  *
@@ -61,5 +62,10 @@ int64_t embTableTokenId(const EmbTableRef *ref, const char *tok, int n);
 /* Token text of id (NUL-terminated, *pn bytes), or NULL when the row has no
  * token or does not exist. */
 const char *embTableToken(const EmbTableRef *ref, int64_t id, int *pn);
+/* The copy behind ref: *shared 1 when it is the process's shared copy
+ * (ext/vtab_shared.c), *refs the references to it other than ref's own,
+ * *bytes its rows and bounds, *sketch_bytes its int8 sketch. */
+void embTableCacheInfo(const EmbTableRef *ref, int *shared, int *refs, int64_t *bytes,
+                       int64_t *sketch_bytes);
 
 #endif

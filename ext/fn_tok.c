@@ -452,7 +452,7 @@ int embTokStoreFile(EmbConn *conn, sqlite3 *db, const char *zFunc, const char *z
     if (rc)
         return rc;
     embTableClose(ref);
-    emb_map map = {NULL, 0};
+    emb_map map = {0};
     emb_err err = {0, ""};
     uint8_t *blob = NULL;
     size_t nBlob = 0;
@@ -506,9 +506,27 @@ int embTokStoreFile(EmbConn *conn, sqlite3 *db, const char *zFunc, const char *z
         emb_tok_free(tok);
         return SQLITE_NOMEM;
     }
-    /* Two statements: run the CREATE, then the INSERT with its parameters. */
+    /* Two statements: run the CREATE, then the INSERT with its parameters,
+     * inside a savepoint whose ROLLBACK TO / RELEASE are prepared first, so
+     * that a failure (out of memory included) leaves no half-stored
+     * tokenizer behind. */
     const char *tail = NULL;
-    sqlite3_stmt *st = NULL;
+    sqlite3_stmt *st = NULL, *spBegin = NULL, *spUndo = NULL, *spEnd = NULL;
+    rc = sqlite3_prepare_v2(db, "SAVEPOINT emb_tokenizer_load", -1, &spBegin, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v2(db, "ROLLBACK TO emb_tokenizer_load", -1, &spUndo, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v2(db, "RELEASE emb_tokenizer_load", -1, &spEnd, NULL);
+    if (rc != SQLITE_OK || sqlite3_step(spBegin) != SQLITE_DONE) {
+        sqlite3_finalize(spBegin);
+        sqlite3_finalize(spUndo);
+        sqlite3_finalize(spEnd);
+        sqlite3_free(sql);
+        emb_free(blob);
+        emb_tok_free(tok);
+        return SQLITE_NOMEM;
+    }
+    sqlite3_finalize(spBegin);
     rc = sqlite3_prepare_v2(db, sql, -1, &st, &tail);
     if (rc == SQLITE_OK) {
         rc = sqlite3_step(st);
@@ -529,12 +547,23 @@ int embTokStoreFile(EmbConn *conn, sqlite3 *db, const char *zFunc, const char *z
     emb_free(blob);
     emb_tok_free(tok);
     if (rc != SQLITE_OK) {
-        *pzErr = sqlite3_mprintf("%s: cannot store the tokenizer of %s: %s", zFunc, zName,
-                                 sqlite3_errmsg(db));
+        int nomem = sqlite3_errcode(db) == SQLITE_NOMEM;
+        if (!nomem)
+            *pzErr = sqlite3_mprintf("%s: cannot store the tokenizer of %s: %s", zFunc, zName,
+                                     sqlite3_errmsg(db));
         sqlite3_finalize(st);
+        sqlite3_step(spUndo);
+        sqlite3_step(spEnd);
+        sqlite3_finalize(spUndo);
+        sqlite3_finalize(spEnd);
         return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
     }
     sqlite3_finalize(st);
+    sqlite3_finalize(spUndo);
+    rc = sqlite3_step(spEnd);
+    sqlite3_finalize(spEnd);
+    if (rc != SQLITE_DONE)
+        return SQLITE_NOMEM;
     *pnTok = (sqlite3_int64)nTok;
     return SQLITE_OK;
 }

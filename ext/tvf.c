@@ -263,7 +263,8 @@ static int tvfClose(sqlite3_vtab_cursor *pCur)
 }
 
 /* xBestIndex: consume equality constraints on the argument columns; idxNum
- * is the bit set of arguments given.  An argument whose constraint is not
+ * is the bit set of arguments given (bits 16.. the result columns not
+ * read, see TvfCursor.unusedOut).  An argument whose constraint is not
  * usable in this plan makes the plan impossible (SQLITE_CONSTRAINT). */
 static int tvfBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *info)
 {
@@ -291,6 +292,10 @@ static int tvfBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *info)
     if (unusable & ~idxNum)
         return SQLITE_CONSTRAINT;
     int req = (1 << s->nRequired) - 1;
+    /* result columns the statement never reads, as bits 16.. of idxNum
+     * (TvfCursor.unusedOut): a function may skip computing them */
+    if (s->nOut <= 15)
+        idxNum |= (int)(~info->colUsed & ((1u << s->nOut) - 1)) << 16;
     info->idxNum = idxNum;
     /* a streaming function yields a whole file; the others a few rows */
     info->estimatedCost = (idxNum & req) != req ? 1e12 : s->stream ? 1e6 : 1000.0;
@@ -316,6 +321,7 @@ static int tvfFilter(sqlite3_vtab_cursor *pCur, int idxNum, const char *idxStr, 
         if (!args[a])
             return embTvfMissingArg(&p->base, s->zName, s->azArg, s->nArg, s->nRequired, a);
     cur->eof = 0;
+    cur->unusedOut = (idxNum >> 16) & 0x7fff;
     if (!s->stream)
         return s->xCompute(p, cur, args);
     int rc = s->stream->xStart(p, cur, args);

@@ -157,7 +157,7 @@ int embTableOpen(EmbConn *conn, sqlite3 *db, const char *zFunc, const char *zNam
         return SQLITE_NOMEM;
     ref->metric = p->metric;
     ref->c = p->cache;
-    ref->c->nRef++;
+    embCacheRetain(ref->c);
     *pp = ref;
     return SQLITE_OK;
 }
@@ -232,6 +232,17 @@ void embTableClose(EmbTableRef *ref)
         return;
     embCacheRelease(ref->c);
     sqlite3_free(ref);
+}
+
+void embTableCacheInfo(const EmbTableRef *ref, int *shared, int *refs, int64_t *bytes,
+                       int64_t *sketch_bytes)
+{
+    EmbCache *c = ref->c;
+    *shared = c->shared;
+    *refs = embCacheRefs(c) - 1;
+    *bytes = (int64_t)(c->cap * (c->row_bytes + 2 * sizeof(float) + 1 + sizeof(char *) +
+                                 sizeof(int)));
+    *sketch_bytes = c->has_sketch ? (int64_t)emb_sketch_bytes(&c->sketch) : 0;
 }
 
 const emb_matrix *embTableMatrix(const EmbTableRef *ref)

@@ -302,9 +302,8 @@ int emb_tok_bpe_encode(const emb_tok *t, emb_tok_cache *cache, const char *text,
         for (size_t k = 0; k < len; k++)
             ids[k] = t->byte_tok[s[i + k]];
         rc = bpe_word(t, &w, ids, len, o, err);
-        if (!rc)
-            emb_tok_cache_put(cache, (const char *)s + i, len,
-                              o->ids ? o->ids + at : NULL, o->n - at);
+        if (!rc && o->n > at) /* a word of no tokens (all unknown) is not cached */
+            emb_tok_cache_put(cache, (const char *)s + i, len, o->ids + at, o->n - at);
         i += len;
     }
     bwork_free(&w);
@@ -399,9 +398,8 @@ int emb_tok_cbpe_encode(const emb_tok *t, emb_tok_cache *cache, const char *text
             break;
         size_t m = cbpe_symbols(t, s + a, b - a, w.ids);
         rc = bpe_word(t, &w, w.ids, m, o, err);
-        if (!rc && t->ms_split)
-            emb_tok_cache_put(cache, (const char *)s + a, b - a,
-                              o->ids ? o->ids + at : NULL, o->n - at);
+        if (!rc && t->ms_split && o->n > at)
+            emb_tok_cache_put(cache, (const char *)s + a, b - a, o->ids + at, o->n - at);
         a = b;
     }
     bwork_free(&w);

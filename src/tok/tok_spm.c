@@ -22,7 +22,6 @@
  * token (built at load) rather than by hashing their text.
  */
 #include "tok/tok_int.h"
-#include "core/alloc.h"
 #include "tok/pqueue.h"
 
 #include <stdlib.h>
@@ -297,9 +296,8 @@ int emb_tok_spm_encode(const emb_tok *t, emb_tok_cache *cache, const char *text,
         }
         rc = m >= SHORT_SEG ? merge(t, s, sy, 0, (int32_t)m, &h, o, err)
                             : merge_short_ids(t, s, sy, 0, (int32_t)m, o, err);
-        if (!rc && t->spm_split)
-            emb_tok_cache_put(cache, s + a, i - a,
-                              o->ids ? o->ids + at : NULL, o->n - at);
+        if (!rc && t->spm_split && o->n > at)
+            emb_tok_cache_put(cache, s + a, i - a, o->ids + at, o->n - at);
     }
     emb_free(s);
     emb_free(big);
