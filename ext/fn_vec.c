@@ -26,6 +26,7 @@
  * NULL in any argument gives NULL.
  */
 #include "embext.h"
+#include "core/alloc.h"
 #include "value.h"
 #include "core/vectext.h"
 
@@ -120,7 +121,7 @@ static void fnJson(sqlite3_context *ctx, int argc, sqlite3_value **argv)
         return;
     }
     sqlite3_result_text(ctx, s, -1, SQLITE_TRANSIENT);
-    free(s);
+    emb_free(s);
 }
 
 static void fnDims(sqlite3_context *ctx, int argc, sqlite3_value **argv)

@@ -51,6 +51,7 @@
  * full scan per query.  The result rows are buffered and walked in order.
  */
 #include "embtab.h"
+#include "core/alloc.h"
 #include "search/knn.h"
 #include "tvf.h"
 #include "value.h"
@@ -111,7 +112,7 @@ static int parseJsonQueries(TvfVtab *p, const char *zTable, const char *z, size_
                 break;
             }
             if (d != dim) {
-                free(v);
+                emb_free(v);
                 rc = embTvfError(p, "%s: query %lld has %lld values; table %s has dim %lld", zFunc,
                                  (long long)nq, (long long)d, zTable, (long long)dim);
                 break;
@@ -120,14 +121,14 @@ static int parseJsonQueries(TvfVtab *p, const char *zTable, const char *z, size_
                 cap = cap ? 2 * cap : 16;
                 float *grown = sqlite3_realloc64(all, (sqlite3_uint64)cap * (dim ? dim : 1) * 4);
                 if (!grown) {
-                    free(v);
+                    emb_free(v);
                     rc = SQLITE_NOMEM;
                     break;
                 }
                 all = grown;
             }
             memcpy(all + nq * dim, v, dim * sizeof *v);
-            free(v);
+            emb_free(v);
             nq++;
             i = e + 1;
             while (i < n && isWs(z[i]))

@@ -14,6 +14,7 @@
  * are parsed as strict JSON arrays (src/core/vectext.c).  Other types are errors.
  */
 #include "value.h"
+#include "core/alloc.h"
 
 #include "core/vectext.h"
 
@@ -103,17 +104,17 @@ int embVecFromValue(sqlite3_value *arg, const char *zFunc, EmbVec *out, char **p
             return SQLITE_ERROR;
         }
         if (dim == 0) { /* unreachable: the grammar needs one number */
-            free(v);
+            emb_free(v);
             *pzErr = sqlite3_mprintf("%s: empty vector", zFunc);
             return SQLITE_ERROR;
         }
         float *copy = sqlite3_malloc64(dim * sizeof *copy);
         if (!copy) {
-            free(v);
+            emb_free(v);
             return SQLITE_NOMEM;
         }
         memcpy(copy, v, dim * sizeof *copy);
-        free(v);
+        emb_free(v);
         out->v = out->owned = copy;
         out->dim = (int)dim;
         return SQLITE_OK;

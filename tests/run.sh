@@ -43,6 +43,10 @@ CMOCKA_F='s/^\[  FAILED  \] \([0-9]*\) test.*/\1/p'
 SQL_P='s/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p'
 SQL_F='s/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p'
 
+# one place allocates (src/core/alloc.c): no raw malloc/free elsewhere
+echo "== allocator guard (tests/check_alloc.sh)"
+run_counted "allocator guard" "$SQL_P" "$SQL_F" sh tests/check_alloc.sh
+
 for t in "$BUILD"/tests/test_*; do
     [ -x "$t" ] || continue
     echo "== $t"

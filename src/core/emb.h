@@ -10,7 +10,8 @@
  * for the call unless the header says a function keeps or copies them;
  * results from _new/_open are owned by the caller and released with the
  * matching _free/_close (which accept NULL); out-parameters are written
- * only on success.
+ * only on success.  Heap memory comes from core/alloc.h: "malloc'd" in a
+ * header means emb_malloc'd, released with emb_free.
  */
 #ifndef EMB_H
 #define EMB_H

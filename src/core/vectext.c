@@ -1,5 +1,6 @@
 /* vectext.c - strict JSON vector parsing and shortest round-trip printing. */
 #include "core/vectext.h"
+#include "core/alloc.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -64,7 +65,7 @@ int emb_json_parse(const char *text, size_t n, float **out, size_t *dim, emb_err
 {
     size_t i = 0, count = 0, cap = 16;
     char what[16], num[400];
-    float *v = malloc(cap * sizeof *v);
+    float *v = emb_malloc(cap * sizeof *v);
     if (!v)
         return emb_err_set(err, EMB_ENOMEM, "out of memory");
     while (i < n && is_ws(text[i]))
@@ -100,7 +101,7 @@ int emb_json_parse(const char *text, size_t n, float **out, size_t *dim, emb_err
                 emb_err_set(err, EMB_ERANGE, "more than %d values (dimension limit)", EMB_MAX_DIM);
                 goto fail;
             }
-            float *nv = realloc(v, 2 * cap * sizeof *v);
+            float *nv = emb_realloc(v, 2 * cap * sizeof *v);
             if (!nv) {
                 emb_err_set(err, EMB_ENOMEM, "out of memory");
                 goto fail;
@@ -135,7 +136,7 @@ int emb_json_parse(const char *text, size_t n, float **out, size_t *dim, emb_err
     *dim = count;
     return EMB_OK;
 fail:
-    free(v);
+    emb_free(v);
     return err ? err->code : EMB_EINVAL;
 }
 
@@ -156,7 +157,7 @@ int emb_float_format(char *buf, float f)
 char *emb_json_format(const float *v, size_t dim)
 {
     size_t cap = 2 + dim * 17 + 1, len = 0;
-    char *s = malloc(cap);
+    char *s = emb_malloc(cap);
     if (!s)
         return NULL;
     s[len++] = '[';
@@ -165,9 +166,9 @@ char *emb_json_format(const float *v, size_t dim)
         int k = emb_float_format(tmp, v[i]);
         if (len + (size_t)k + 3 > cap) {
             cap = cap * 2 + (size_t)k + 3;
-            char *ns = realloc(s, cap);
+            char *ns = emb_realloc(s, cap);
             if (!ns) {
-                free(s);
+                emb_free(s);
                 return NULL;
             }
             s = ns;

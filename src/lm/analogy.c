@@ -1,6 +1,7 @@
 /* analogy.c - gensim-exact most_similar, 3CosMul and analogy evaluation
  * (see analogy.h for the rules). */
 #include "lm/analogy.h"
+#include "core/alloc.h"
 #include "search/best.h"
 #include "lm/unicase.h"
 #include "lm/vocab.h"
@@ -94,7 +95,7 @@ int emb_norms_get(const emb_kernels *kern, const emb_matrix *m, const float **no
         *norms = m->norms;
         return EMB_OK;
     }
-    float *n = malloc((m->n_rows ? m->n_rows : 1) * sizeof(float));
+    float *n = emb_malloc((m->n_rows ? m->n_rows : 1) * sizeof(float));
     if (!n)
         return emb_err_set(err, EMB_ENOMEM, "norms: out of memory");
     emb_row_norms(kern, m, n);
@@ -217,11 +218,11 @@ int emb_most_similar_terms(const emb_kernels *kern, const emb_matrix *m, const e
     if (rc != EMB_OK)
         return rc;
     size_t n = m->n_rows, dim = m->dim;
-    float *scores = malloc((n ? n : 1) * sizeof(float));
-    float *tmp = malloc((n ? n : 1) * sizeof(float));
-    float *buf = malloc(dim * sizeof(float));
-    float *q = malloc(dim * sizeof(float));
-    float *dots = method == EMB_SIM_3COSMUL ? malloc((n ? n : 1) * sizeof(float)) : NULL;
+    float *scores = emb_malloc((n ? n : 1) * sizeof(float));
+    float *tmp = emb_malloc((n ? n : 1) * sizeof(float));
+    float *buf = emb_malloc(dim * sizeof(float));
+    float *q = emb_malloc(dim * sizeof(float));
+    float *dots = method == EMB_SIM_3COSMUL ? emb_malloc((n ? n : 1) * sizeof(float)) : NULL;
     if (!scores || !tmp || !buf || !q || (method == EMB_SIM_3COSMUL && !dots)) {
         rc = emb_err_set(err, EMB_ENOMEM, "most_similar: out of memory");
         goto done;
@@ -260,12 +261,12 @@ int emb_most_similar_terms(const emb_kernels *kern, const emb_matrix *m, const e
     *n_out = best.n;
     rc = EMB_OK;
 done:
-    free(scores);
-    free(tmp);
-    free(buf);
-    free(q);
-    free(dots);
-    free(owned_norms);
+    emb_free(scores);
+    emb_free(tmp);
+    emb_free(buf);
+    emb_free(q);
+    emb_free(dots);
+    emb_free(owned_norms);
     return rc;
 }
 
@@ -273,7 +274,7 @@ int emb_most_similar(const emb_kernels *kern, const emb_matrix *m, const int64_t
                      const int64_t *neg, size_t n_neg, int method, size_t k, emb_scored *out,
                      size_t *n_out, emb_err *err)
 {
-    emb_term *t = malloc((n_pos + n_neg ? n_pos + n_neg : 1) * sizeof *t);
+    emb_term *t = emb_malloc((n_pos + n_neg ? n_pos + n_neg : 1) * sizeof *t);
     if (!t)
         return emb_err_set(err, EMB_ENOMEM, "most_similar: out of memory");
     for (size_t i = 0; i < n_pos + n_neg; i++) {
@@ -282,7 +283,7 @@ int emb_most_similar(const emb_kernels *kern, const emb_matrix *m, const int64_t
     }
     int rc = emb_most_similar_terms(kern, m, t, n_pos, t + n_pos, n_neg, method, m->n_rows, k, out,
                                     n_out, err);
-    free(t);
+    emb_free(t);
     return rc;
 }
 
@@ -311,11 +312,11 @@ int emb_upper_vocab(const emb_matrix *m, const emb_tokens *tokens, size_t restri
         size_t kn = fold ? un : n;
         /* the first (lowest id) row with this (upper-cased) form wins */
         if (emb_vocab_get(v, key, kn) < 0 && emb_vocab_put(v, key, kn, (int64_t)r) != 0) {
-            free(u);
+            emb_free(u);
             emb_vocab_free(v);
             return EMB_ENOMEM;
         }
-        free(u);
+        emb_free(u);
     }
     *out = v;
     *n_rows_used = r;

@@ -1,5 +1,6 @@
 /* bag.c - EmbeddingBag pooling and max_norm renormalisation (see bag.h). */
 #include "lm/bag.h"
+#include "core/alloc.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -76,7 +77,7 @@ int emb_bag(const emb_kernels *kern, const emb_matrix *m, const int64_t *ids, si
             emb_err *err)
 {
     size_t dim = m->dim;
-    float *row = malloc(dim * sizeof *row);
+    float *row = emb_malloc(dim * sizeof *row);
     if (!row)
         return emb_err_set(err, EMB_ENOMEM, "embedding_bag: out of memory");
     (void)n_ids;
@@ -118,6 +119,6 @@ int emb_bag(const emb_kernels *kern, const emb_matrix *m, const int64_t *ids, si
                 o[d] /= c;
         }
     }
-    free(row);
+    emb_free(row);
     return EMB_OK;
 }

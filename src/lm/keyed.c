@@ -1,5 +1,6 @@
 /* keyed.c - gensim KeyedVectors queries (see keyed.h). */
 #include "lm/keyed.h"
+#include "core/alloc.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -27,12 +28,12 @@ void emb_unitvec(const float *v, size_t dim, float *out)
 
 static int two_bufs(size_t dim, float **a, float **b, emb_err *err)
 {
-    *a = malloc(dim * sizeof(float));
-    *b = malloc(dim * sizeof(float));
+    *a = emb_malloc(dim * sizeof(float));
+    *b = emb_malloc(dim * sizeof(float));
     if (*a && *b)
         return EMB_OK;
-    free(*a);
-    free(*b);
+    emb_free(*a);
+    emb_free(*b);
     *a = *b = NULL;
     return emb_err_set(err, EMB_ENOMEM, "out of memory");
 }
@@ -49,8 +50,8 @@ int emb_kv_similarity(const emb_kernels *kern, const emb_matrix *m, int64_t a, i
     emb_unitvec(ua, m->dim, ua);
     emb_unitvec(ub, m->dim, ub);
     *out = dot_f(ua, ub, m->dim);
-    free(ua);
-    free(ub);
+    emb_free(ua);
+    emb_free(ub);
     return EMB_OK;
 }
 
@@ -74,12 +75,12 @@ int emb_kv_n_similarity(const emb_kernels *kern, const emb_matrix *m, const int6
 {
     if (na == 0 || nb == 0)
         return emb_err_set(err, EMB_EINVAL, "n_similarity: both lists need a known token");
-    float *ma, *mb, *buf = malloc(m->dim * sizeof(float));
+    float *ma, *mb, *buf = emb_malloc(m->dim * sizeof(float));
     if (!buf)
         return emb_err_set(err, EMB_ENOMEM, "out of memory");
     int rc = two_bufs(m->dim, &ma, &mb, err);
     if (rc != EMB_OK) {
-        free(buf);
+        emb_free(buf);
         return rc;
     }
     raw_mean(kern, m, a, na, buf, ma);
@@ -87,9 +88,9 @@ int emb_kv_n_similarity(const emb_kernels *kern, const emb_matrix *m, const int6
     emb_unitvec(ma, m->dim, ma);
     emb_unitvec(mb, m->dim, mb);
     *out = dot_f(ma, mb, m->dim);
-    free(ma);
-    free(mb);
-    free(buf);
+    emb_free(ma);
+    emb_free(mb);
+    emb_free(buf);
     return EMB_OK;
 }
 
@@ -104,8 +105,8 @@ int emb_kv_centrality(const emb_kernels *kern, const emb_matrix *m, const int64_
     if (rc != EMB_OK)
         return rc;
     size_t bytes;
-    if (emb_mul_size(n, m->dim * sizeof(float), &bytes) != 0 || !(u = malloc(bytes)) ||
-        !(mean = calloc(m->dim, sizeof(float)))) {
+    if (emb_mul_size(n, m->dim * sizeof(float), &bytes) != 0 || !(u = emb_malloc(bytes)) ||
+        !(mean = emb_calloc(m->dim, sizeof(float)))) {
         rc = emb_err_set(err, EMB_ENOMEM, "out of memory");
         goto done;
     }
@@ -123,9 +124,9 @@ int emb_kv_centrality(const emb_kernels *kern, const emb_matrix *m, const int64_
     for (size_t t = 0; t < n; t++)
         scores[t] = dot_f(u + t * m->dim, mean, m->dim);
 done:
-    free(u);
-    free(mean);
-    free(owned);
+    emb_free(u);
+    emb_free(mean);
+    emb_free(owned);
     return rc;
 }
 
@@ -139,11 +140,11 @@ int emb_kv_distances(const emb_kernels *kern, const emb_matrix *m, const float *
         return rc;
     float qn = (float)sqrt((double)dot_f(q, q, m->dim));
     if (others) {
-        if (!(buf = malloc(m->dim * sizeof(float)))) {
+        if (!(buf = emb_malloc(m->dim * sizeof(float)))) {
             rc = emb_err_set(err, EMB_ENOMEM, "out of memory");
             goto done;
         }
-    } else if (!(dots = malloc((m->n_rows ? m->n_rows : 1) * sizeof(float)))) {
+    } else if (!(dots = emb_malloc((m->n_rows ? m->n_rows : 1) * sizeof(float)))) {
         rc = emb_err_set(err, EMB_ENOMEM, "out of memory");
         goto done;
     } else {
@@ -163,9 +164,9 @@ int emb_kv_distances(const emb_kernels *kern, const emb_matrix *m, const float *
         out[i] = 1.0f - (den > 0 ? d / den : 0.0f);
     }
 done:
-    free(buf);
-    free(dots);
-    free(owned);
+    emb_free(buf);
+    emb_free(dots);
+    emb_free(owned);
     return rc;
 }
 
@@ -173,8 +174,8 @@ int emb_kv_closer_than(const emb_kernels *kern, const emb_matrix *m, int64_t a, 
                        int64_t **ids, size_t *n, emb_err *err)
 {
     size_t nr = m->n_rows;
-    float *q = malloc(m->dim * sizeof(float));
-    float *dist = malloc((nr ? nr : 1) * sizeof(float));
+    float *q = emb_malloc(m->dim * sizeof(float));
+    float *dist = emb_malloc((nr ? nr : 1) * sizeof(float));
     int64_t *res = NULL;
     int rc = EMB_OK;
     *ids = NULL;
@@ -190,7 +191,7 @@ int emb_kv_closer_than(const emb_kernels *kern, const emb_matrix *m, int64_t a, 
     float lim = dist[b];
     for (size_t r = 0; r < nr; r++)
         cnt += emb_matrix_has_row(m, r) && (int64_t)r != a && dist[r] < lim;
-    if (!(res = malloc((cnt ? cnt : 1) * sizeof *res))) {
+    if (!(res = emb_malloc((cnt ? cnt : 1) * sizeof *res))) {
         rc = emb_err_set(err, EMB_ENOMEM, "out of memory");
         goto done;
     }
@@ -201,15 +202,15 @@ int emb_kv_closer_than(const emb_kernels *kern, const emb_matrix *m, int64_t a, 
     *ids = res;
     *n = cnt;
 done:
-    free(q);
-    free(dist);
+    emb_free(q);
+    emb_free(dist);
     return rc;
 }
 
 int emb_kv_relative_cosine(const emb_kernels *kern, const emb_matrix *m, int64_t a, int64_t b,
                            size_t topn, double *out, emb_err *err)
 {
-    emb_scored *top = malloc((topn ? topn : 1) * sizeof *top);
+    emb_scored *top = emb_malloc((topn ? topn : 1) * sizeof *top);
     if (!top)
         return emb_err_set(err, EMB_ENOMEM, "out of memory");
     size_t n = 0;
@@ -226,6 +227,6 @@ int emb_kv_relative_cosine(const emb_kernels *kern, const emb_matrix *m, int64_t
             sum += (double)top[i].score;
         *out = (double)sim / sum;
     }
-    free(top);
+    emb_free(top);
     return rc;
 }

@@ -1,5 +1,6 @@
 /* logits.c - tied output layer: logits, softmax, top k (see logits.h). */
 #include "lm/logits.h"
+#include "core/alloc.h"
 #include "search/best.h"
 
 #include <math.h>
@@ -12,7 +13,7 @@ int emb_logits_topk(const emb_kernels *kern, const emb_matrix *m, const float *h
         return emb_err_set(err, EMB_EINVAL, "logits: temperature must be > 0 (found %g)",
                            temperature);
     size_t n = m->n_rows;
-    float *logit = malloc((n ? n : 1) * sizeof *logit);
+    float *logit = emb_malloc((n ? n : 1) * sizeof *logit);
     if (!logit)
         return emb_err_set(err, EMB_ENOMEM, "logits: out of memory");
     emb_scan_dot(kern, m, hidden, logit);
@@ -34,6 +35,6 @@ int emb_logits_topk(const emb_kernels *kern, const emb_matrix *m, const float *h
     for (size_t i = 0; i < best.n; i++)
         prob[i] = exp(((double)out[i].score - max) / temperature) / sum;
     *n_out = best.n;
-    free(logit);
+    emb_free(logit);
     return EMB_OK;
 }

@@ -3,6 +3,7 @@
  * matrix (see pca.h).
  */
 #include "lm/pca.h"
+#include "core/alloc.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -37,11 +38,11 @@ static void rotate(double *a, double *v, size_t m, size_t p, size_t q)
 
 int emb_sym_eigen(double *a, size_t m, double *w, double *v, emb_err *err)
 {
-    size_t *order = malloc((m ? m : 1) * sizeof *order);
-    double *tmp = malloc((m ? m * m : 1) * sizeof *tmp);
+    size_t *order = emb_malloc((m ? m : 1) * sizeof *order);
+    double *tmp = emb_malloc((m ? m * m : 1) * sizeof *tmp);
     if (!order || !tmp) {
-        free(order);
-        free(tmp);
+        emb_free(order);
+        emb_free(tmp);
         return emb_err_set(err, EMB_ENOMEM, "pca: out of memory (%zu x %zu matrix)", m, m);
     }
     for (size_t i = 0; i < m * m; i++)
@@ -83,8 +84,8 @@ int emb_sym_eigen(double *a, size_t m, double *w, double *v, emb_err *err)
         for (size_t r = 0; r < m; r++)
             v[r * m + j] = tmp[r * m + order[j]];
     }
-    free(order);
-    free(tmp);
+    emb_free(order);
+    emb_free(tmp);
     return EMB_OK;
 }
 
@@ -110,13 +111,13 @@ int emb_pca(const float *points, size_t n, size_t d, size_t k, double *scores, d
                            EMB_PCA_MAX_SMALL, n, d);
     /* the centred points are recomputed from `points` and the mean (no
      * n x d copy): xc(i) = points[i] - mean, into one row buffer x */
-    double *mean = calloc(d, sizeof *mean);
-    double *x = malloc(d * sizeof *x), *y = malloc(d * sizeof *y);
-    double *a = calloc(m * m, sizeof *a);
-    double *v = malloc(m * m * sizeof *v);
-    double *w = malloc(m * sizeof *w);
+    double *mean = emb_calloc(d, sizeof *mean);
+    double *x = emb_malloc(d * sizeof *x), *y = emb_malloc(d * sizeof *y);
+    double *a = emb_calloc(m * m, sizeof *a);
+    double *v = emb_malloc(m * m * sizeof *v);
+    double *w = emb_malloc(m * sizeof *w);
     if (!mean || !x || !y || !a || !v || !w) {
-        free(mean), free(x), free(y), free(a), free(v), free(w);
+        emb_free(mean), emb_free(x), emb_free(y), emb_free(a), emb_free(v), emb_free(w);
         return emb_err_set(err, EMB_ENOMEM, "pca: out of memory (%zu points of dim %zu)", n, d);
     }
     for (size_t i = 0; i < n; i++)
@@ -177,6 +178,6 @@ int emb_pca(const float *points, size_t n, size_t d, size_t k, double *scores, d
                     scores[i * k + j] = 0.0 - scores[i * k + j]; /* no -0 */
         }
     }
-    free(mean), free(x), free(y), free(a), free(v), free(w);
+    emb_free(mean), emb_free(x), emb_free(y), emb_free(a), emb_free(v), emb_free(w);
     return rc;
 }

@@ -1,5 +1,6 @@
 /* vocab.c - token -> id hash map: linear probing, FNV-1a, tombstones. */
 #include "lm/vocab.h"
+#include "core/alloc.h"
 
 #include "core/emb.h"
 
@@ -35,15 +36,15 @@ static uint64_t hash_bytes(const char *s, size_t n)
 
 emb_vocab *emb_vocab_new(size_t expected)
 {
-    emb_vocab *v = calloc(1, sizeof *v);
+    emb_vocab *v = emb_calloc(1, sizeof *v);
     if (!v)
         return NULL;
     size_t cap = 16;
     while (cap < expected * 2 && cap < ((size_t)1 << 40))
         cap <<= 1;
-    v->slots = calloc(cap, sizeof *v->slots);
+    v->slots = emb_calloc(cap, sizeof *v->slots);
     if (!v->slots) {
-        free(v);
+        emb_free(v);
         return NULL;
     }
     v->cap = cap;
@@ -56,9 +57,9 @@ void emb_vocab_free(emb_vocab *v)
         return;
     for (size_t i = 0; i < v->cap; i++)
         if (v->slots[i].key && v->slots[i].key != TOMBSTONE)
-            free(v->slots[i].key);
-    free(v->slots);
-    free(v);
+            emb_free(v->slots[i].key);
+    emb_free(v->slots);
+    emb_free(v);
 }
 
 /* Index of the slot holding key, or of the first free slot on its probe
@@ -86,7 +87,7 @@ static size_t probe(const emb_vocab *v, const char *key, size_t n, uint64_t h, i
 static int grow(emb_vocab *v)
 {
     size_t cap = v->cap * 2;
-    slot *ns = calloc(cap, sizeof *ns);
+    slot *ns = emb_calloc(cap, sizeof *ns);
     if (!ns)
         return EMB_ENOMEM;
     for (size_t i = 0; i < v->cap; i++) {
@@ -98,7 +99,7 @@ static int grow(emb_vocab *v)
             j = (j + 1) & (cap - 1);
         ns[j] = *s;
     }
-    free(v->slots);
+    emb_free(v->slots);
     v->slots = ns;
     v->cap = cap;
     v->used = v->count;
@@ -116,7 +117,7 @@ int emb_vocab_put(emb_vocab *v, const char *key, size_t n, int64_t id)
         v->slots[i].id = id;
         return EMB_OK;
     }
-    char *copy = malloc(n + 1);
+    char *copy = emb_malloc(n + 1);
     if (!copy)
         return EMB_ENOMEM;
     memcpy(copy, key, n);
@@ -135,7 +136,7 @@ void emb_vocab_del(emb_vocab *v, const char *key, size_t n)
     size_t i = probe(v, key, n, hash_bytes(key, n), &found);
     if (!found)
         return;
-    free(v->slots[i].key);
+    emb_free(v->slots[i].key);
     v->slots[i].key = TOMBSTONE;
     v->count--;
 }

@@ -7,6 +7,7 @@
  * against a chunk while it is hot in cache; each question keeps its own
  * best-5 list across chunks. */
 #include "lm/wordeval.h"
+#include "core/alloc.h"
 #include "search/multiscan.h"
 #include "lm/unicase.h"
 #include "lm/vocab.h"
@@ -54,7 +55,7 @@ static int64_t upper_get(const emb_vocab *v, int fold, const char *s, size_t n)
     if (!u)
         return -2;
     int64_t id = emb_vocab_get(v, u, un);
-    free(u);
+    emb_free(u);
     return id;
 }
 
@@ -63,8 +64,8 @@ void emb_analogy_eval_free(emb_analogy_eval *ev)
     if (!ev)
         return;
     for (size_t i = 0; i < ev->n_sections; i++)
-        free(ev->sections[i].name);
-    free(ev->sections);
+        emb_free(ev->sections[i].name);
+    emb_free(ev->sections);
     memset(ev, 0, sizeof *ev);
 }
 
@@ -84,9 +85,9 @@ typedef struct parsed {
 static void parsed_free(parsed *p)
 {
     for (size_t i = 0; i < p->n_sections; i++)
-        free(p->sections[i].name);
-    free(p->sections);
-    free(p->qs);
+        emb_free(p->sections[i].name);
+    emb_free(p->sections);
+    emb_free(p->qs);
 }
 
 static int grow(void **arr, size_t *cap, size_t need, size_t elt)
@@ -99,7 +100,7 @@ static int grow(void **arr, size_t *cap, size_t need, size_t elt)
     size_t bytes;
     if (emb_mul_size(nc, elt, &bytes) != 0)
         return EMB_ENOMEM;
-    void *a = realloc(*arr, bytes);
+    void *a = emb_realloc(*arr, bytes);
     if (!a)
         return EMB_ENOMEM;
     *arr = a;
@@ -118,7 +119,7 @@ static int add_section(parsed *p, const char *line, size_t len)
         i++;
     if (grow((void **)&p->sections, &p->cap_sections, p->n_sections + 1, sizeof *p->sections))
         return EMB_ENOMEM;
-    char *name = malloc(len - i + 1);
+    char *name = emb_malloc(len - i + 1);
     if (!name)
         return EMB_ENOMEM;
     memcpy(name, line + i, len - i);
@@ -287,14 +288,14 @@ int emb_eval_analogies_ex(const emb_kernels *kern, const emb_matrix *m, const em
         goto nomem;
     /* queries padded to a multiple of 4 with zeros */
     if (emb_mul_size((p.n_qs + 3) / 4 * 4 + 4, dim * sizeof(float), &bytes) != 0 ||
-        !(queries = calloc(1, bytes)))
+        !(queries = emb_calloc(1, bytes)))
         goto nomem;
-    tops = malloc((p.n_qs ? p.n_qs : 1) * TOPN * sizeof *tops);
-    counts = calloc(p.n_qs ? p.n_qs : 1, sizeof *counts);
-    canon = malloc((n_used ? n_used : 1) * sizeof *canon);
-    allowed = malloc(n_used ? n_used : 1);
-    scores = malloc(4 * (EMB_MS_CHUNK + 16) * sizeof *scores);
-    buf = malloc(dim * sizeof *buf);
+    tops = emb_malloc((p.n_qs ? p.n_qs : 1) * TOPN * sizeof *tops);
+    counts = emb_calloc(p.n_qs ? p.n_qs : 1, sizeof *counts);
+    canon = emb_malloc((n_used ? n_used : 1) * sizeof *canon);
+    allowed = emb_malloc(n_used ? n_used : 1);
+    scores = emb_malloc(4 * (EMB_MS_CHUNK + 16) * sizeof *scores);
+    buf = emb_malloc(dim * sizeof *buf);
     if (!tops || !counts || !canon || !allowed || !scores || !buf)
         goto nomem;
 
@@ -343,7 +344,7 @@ int emb_eval_analogies_ex(const emb_kernels *kern, const emb_matrix *m, const em
         tot.correct += p.sections[i].correct;
         tot.total += p.sections[i].total;
     }
-    if (!(tot.name = malloc(sizeof "Total accuracy")))
+    if (!(tot.name = emb_malloc(sizeof "Total accuracy")))
         goto nomem;
     memcpy(tot.name, "Total accuracy", sizeof "Total accuracy");
     p.sections[p.n_sections++] = tot;
@@ -360,15 +361,15 @@ nomem:
 done:
     parsed_free(&p);
     emb_vocab_free(v);
-    free(owned_norms);
+    emb_free(owned_norms);
     emb_packed_free(&pk);
-    free(queries);
-    free(tops);
-    free(counts);
-    free(canon);
-    free(allowed);
-    free(scores);
-    free(buf);
+    emb_free(queries);
+    emb_free(tops);
+    emb_free(counts);
+    emb_free(canon);
+    emb_free(allowed);
+    emb_free(scores);
+    emb_free(buf);
     return rc;
 }
 
@@ -416,7 +417,7 @@ static int cmp_keyed(const void *pa, const void *pb)
 /* Average ranks (1-based) of x into r; 0 or EMB_ENOMEM. */
 static int average_ranks(const double *x, size_t n, double *r)
 {
-    keyed *k = malloc((n ? n : 1) * sizeof *k);
+    keyed *k = emb_malloc((n ? n : 1) * sizeof *k);
     if (!k)
         return EMB_ENOMEM;
     for (size_t i = 0; i < n; i++) {
@@ -433,18 +434,18 @@ static int average_ranks(const double *x, size_t n, double *r)
             r[k[t].i] = avg;
         i = j;
     }
-    free(k);
+    emb_free(k);
     return EMB_OK;
 }
 
 double emb_spearman(const double *x, const double *y, size_t n)
 {
-    double *rx = malloc((n ? n : 1) * sizeof *rx), *ry = malloc((n ? n : 1) * sizeof *ry);
+    double *rx = emb_malloc((n ? n : 1) * sizeof *rx), *ry = emb_malloc((n ? n : 1) * sizeof *ry);
     double res = NAN;
     if (rx && ry && average_ranks(x, n, rx) == 0 && average_ranks(y, n, ry) == 0)
         res = emb_pearson(rx, ry, n);
-    free(rx);
-    free(ry);
+    emb_free(rx);
+    emb_free(ry);
     return res;
 }
 
@@ -503,8 +504,8 @@ int emb_eval_pairs_ex(const emb_kernels *kern, const emb_matrix *m, const emb_to
     int rc = emb_upper_vocab(m, tokens, restrict_vocab, fold, &v, &n_used);
     if (rc != EMB_OK)
         goto nomem;
-    ba = malloc(m->dim * sizeof *ba);
-    bb = malloc(m->dim * sizeof *bb);
+    ba = emb_malloc(m->dim * sizeof *ba);
+    bb = emb_malloc(m->dim * sizeof *bb);
     if (!ba || !bb)
         goto nomem;
     while (next_line(text, n_text, &pos, &line, &len)) {
@@ -547,9 +548,9 @@ nomem:
     rc = emb_err_set(err, EMB_ENOMEM, "eval_pairs: out of memory");
 done:
     emb_vocab_free(v);
-    free(gold);
-    free(model);
-    free(ba);
-    free(bb);
+    emb_free(gold);
+    emb_free(model);
+    emb_free(ba);
+    emb_free(bb);
     return rc;
 }

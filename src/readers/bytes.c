@@ -146,8 +146,6 @@ int emb_map_open(emb_map *m, const char *path, const char *component, const char
     m->n = 0;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
-        if (errno == EISDIR)
-            return emb_err_set(err, EMB_EIO, "%s: %s: is a directory", component, label);
         return emb_err_set(err, EMB_EIO, "%s: %s: cannot open (%s)", component, label,
                            strerror(errno));
     }
@@ -160,7 +158,8 @@ int emb_map_open(emb_map *m, const char *path, const char *component, const char
     }
     if (S_ISDIR(st.st_mode)) {
         close(fd);
-        return emb_err_set(err, EMB_EIO, "%s: %s: is a directory", component, label);
+        return emb_err_set(err, EMB_EIO, "%s: %s: cannot read (%s)", component, label,
+                           strerror(EISDIR));
     }
     if (!S_ISREG(st.st_mode)) {
         close(fd);

@@ -53,9 +53,12 @@ typedef struct emb_map {
     size_t n;
 } emb_map;
 
-/* Open and map `path`.  Errors name `component` and `label`:
+/* Open and map `path`.  Errors name `component` and `label` (callers pass
+ * the path as the user gave it, so the message points at that file) and
+ * the OS reason:
  * "<component>: <label>: cannot open (No such file or directory)",
- * "... is a directory", "... is empty". */
+ * "... cannot read (Is a directory)", "... not a regular file",
+ * "... file is empty". */
 int emb_map_open(emb_map *m, const char *path, const char *component, const char *label,
                  emb_err *err);
 void emb_map_close(emb_map *m);

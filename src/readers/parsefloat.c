@@ -18,6 +18,7 @@
  * (C locale) bit for bit.
  */
 #include "readers/parsefloat.h"
+#include "core/alloc.h"
 
 #include <locale.h>
 #include <pthread.h>
@@ -132,13 +133,13 @@ const char *emb_parse_f32(const char *p, const char *end, float *out)
         buf[len] = 0;
         *out = strtof_c(buf);
     } else {
-        char *big = malloc(len + 1);
+        char *big = emb_malloc(len + 1);
         if (!big)
             return NULL;
         memcpy(big, start, len);
         big[len] = 0;
         *out = strtof_c(big);
-        free(big);
+        emb_free(big);
     }
     return p;
 }

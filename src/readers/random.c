@@ -11,6 +11,7 @@
  * Values are (float)(std * z), rows are generated in order, token is NULL.
  */
 #include "readers/read_common.h"
+#include "core/alloc.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -94,7 +95,7 @@ int emb_random_open(int64_t rows, int64_t dim, uint64_t seed, double std, emb_re
     for (int i = 0; i < 4; i++)
         r->s[i] = splitmix64(&x);
     r->next = random_next;
-    r->row = malloc(r->dim * sizeof(float));
+    r->row = emb_malloc(r->dim * sizeof(float));
     if (!r->row) {
         emb_reader_free(r);
         return emb_err_set(err, EMB_ENOMEM, "random: out of memory");

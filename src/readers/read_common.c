@@ -1,6 +1,7 @@
 /* read_common.c - helpers shared by the format files (read_*.c, random.c):
  * a new reader object, error messages, element sizes and widening. */
 #include "readers/read_common.h"
+#include "core/alloc.h"
 #include "kernels/kernels.h"
 
 #include <stdarg.h>
@@ -72,7 +73,7 @@ void emb_rd_widen(float *out, const uint8_t *src, int ttype, size_t n)
 
 emb_reader *emb_rd_new(int kind, const char *label)
 {
-    emb_reader *r = calloc(1, sizeof *r);
+    emb_reader *r = emb_calloc(1, sizeof *r);
     if (!r)
         return NULL;
     r->kind = kind;

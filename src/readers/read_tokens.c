@@ -23,6 +23,7 @@
  * pieces; the file's mapping is closed before the rows are read.
  */
 #include "readers/read_common.h"
+#include "core/alloc.h"
 #include "core/json.h"
 
 #include <stdarg.h>
@@ -74,7 +75,7 @@ static size_t put(vload *L, const char *s, size_t n, const emb_json_str *js)
         size_t cap = v->cap_buf ? v->cap_buf : 4096;
         while (cap - v->n_buf < n)
             cap *= 2;
-        char *b = realloc(v->buf, cap);
+        char *b = emb_realloc(v->buf, cap);
         if (!b)
             return (size_t)-1;
         v->buf = b;
@@ -110,13 +111,13 @@ static int piece(vload *L, int64_t id, const char *s, size_t n, const emb_json_s
     if (added) {
         if (L->n_add == L->cap_add) {
             size_t cap = L->cap_add ? 2 * L->cap_add : 64;
-            int64_t *a = realloc(L->add_id, cap * sizeof *a);
+            int64_t *a = emb_realloc(L->add_id, cap * sizeof *a);
             if (a)
                 L->add_id = a;
-            size_t *o = realloc(L->add_off, cap * sizeof *o);
+            size_t *o = emb_realloc(L->add_off, cap * sizeof *o);
             if (o)
                 L->add_off = o;
-            int32_t *l = realloc(L->add_len, cap * sizeof *l);
+            int32_t *l = emb_realloc(L->add_len, cap * sizeof *l);
             if (l)
                 L->add_len = l;
             if (!a || !o || !l)
@@ -324,14 +325,16 @@ int emb_tokfile_load(const char *path, int64_t rows, emb_tokfile **out, emb_err 
         return emb_err_set(err, EMB_EUNSUP, "tokens: %s: the matrix does not state its row count",
                            label);
     emb_map m = {0};
-    int rc = emb_map_open(&m, path, "tokens", label, err);
+    char open_label[4096 + 16]; /* open errors name the path as given */
+    snprintf(open_label, sizeof open_label, "tokens file %s", path);
+    int rc = emb_map_open(&m, path, "tokens", open_label, err);
     if (rc)
         return rc;
-    emb_tokfile *v = calloc(1, sizeof *v);
+    emb_tokfile *v = emb_calloc(1, sizeof *v);
     size_t nr = (size_t)rows;
     if (v && rows) {
-        v->off = malloc(nr * sizeof *v->off);
-        v->len = malloc(nr * sizeof *v->len);
+        v->off = emb_malloc(nr * sizeof *v->off);
+        v->len = emb_malloc(nr * sizeof *v->len);
     }
     vload L = {.v = v, .label = label, .err = err};
     if (!v || (rows && (!v->off || !v->len))) {
@@ -349,9 +352,9 @@ int emb_tokfile_load(const char *path, int64_t rows, emb_tokfile **out, emb_err 
         else
             rc = load_lines(&L, (const char *)m.data, m.n);
     }
-    free(L.add_id);
-    free(L.add_off);
-    free(L.add_len);
+    emb_free(L.add_id);
+    emb_free(L.add_off);
+    emb_free(L.add_len);
     emb_map_close(&m);
     if (rc) {
         emb_tokfile_free(v);
@@ -374,10 +377,10 @@ void emb_tokfile_free(emb_tokfile *v)
 {
     if (!v)
         return;
-    free(v->buf);
-    free(v->off);
-    free(v->len);
-    free(v);
+    emb_free(v->buf);
+    emb_free(v->off);
+    emb_free(v->len);
+    emb_free(v);
 }
 
 int emb_reader_set_tokens(emb_reader *r, const char *path, emb_err *err)

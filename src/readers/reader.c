@@ -1,6 +1,7 @@
 /* reader.c - reader dispatch: open a file or memory as one format, next, free.
  * The shared helpers of the format files are in read_common.c. */
 #include "readers/read_formats.h"
+#include "core/alloc.h"
 #include "kernels/kernels.h"
 
 #include <stdarg.h>
@@ -37,7 +38,7 @@ static int open_common(emb_reader *r, const char *tensor, emb_err *err)
     if (r->dim == 0 || r->dim > EMB_MAX_DIM || !r->next)
         return emb_rd_err(r, err, EMB_ERANGE, "dimension %zu out of range (1..%d)", r->dim,
                           EMB_MAX_DIM);
-    r->row = malloc(r->dim * sizeof(float));
+    r->row = emb_malloc(r->dim * sizeof(float));
     if (!r->row)
         return emb_rd_err(r, err, EMB_ENOMEM, "out of memory");
     return EMB_OK;
@@ -67,7 +68,8 @@ int emb_reader_open(int kind, const char *path, const char *tensor, emb_reader *
     emb_reader *r = emb_rd_new(kind, emb_basename(path));
     if (!r)
         return emb_err_set(err, EMB_ENOMEM, "%s: out of memory", emb_reader_kind_name(kind));
-    int rc = emb_map_open(&r->map, path, r->comp, r->label, err);
+    /* open errors name the path as given; later ones the file name (r->label) */
+    int rc = emb_map_open(&r->map, path, r->comp, path, err);
     if (rc == EMB_OK && kind == EMB_READ_SAFETENSORS &&
         emb_safetensors_is_index(r->map.data, r->map.n)) {
         /* follow the index to the shard, then read that shard as usual */
@@ -84,7 +86,9 @@ int emb_reader_open(int kind, const char *path, const char *tensor, emb_reader *
             int w = snprintf(r->label, sizeof r->label, "%s -> %s", index_label,
                              emb_basename(shard));
             (void)w; /* a long name is cut at sizeof r->label */
-            rc = emb_map_open(&r->map, shard, r->comp, r->label, err);
+            char open_label[2 * sizeof shard];
+            snprintf(open_label, sizeof open_label, "%s -> %s", path, shard);
+            rc = emb_map_open(&r->map, shard, r->comp, open_label, err);
         }
     }
     if (rc == EMB_OK) {
@@ -144,6 +148,6 @@ void emb_reader_free(emb_reader *r)
         return;
     emb_map_close(&r->map);
     emb_tokfile_free(r->vocab);
-    free(r->row);
-    free(r);
+    emb_free(r->row);
+    emb_free(r);
 }

@@ -15,6 +15,7 @@
  * A NaN distance counts as +inf.
  */
 #include "search/knn.h"
+#include "core/alloc.h"
 
 #include "search/topk.h"
 
@@ -73,14 +74,14 @@ int emb_matrix_search_batch(const emb_kernels *kern, const emb_matrix *m, const 
     if (emb_mul_size(n_q, k, &n_hits) != 0 ||
         (m->dtype != EMB_DTYPE_F32 && emb_mul_size(block, dim, &n_wide) != 0))
         return emb_err_set(err, EMB_ERANGE, "knn: batch too large");
-    float *scores = malloc(block * qb * sizeof *scores);
-    float *qnorm = malloc(n_q * sizeof *qnorm);
+    float *scores = emb_malloc(block * qb * sizeof *scores);
+    float *qnorm = emb_malloc(n_q * sizeof *qnorm);
     /* widened rows; for l2 also one row to recompute distances */
-    float *wide = malloc((n_wide + dim + 1) * sizeof *wide);
+    float *wide = emb_malloc((n_wide + dim + 1) * sizeof *wide);
     if (!scores || !qnorm || !wide) {
-        free(scores);
-        free(qnorm);
-        free(wide);
+        emb_free(scores);
+        emb_free(qnorm);
+        emb_free(wide);
         return emb_err_set(err, EMB_ENOMEM, "knn: out of memory");
     }
     const int i8 = m->dtype == EMB_DTYPE_I8;
@@ -132,8 +133,8 @@ int emb_matrix_search_batch(const emb_kernels *kern, const emb_matrix *m, const 
             n_out[j0 + j] = n;
         }
     }
-    free(scores);
-    free(qnorm);
-    free(wide);
+    emb_free(scores);
+    emb_free(qnorm);
+    emb_free(wide);
     return EMB_OK;
 }

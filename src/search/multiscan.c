@@ -1,5 +1,6 @@
 /* multiscan.c - 4-query scans over panel-packed rows (see multiscan.h). */
 #include "search/multiscan.h"
+#include "core/alloc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +13,7 @@ int emb_packed_init(emb_packed *p, size_t n_rows, size_t dim)
     if (emb_mul_size(padded ? padded : PANEL, dim, &floats) != 0 ||
         emb_mul_size(floats, sizeof(float), &bytes) != 0)
         return EMB_ERANGE;
-    p->data = calloc(1, bytes);
+    p->data = emb_calloc(1, bytes);
     if (!p->data)
         return EMB_ENOMEM;
     p->n_rows = n_rows;
@@ -23,7 +24,7 @@ int emb_packed_init(emb_packed *p, size_t n_rows, size_t dim)
 void emb_packed_free(emb_packed *p)
 {
     if (p) {
-        free(p->data);
+        emb_free(p->data);
         p->data = NULL;
     }
 }

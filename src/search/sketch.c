@@ -80,6 +80,7 @@
  * rescored: the search then costs the plain scan plus the sketch pass.
  */
 #include "search/sketch.h"
+#include "core/alloc.h"
 
 #include "search/topk.h"
 
@@ -102,8 +103,8 @@ void emb_sketch_free(emb_sketch *sk)
 {
     if (!sk)
         return;
-    free(sk->codes);
-    free(sk->rows);
+    emb_free(sk->codes);
+    emb_free(sk->rows);
     sk->codes = NULL;
     sk->rows = NULL;
     sk->cap = 0;
@@ -134,15 +135,15 @@ static int8_t *codes_alloc(size_t nb)
 {
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
     if (nb >= SKETCH_HUGE_MIN) {
-        void *p = NULL;
         size_t rounded = (nb + SKETCH_HUGE_PAGE - 1) / SKETCH_HUGE_PAGE * SKETCH_HUGE_PAGE;
-        if (posix_memalign(&p, SKETCH_HUGE_PAGE, rounded) != 0)
+        void *p = emb_aligned_alloc(SKETCH_HUGE_PAGE, rounded);
+        if (!p)
             return NULL;
         (void)madvise(p, rounded, MADV_HUGEPAGE);
         return p;
     }
 #endif
-    return malloc(nb > 0 ? nb : 1);
+    return emb_malloc(nb > 0 ? nb : 1);
 }
 
 int emb_sketch_reserve(emb_sketch *sk, size_t n)
@@ -157,12 +158,12 @@ int emb_sketch_reserve(emb_sketch *sk, size_t n)
         return EMB_ENOMEM;
     if (sk->codes)
         memcpy(codes, sk->codes, sk->cap * sk->dim);
-    emb_sketch_row *rows = realloc(sk->rows, cap * sizeof *rows);
+    emb_sketch_row *rows = emb_realloc(sk->rows, cap * sizeof *rows);
     if (!rows) {
-        free(codes);
+        emb_free(codes);
         return EMB_ENOMEM;
     }
-    free(sk->codes);
+    emb_free(sk->codes);
     sk->codes = codes;
     sk->rows = rows;
     size_t old = sk->cap;
@@ -357,14 +358,14 @@ int emb_sketch_search(const emb_kernels *kern, const emb_matrix *m, const float 
         return emb_matrix_search_plain(kern, m, q, metric, k, allow, out, n_out, err);
 
     /* query encoding */
-    int8_t *qc = malloc(d + 1);
+    int8_t *qc = emb_malloc(d + 1);
     size_t cap = 1024;
-    cand *list = malloc(cap * sizeof *list);
-    emb_hit *ubh = malloc(k * sizeof *ubh);
+    cand *list = emb_malloc(cap * sizeof *list);
+    emb_hit *ubh = emb_malloc(k * sizeof *ubh);
     if (!qc || !list || !ubh) {
-        free(qc);
-        free(list);
-        free(ubh);
+        emb_free(qc);
+        emb_free(list);
+        emb_free(ubh);
         return emb_err_set(err, EMB_ENOMEM, "sketch: out of memory");
     }
     const float t = amax / 127.0f;
@@ -422,7 +423,7 @@ int emb_sketch_search(const emb_kernels *kern, const emb_matrix *m, const float 
             row_bounds(&b, m, &sk->rows[r], r, dots[r - lo], 1, &lb, &ub);
             emb_topk_push(&uh, (int64_t)r, ub);
             if (n_list == cap) {
-                cand *nl = realloc(list, 2 * cap * sizeof *nl);
+                cand *nl = emb_realloc(list, 2 * cap * sizeof *nl);
                 if (!nl) {
                     rc = emb_err_set(err, EMB_ENOMEM, "sketch: out of memory");
                     break;
@@ -453,8 +454,8 @@ int emb_sketch_search(const emb_kernels *kern, const emb_matrix *m, const float 
             stats->rescored = rescored;
         }
     }
-    free(qc);
-    free(list);
-    free(ubh);
+    emb_free(qc);
+    emb_free(list);
+    emb_free(ubh);
     return rc;
 }

@@ -19,6 +19,7 @@
  * the tensors.
  */
 #include "tok/tok_int.h"
+#include "core/alloc.h"
 #include "readers/bytes.h"
 
 #include <stdio.h>
@@ -255,7 +256,7 @@ int emb_tok_gguf_extract(const uint8_t *data, size_t n, uint8_t **blob, size_t *
         uint8_t *out = NULL;
         size_t o = hdr;
         if (pass == 1) {
-            out = malloc(total);
+            out = emb_malloc(total);
             if (!out)
                 return emb_err_set(err, EMB_ENOMEM, "gguf: out of memory (%zu bytes)", total);
             memcpy(out, "GGUF", 4);
@@ -273,13 +274,13 @@ int emb_tok_gguf_extract(const uint8_t *data, size_t n, uint8_t **blob, size_t *
             size_t kn;
             uint32_t t;
             if (emb_cur_str(&w.c, w.len_bytes, &key, &kn) || emb_cur_u32(&w.c, &t)) {
-                free(out);
+                emb_free(out);
                 return emb_err_set(err, EMB_EFORMAT,
                                    "gguf: metadata entry %llu past the end (at byte %zu)",
                                    (unsigned long long)i, at);
             }
             if ((rc = skip_value(&w, t, 0, err))) {
-                free(out);
+                emb_free(out);
                 return rc;
             }
             if (kn >= 15 && memcmp(key, "tokenizer.ggml.", 15) == 0) {
@@ -319,15 +320,15 @@ static int load_tokens(emb_tok *t, const tok_meta *m, int len_bytes, emb_err *er
         pool_n += sn + 1;
     }
     t->n_tokens = nt;
-    t->pool = malloc(pool_n);
-    t->off = malloc(nt * sizeof *t->off);
-    t->len = malloc(nt * sizeof *t->len);
-    t->score = calloc(nt, sizeof *t->score);
-    t->type = malloc(nt);
+    t->pool = emb_malloc(pool_n);
+    t->off = emb_malloc(nt * sizeof *t->off);
+    t->len = emb_malloc(nt * sizeof *t->len);
+    t->score = emb_calloc(nt, sizeof *t->score);
+    t->type = emb_malloc(nt);
     size_t cap = 16;
     while (cap < 2 * nt)
         cap <<= 1;
-    t->slots = calloc(cap, sizeof *t->slots);
+    t->slots = emb_calloc(cap, sizeof *t->slots);
     t->slot_cap = cap;
     if (!t->pool || !t->off || !t->len || !t->score || !t->type || !t->slots)
         return emb_err_set(err, EMB_ENOMEM, "gguf: out of memory for %zu tokens", nt);
@@ -385,7 +386,7 @@ static int load_merges(emb_tok *t, const tok_meta *m, int len_bytes, emb_err *er
     size_t nm = (size_t)m->merges.count, cap = 16;
     while (cap < 2 * nm + 2)
         cap <<= 1;
-    t->pairs = calloc(cap, sizeof *t->pairs);
+    t->pairs = emb_calloc(cap, sizeof *t->pairs);
     if (!t->pairs)
         return emb_err_set(err, EMB_ENOMEM, "gguf: out of memory for %zu merges", nm);
     t->pair_cap = cap;
@@ -396,7 +397,7 @@ static int load_merges(emb_tok *t, const tok_meta *m, int len_bytes, emb_err *er
         const uint8_t *s;
         size_t sn;
         if (emb_cur_str(&c, len_bytes, &s, &sn)) {
-            free(buf);
+            emb_free(buf);
             return emb_err_set(err, EMB_EFORMAT, "gguf: merge %zu past the end of the file", r);
         }
         const uint8_t *sp = sn > 1 ? memchr(s + 1, ' ', sn - 1) : NULL;
@@ -406,9 +407,9 @@ static int load_merges(emb_tok *t, const tok_meta *m, int len_bytes, emb_err *er
         int32_t l = emb_tok_find(t, (const char *)s, ln);
         int32_t rr = emb_tok_find(t, (const char *)sp + 1, rn);
         if (ln + rn > buf_cap) {
-            free(buf);
+            emb_free(buf);
             buf_cap = 2 * (ln + rn) + 16;
-            buf = malloc(buf_cap);
+            buf = emb_malloc(buf_cap);
             if (!buf)
                 return emb_err_set(err, EMB_ENOMEM, "gguf: out of memory");
         }
@@ -427,7 +428,7 @@ static int load_merges(emb_tok *t, const tok_meta *m, int len_bytes, emb_err *er
         t->pairs[i].rank = (int32_t)r;
         t->pairs[i].id = (int32_t)id;
     }
-    free(buf);
+    emb_free(buf);
     return EMB_OK;
 }
 
@@ -462,10 +463,11 @@ int emb_tok_load_gguf(const uint8_t *data, size_t n, emb_tok **out, emb_err *err
                            (int)(m.pre_n > 40 ? 40 : m.pre_n), (const char *)m.pre);
     if (!m.tokens.present)
         return emb_err_set(err, EMB_ENOTFOUND, "gguf: no tokenizer.ggml.tokens in the file");
-    emb_tok *t = calloc(1, sizeof *t);
+    emb_tok *t = emb_calloc(1, sizeof *t);
     if (!t)
         return emb_err_set(err, EMB_ENOMEM, "gguf: out of memory");
     t->kind = kind;
+    t->format = EMB_TOK_FMT_GGUF;
     if ((rc = load_tokens(t, &m, w.len_bytes, err)) ||
         (kind == EMB_TOK_BPE && (rc = load_merges(t, &m, w.len_bytes, err)))) {
         emb_tok_free(t);
@@ -478,30 +480,7 @@ int emb_tok_load_gguf(const uint8_t *data, size_t n, emb_tok **out, emb_err *err
     t->add_bos = m.add_bos >= 0 ? m.add_bos : kind == EMB_TOK_SPM;
     t->add_eos = m.add_eos >= 0 ? m.add_eos : 0;
     t->add_space_prefix = kind == EMB_TOK_SPM && (m.add_space >= 0 ? m.add_space : 1);
-    for (int b = 0; b < 256; b++) {
-        char name[8];
-        size_t len;
-        if (kind == EMB_TOK_SPM) {
-            snprintf(name, sizeof name, "<0x%02X>", b);
-            len = 6;
-        } else {
-            uint32_t cp = emb_tok_byte_to_cp((uint8_t)b);
-            if (cp < 0x80) {
-                name[0] = (char)cp;
-                len = 1;
-            } else {
-                name[0] = (char)(0xC0 | (cp >> 6));
-                name[1] = (char)(0x80 | (cp & 0x3F));
-                len = 2;
-            }
-        }
-        int32_t id = emb_tok_find(t, name, len);
-        if (id < 0 && kind == EMB_TOK_SPM) { /* llama.cpp's fallback: the byte itself */
-            name[0] = (char)b;
-            id = emb_tok_find(t, name, 1);
-        }
-        t->byte_tok[b] = (int32_t)id;
-    }
+    emb_tok_byte_tokens(t);
     t->spm_split = kind == EMB_TOK_SPM;
     for (size_t i = 0; i < nt && t->spm_split; i++) {
         const char *s = t->pool + t->off[i];

@@ -14,6 +14,7 @@
 #define EMB_TOK_PQUEUE_H
 
 #include <stdlib.h>
+#include "core/alloc.h"
 
 #define TOK_PQUEUE(Q, T, BETTER, CAP0)                                                            \
     typedef struct Q {                                                                            \
@@ -25,7 +26,7 @@
     {                                                                                             \
         if (h->n == h->cap) {                                                                     \
             size_t cap = h->cap ? 2 * h->cap : (CAP0);                                            \
-            T *a = realloc(h->a, cap * sizeof *a);                                                \
+            T *a = emb_realloc(h->a, cap * sizeof *a);                                                \
             if (!a)                                                                               \
                 return EMB_ENOMEM;                                                                \
             h->a = a;                                                                             \

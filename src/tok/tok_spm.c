@@ -20,6 +20,7 @@
  * use plain arrays and a scan instead of the heap.
  */
 #include "tok/tok_int.h"
+#include "core/alloc.h"
 #include "tok/pqueue.h"
 
 #include <stdlib.h>
@@ -176,8 +177,8 @@ int emb_tok_spm_encode(const emb_tok *t, const char *text, size_t n, emb_tok_out
     if (n > SPM_MAX_TEXT || len > SPM_MAX_TEXT)
         return emb_err_set(err, EMB_ERANGE, "tok: text of %zu bytes is too long (at most %zu)", n,
                            SPM_MAX_TEXT);
-    char *s = malloc(len);
-    sym *sy = malloc(len * sizeof *sy);
+    char *s = emb_malloc(len);
+    sym *sy = emb_malloc(len * sizeof *sy);
     heap h = {NULL, 0, 0};
     int rc = EMB_OK;
     if (!s || !sy) {
@@ -221,8 +222,8 @@ int emb_tok_spm_encode(const emb_tok *t, const char *text, size_t n, emb_tok_out
         a = b;
     }
 done:
-    free(s);
-    free(sy);
-    free(h.a);
+    emb_free(s);
+    emb_free(sy);
+    emb_free(h.a);
     return rc;
 }
