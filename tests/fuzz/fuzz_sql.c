@@ -15,6 +15,8 @@
  * a read cursor is open), DDL (CREATE / DROP / RENAME) and transactions
  * (BEGIN / COMMIT / ROLLBACK / SAVEPOINT / ROLLBACK TO) are mixed with reads.
  *
+ * (emb_import_gguf and emb_tokenizer_load write tables too.)
+ *
  * Each input starts from the same image (made once in LLVMFuzzerInitialize):
  * tables w32 (f32, dim 4), w16 (f16, dot), wbf (bf16, dim 3, l2), w8 (int8,
  * chunk_rows 2), wtok (stories260k, 512 x 64, with its tokenizer), wuni
@@ -380,10 +382,10 @@ static void gen_value(Src *s, Buf *b, int depth)
 
 /* ---- table-valued and table functions ------------------------------------ */
 
-enum { A_ANY, A_TABLE, A_VEC, A_TOKS, A_TOK, A_INT, A_WORD, A_IDS, A_TENSOR, A_TOKTABLE, A_TEXT,
+enum { A_ANY, A_TABLE, A_VEC, A_TOKS, A_TOK, A_INT, A_WORD, A_IDS, A_TENSOR, A_TOKTABLE, A_TEXT, A_NEWTABLE,
        /* file names: A_PATH_x prefers the fixtures that suit the function */
        A_PATH, A_PATH_TEXT, A_PATH_W2V, A_PATH_NPY, A_PATH_ST, A_PATH_GGUF, A_PATH_VOCAB,
-       A_PATH_PAIRS, A_PATH_ANALOGY };
+       A_PATH_PAIRS, A_PATH_ANALOGY, A_PATH_TOKZ };
 static const unsigned char path_pref[][6] = {
     [A_PATH_TEXT - A_PATH] = {0, 1, 2, 4, 5, 19},
     [A_PATH_W2V - A_PATH] = {22, 22, 22, 1, 3, 12},
@@ -393,6 +395,7 @@ static const unsigned char path_pref[][6] = {
     [A_PATH_VOCAB - A_PATH] = {15, 16, 17, 15, 16, 17},
     [A_PATH_PAIRS - A_PATH] = {20, 20, 20, 21, 3, 2},
     [A_PATH_ANALOGY - A_PATH] = {21, 21, 21, 20, 3, 2},
+    [A_PATH_TOKZ - A_PATH] = {10, 15, 11, 15, 12, 17},
 };
 
 typedef struct {
@@ -419,6 +422,7 @@ static const Fn table_fns[] = {
     {"emb_doesnt_match", {A_TABLE, A_TOKS}, 2},
     {"emb_most_similar_to_given", {A_TABLE, A_TOK, A_TOKS}, 3},
     {"emb_closer_than", {A_TABLE, A_TOK, A_TOK}, 3},
+    {"emb_words_closer_than", {A_TABLE, A_TOK, A_TOK}, 3},
     {"emb_distances", {A_TABLE, A_TOK, A_TOKS}, 3},
     {"emb_bag", {A_TABLE, A_IDS, A_IDS, A_WORD, A_IDS, A_INT, A_INT, A_ANY, A_ANY}, 9},
     {"emb_embedding", {A_TABLE, A_IDS, A_ANY, A_ANY}, 4},
@@ -435,10 +439,11 @@ static const Fn table_fns[] = {
     {"emb_tokens_json", {A_TOKTABLE, A_TEXT, A_INT}, 3},
     {"emb_detokenize", {A_TOKTABLE, A_IDS}, 2},
     {"emb_tokenizer_info", {A_TOKTABLE}, 1},
-    {"emb_tokenizer_load", {A_TABLE, A_PATH_GGUF}, 2},
+    {"emb_tokenizer_load", {A_TABLE, A_PATH_TOKZ}, 2},
+    {"emb_import_gguf", {A_NEWTABLE, A_PATH_GGUF, A_TENSOR}, 3},
 };
 #define N_TABLE_FNS (sizeof table_fns / sizeof table_fns[0])
-#define FIRST_SCALAR_TABLE_FN 22
+#define FIRST_SCALAR_TABLE_FN 23
 
 static void gen_arg(Src *s, Buf *b, int kind)
 {
@@ -478,6 +483,13 @@ static void gen_arg(Src *s, Buf *b, int kind)
             buf_fmt(b, "%u", 1 + fuzz_pick(s, 10));
         else
             buf_str(b, numbers[fuzz_pick(s, N_NUMBERS)]);
+        break;
+    case A_NEWTABLE: /* a table that may not exist yet */
+        if (fuzz_pick(s, 2)) {
+            buf_str(b, fuzz_pick(s, 2) ? "'wnew'" : "'wnew2'");
+            break;
+        }
+        buf_fmt(b, "'%s'", pick_table(s));
         break;
     case A_TOKTABLE: /* the table with a tokenizer, mostly */
         if (fuzz_pick(s, 4)) {
