@@ -6,10 +6,13 @@
 #   make demo             build and run the walkthrough demo on shipped data
 #   make bench            benchmarks (bench/run.sh; QUICK=1 or make bench-quick)
 #   make fuzz             build and run each fuzz target (FUZZ_SECONDS, default 30)
+#   make oom              the full allocation-failure sweep (ASan; tests/oom)
 #   make harden           the long hardening runs: fuzz-long, hostile files,
 #                         SIGKILL crash safety, concurrency (processes, TSan threads)
 #   make figures          docs/pca-glove.svg (the README's PCA picture)
 #   make static           libembext.a (link embext into a program; include/sqlite3_embext.h)
+#   make cluster          build/cluster/embext-node: a dqlite node with embext
+#                         linked in (installs libdqlite-dev; README "More than one machine")
 #   make install          PREFIX=/usr/local DESTDIR= (embext.so, libembext.a, header, embext.pc)
 #   make clean
 #
@@ -41,7 +44,7 @@ HARDEN_BIN = $(BUILD)/harden/crash $(BUILD)/harden/concurrent $(BUILD)/harden/ho
 
 STATIC_OBJ = $(CORE_OBJ) $(EXT_SRC:%.c=$(BUILD)/static/%.o)
 
-.PHONY: static uninstall all test test-only check-unit check-sql asan deps demo bench bench-quick fuzz install clean
+.PHONY: oom tsan cluster static uninstall all test test-only check-unit check-sql asan deps demo bench bench-quick fuzz install clean
 
 all: embext.so
 
@@ -71,6 +74,18 @@ static: $(BUILD)/static/libembext.a
 $(BUILD)/static/example: examples/static/main.c $(BUILD)/static/libembext.a
 	$(CC) $(CFLAGS) -Iinclude -o $@ $< $(BUILD)/static/libembext.a -lsqlite3 $(LDFLAGS) $(LDLIBS_EXT)
 
+# The dqlite node program (cluster/): embext linked in statically, libdqlite
+# (Debian libdqlite-dev, installed by scripts/deps.sh cluster) dynamically.
+CLUSTER_SRC = cluster/node.c cluster/wire.c
+cluster:
+	@sh scripts/deps.sh cluster
+	$(MAKE) $(BUILD)/cluster/embext-node
+
+$(BUILD)/cluster/embext-node: $(CLUSTER_SRC) cluster/wire.h $(BUILD)/static/libembext.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -std=c11 -D_GNU_SOURCE $(WARN) -Iinclude -o $@ $(CLUSTER_SRC) \
+	    $(BUILD)/static/libembext.a -ldqlite -lsqlite3 $(LDFLAGS) $(LDLIBS_EXT)
+
 # emb_version() (ext/fn_vec.c) is compiled from VERSION
 $(BUILD)/ext/fn_vec.o $(BUILD)/static/ext/fn_vec.o: VERSION
 
@@ -80,6 +95,12 @@ $(BUILD)/libembcore.a: $(CORE_OBJ)
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libembcore.a $(BUILD)/embext.so
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(BASEFLAGS) -o $@ $< $(BUILD)/libembcore.a -lcmocka -lsqlite3 $(LDFLAGS) $(LDLIBS_EXT)
+
+# the allocation-failure sweep (tests/oom): embext linked in statically, so
+# that it can fail the core's allocator as well as SQLite's
+$(BUILD)/oom_sweep: tests/oom/oom_sweep.c $(STATIC_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(BASEFLAGS) -Iinclude -o $@ $< $(STATIC_OBJ) -lsqlite3 $(LDFLAGS) $(LDLIBS_EXT)
 
 $(BUILD)/sqlrun: tests/sqlrun.c
 	@mkdir -p $(dir $@)
@@ -94,13 +115,24 @@ test: deps
 	$(MAKE) test-only; st1=$$?; \
 	$(MAKE) BUILD=build/asan CFLAGS="$(ASAN_CFLAGS)" LDFLAGS="-fsanitize=address,undefined" test-only; st2=$$?; \
 	sh tests/cross-aarch64.sh || st2=1; \
+	$(MAKE) tsan || st2=1; \
 	sh tests/fuzz/run.sh $(FUZZ_SECONDS) || st2=1; \
 	$(MAKE) harden-tsan TSAN_TXN=300 || st2=1; \
 	cat build/summary build/asan/summary 2>/dev/null | \
 	  awk '{p+=$$1; f+=$$2} END {printf "%d passed, %d failed\n", p, f}'; \
 	[ $$st1 = 0 ] && [ $$st2 = 0 ]
 
-test-only: $(BUILD)/embext.so $(BUILD)/sqlrun $(UNIT_BIN) $(BUILD)/static/example $(HARDEN_BIN)
+# ThreadSanitizer: the one-copy-per-process registry (ext/vtab_shared.c)
+# under threads (tests/unit/test_shared.c: a writer and readers on their
+# own connections); also run by `make test`.
+TSAN_FLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=thread
+tsan:
+	$(MAKE) BUILD=build/tsan CFLAGS="$(TSAN_FLAGS)" LDFLAGS="-fsanitize=thread" \
+	    build/tsan/embext.so build/tsan/tests/test_shared
+	EMB_EXT=build/tsan/embext.so TSAN_OPTIONS="halt_on_error=1 exitcode=66" \
+	    build/tsan/tests/test_shared
+
+test-only: $(BUILD)/embext.so $(BUILD)/sqlrun $(UNIT_BIN) $(BUILD)/static/example $(BUILD)/oom_sweep $(HARDEN_BIN)
 	@mkdir -p $(BUILD)
 	BUILD=$(BUILD) sh tests/run.sh
 
@@ -117,6 +149,12 @@ bench: deps embext.so
 
 bench-quick:
 	$(MAKE) bench QUICK=1
+
+# every k of every statement, both allocators, sticky and single failures,
+# under ASan + LeakSanitizer (tests/oom/oom_sweep.c; the fast sweep is in make test)
+oom:
+	$(MAKE) BUILD=build/asan CFLAGS="$(ASAN_CFLAGS)" LDFLAGS="-fsanitize=address,undefined" build/asan/oom_sweep
+	EMB_TMP=$$(mktemp -d) build/asan/oom_sweep --full --once tests/oom/statements.sql tests/data tests/fixtures
 
 fuzz: deps
 	sh tests/fuzz/run.sh $(FUZZ_SECONDS)

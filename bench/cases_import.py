@@ -17,6 +17,11 @@ memory can be sampled from /proc/<pid>/status every 20 ms:
                    handed to SQLite as a 16 KiB blob
   ... into table   INSERT INTO an embedding(dim=4096, dtype=f16) table in a
                    file database (one rep; writes 1 GB)
+  mmap / pread + touch   bench/read_strategy.c: the readers' file access
+                   before (mmap) and now (pread into private memory, so a
+                   file truncated while it is read cannot raise SIGBUS),
+                   touching one byte per 64: their difference is the cost
+                   of the copy (time, and RssAnon instead of RssFile)
 Peak RssAnon is the heap (rows, buffers); RssFile is the mapped file (page
 cache pages the process touches, shared and reclaimable).
 
@@ -106,6 +111,12 @@ print(time.perf_counter() - t0, n)
 """
 
 
+# bench/read_strategy.c: the readers' file access before (mmap) and now
+# (pread into private memory, src/readers/bytes.c), each touching one byte
+# per 64 of the whole file: the difference is what the copy costs.
+STRATEGY = {"mmap": "mmap + touch (readers before)", "pread": "pread + touch (readers now)"}
+
+
 def run_child(argv):
     """Run argv, sample its memory; returns (seconds, output, peak anon, peak file) in bytes."""
     p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -168,7 +179,15 @@ def case_big_import(ctx):
                     mem[c.split("(")[0]] = (a, f)
                     return lib.Timed(t, out)
                 return fn
+            def mk_strategy(mode, p=path):
+                def fn(rep):
+                    t, out, a, f = run_child([os.path.join(ctx.bin, "read_strategy"), mode, p])
+                    mem[STRATEGY[mode]] = (a, f)
+                    return lib.Timed(t, None)
+                return fn
             systems = [("read file", mk_read()), (call.split("(")[0], mk_scan())]
+            if os.path.exists(os.path.join(ctx.bin, "read_strategy")):
+                systems += [(STRATEGY[m], mk_strategy(m)) for m in ("mmap", "pread")]
             times, out = lib.measure(systems, reps)
             db = os.path.join(tmp, "import.db")
             ins = ("CREATE VIRTUAL TABLE t USING embedding(dim=%d, dtype=f16);;BEGIN;;"
@@ -199,11 +218,13 @@ if __name__ == "__main__":
     ap = argparse.ArgumentParser()
     ap.add_argument("--embext", default="./embext.so")
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--bin", default="build/bench")
     args = ap.parse_args()
 
     class Ctx:
         quick = args.quick
         embext = os.path.abspath(args.embext)
+        bin = os.path.abspath(args.bin)
         sections = []
 
         def reps(self, q, full):

@@ -126,6 +126,27 @@ static void fnCacheRelease(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     sqlite3_result_int(ctx, embTableReleaseCache(sqlite3_user_data(ctx), name));
 }
 
+/* emb_cache_info(table): JSON about the in-memory copy this connection
+ * uses: {"shared":0|1,"refs":N,"bytes":B,"sketch_bytes":S} (refs: other
+ * references to the copy, e.g. other connections sharing it). */
+static void fnCacheInfo(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    EmbTableRef *ref;
+    if (argTable(ctx, "emb_cache_info", argv[0], &ref))
+        return;
+    int shared, refs;
+    int64_t bytes, sk;
+    embTableCacheInfo(ref, &shared, &refs, &bytes, &sk);
+    embTableClose(ref);
+    char *z = sqlite3_mprintf("{\"shared\":%d,\"refs\":%d,\"bytes\":%lld,\"sketch_bytes\":%lld}",
+                              shared, refs, (long long)bytes, (long long)sk);
+    if (!z)
+        sqlite3_result_error_nomem(ctx);
+    else
+        sqlite3_result_text(ctx, z, -1, sqlite3_free);
+}
+
 /* ---- emb_sequence ------------------------------------------------------------ */
 
 enum { SEQ_BATCH, SEQ_POS, SEQ_ID, SEQ_VECTOR, SEQ_TBL, SEQ_IDS, SEQ_PE };
@@ -143,6 +164,7 @@ typedef struct SeqCursor {
     int64_t *ids;
     int *batch, *pos;
     size_t n, cap, i;
+    size_t n_over; /* ids past EMB_SEQ_MAX_IDS, counted, not kept */
     int pe;
     float *vec;
 } SeqCursor;
@@ -243,8 +265,16 @@ static int seqClose(sqlite3_vtab_cursor *cur)
     return SQLITE_OK;
 }
 
+/* At most this many ids per call (a context window of 2^20 tokens, the
+ * tokenizer's own limit, EMB_TOK_MAX_TOKENS); docs/SECURITY.md. */
+#define EMB_SEQ_MAX_IDS 1048576
+
 static int seqPush(SeqCursor *c, int64_t id, int batch, int pos)
 {
+    if (c->n == EMB_SEQ_MAX_IDS) {
+        c->n_over++;
+        return SQLITE_OK;
+    }
     if (c->n == c->cap) {
         size_t cap = c->cap ? c->cap * 2 : 16;
         int64_t *ids = sqlite3_realloc64(c->ids, cap * sizeof *ids);
@@ -390,6 +420,9 @@ static int seqFilter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, i
                                          " of arrays of integers");
     if (rc)
         return rc;
+    if (c->n_over)
+        return seqError(c, SQLITE_ERROR, "emb_sequence: too many ids (%d vs %llu)",
+                        EMB_SEQ_MAX_IDS, (unsigned long long)(c->n + c->n_over));
     for (size_t i = 0; i < c->n; i++)
         if (c->ids[i] < 0 || !emb_matrix_has_row(m, (size_t)c->ids[i]))
             return seqError(c, SQLITE_ERROR, "emb_sequence: token_id %lld not in table %s",
@@ -463,6 +496,9 @@ int embRegisterTableFns(sqlite3 *db, EmbConn *conn)
     int rc = sqlite3_create_function(db, "emb_lookup", 2, flags, conn, fnLookup, NULL, NULL);
     if (rc == SQLITE_OK)
         rc = sqlite3_create_function(db, "emb_token_id", 2, flags, conn, fnTokenId, NULL, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_create_function(db, "emb_cache_info", 1, flags, conn, fnCacheInfo, NULL,
+                                     NULL);
     if (rc == SQLITE_OK)
         rc = sqlite3_create_function(db, "emb_cache_release", 1, flags, conn, fnCacheRelease,
                                      NULL, NULL);

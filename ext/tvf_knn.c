@@ -54,6 +54,10 @@
 #include "core/alloc.h"
 #include "search/knn.h"
 #include "tvf.h"
+
+/* Result rows of one emb_knn call, at most (n_queries * min(k, rows)): the
+ * hits are held at once (16 bytes each, 1 GiB); docs/SECURITY.md. */
+#define EMB_KNN_MAX_HITS ((sqlite3_uint64)1 << 26)
 #include "value.h"
 #include "core/vectext.h"
 
@@ -270,6 +274,15 @@ static int computeKnn(TvfVtab *p, TvfCursor *cur, sqlite3_value **args)
     rc = parseQueries(p, (const char *)sqlite3_value_text(args[0]), args[1], m->dim, &q, &n_q);
     if (rc == SQLITE_OK && n_q > 0) {
         size_t kk = (size_t)k < m->n_rows ? (size_t)k : m->n_rows;
+        /* the hits of the whole batch are held at once: bounded */
+        if ((sqlite3_uint64)n_q * kk > EMB_KNN_MAX_HITS) {
+            rc = embTvfError(p, "%s: queries * k too large (%llu vs %llu)", zFunc,
+                             (unsigned long long)EMB_KNN_MAX_HITS,
+                             (unsigned long long)((sqlite3_uint64)n_q * kk));
+            sqlite3_free(q);
+            embTableClose(ref);
+            return rc;
+        }
         emb_hit *hits = sqlite3_malloc64((sqlite3_uint64)n_q * (kk ? kk : 1) * sizeof *hits);
         size_t *n_out = sqlite3_malloc64((sqlite3_uint64)n_q * sizeof *n_out);
         emb_err err;

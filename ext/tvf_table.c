@@ -139,13 +139,18 @@ static int jsonArrayCount(TvfTable *t, sqlite3_value *arg, int *pIsArray, int *p
     sqlite3_bind_value(st, 1, arg);
     *pIsArray = 0;
     *pCount = 0;
-    if (sqlite3_step(st) == SQLITE_ROW) {
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
         const char *type = (const char *)sqlite3_column_text(st, 0);
         *pIsArray = type && strcmp(type, "array") == 0;
         *pCount = sqlite3_column_int(st, 1);
+        rc = !type && sqlite3_errcode(t->p->db) == SQLITE_NOMEM ? SQLITE_NOMEM : SQLITE_OK;
+    } else {
+        rc = sqlite3_errcode(t->p->db);
     }
     sqlite3_finalize(st);
-    return SQLITE_OK;
+    /* out of memory is itself; any other failure reads as "not an array" */
+    return rc == SQLITE_NOMEM ? SQLITE_NOMEM : SQLITE_OK;
 }
 
 static int parseTerms(TvfTable *t, sqlite3_value *arg, const char *zWhat, int flags,
@@ -176,10 +181,16 @@ static int parseTerms(TvfTable *t, sqlite3_value *arg, const char *zWhat, int fl
     sqlite3_stmt *st = NULL;
     rc = sqlite3_prepare_v2(t->p->db, "SELECT type, atom, value FROM json_each(?1)", -1, &st, NULL);
     if (rc != SQLITE_OK)
-        return embTvfError(t->p, "%s: %s", zFunc, sqlite3_errmsg(t->p->db));
+        return rc == SQLITE_NOMEM ? rc : embTvfError(t->p, "%s: %s", zFunc, sqlite3_errmsg(t->p->db));
     sqlite3_bind_value(st, 1, arg);
-    for (int i = 0; rc == SQLITE_OK && out->n < count && sqlite3_step(st) == SQLITE_ROW; i++) {
+    int step = SQLITE_DONE;
+    for (int i = 0; rc == SQLITE_OK && out->n < count && (step = sqlite3_step(st)) == SQLITE_ROW;
+         i++) {
         const char *type = (const char *)sqlite3_column_text(st, 0);
+        if (!type && sqlite3_errcode(t->p->db) == SQLITE_NOMEM) {
+            rc = SQLITE_NOMEM;
+            break;
+        }
         emb_term *term = &out->t[out->n];
         term->vec = NULL;
         if (type && strcmp(type, "array") == 0 && (flags & TVF_TERMS_VECTORS)) {
@@ -209,6 +220,10 @@ static int parseTerms(TvfTable *t, sqlite3_value *arg, const char *zWhat, int fl
         rc = resolveTerm(t, eType, zt ? zt : "", nt, sqlite3_column_int64(st, 1), &term->id);
         out->n += rc == SQLITE_OK;
     }
+    /* json_each stopped early (out of memory): not the end of the array */
+    if (rc == SQLITE_OK && step != SQLITE_DONE && step != SQLITE_ROW)
+        rc = step == SQLITE_NOMEM ? SQLITE_NOMEM
+                                  : embTvfError(t->p, "%s: %s", zFunc, sqlite3_errmsg(t->p->db));
     sqlite3_finalize(st);
     for (int i = 0; i < out->n; i++)
         out->ids[i] = out->t[i].id;

@@ -46,8 +46,13 @@ typedef struct Tensor {
     int64_t *ids; /* isFloat == 0 */
     float *vals;  /* isFloat == 1 */
     size_t n, rows, cols;
+    size_t over;  /* elements past EMB_TENSOR_MAX, counted, not kept */
     int is2d;
 } Tensor;
+
+/* Elements of one emb_bag / emb_embedding argument, at most (as
+ * emb_sequence's ids: a context of 2^20 tokens); docs/SECURITY.md. */
+#define EMB_TENSOR_MAX 1048576
 
 static void tensorFree(Tensor *t)
 {
@@ -72,9 +77,13 @@ static int tensorAppend(TvfVtab *p, sqlite3_value *arg, const char *z, int depth
     else
         sqlite3_bind_text(st, 1, z, -1, SQLITE_TRANSIENT);
     size_t before = t->n;
-    int nRows = 0;
-    while (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
+    int nRows = 0, step = SQLITE_DONE;
+    while (rc == SQLITE_OK && (step = sqlite3_step(st)) == SQLITE_ROW) {
         const char *type = (const char *)sqlite3_column_text(st, 0);
+        if (!type && sqlite3_errcode(p->db) == SQLITE_NOMEM) {
+            rc = SQLITE_NOMEM;
+            break;
+        }
         if (type && strcmp(type, "array") == 0 && depth == 0) {
             if (t->n > 0 && !t->is2d) {
                 rc = embTvfError(p, "%s: %s mixes numbers and arrays", zFunc, zWhat);
@@ -84,7 +93,7 @@ static int tensorAppend(TvfVtab *p, sqlite3_value *arg, const char *z, int depth
             size_t n0 = t->n;
             rc = tensorAppend(p, NULL, (const char *)sqlite3_column_text(st, 2), 1, isFloat, zWhat,
                               t, cap);
-            if (rc == SQLITE_OK && nRows > 0 && t->n - n0 != t->cols)
+            if (rc == SQLITE_OK && nRows > 0 && t->n - n0 != t->cols && !t->over)
                 rc = embTvfError(p, "%s: %s rows differ in length (%lld and %lld)", zFunc, zWhat,
                                  (long long)t->cols, (long long)(t->n - n0));
             t->cols = t->n - n0;
@@ -96,6 +105,10 @@ static int tensorAppend(TvfVtab *p, sqlite3_value *arg, const char *z, int depth
             rc = embTvfError(p, "%s: %s must be a JSON array of %s or of arrays of %s (found %s)",
                              zFunc, zWhat, zKind, zKind, type ? type : "NULL");
             break;
+        }
+        if (t->n == EMB_TENSOR_MAX) {
+            t->over++;
+            continue;
         }
         if (t->n == *cap) {
             size_t nc = *cap ? *cap * 2 : 64;
@@ -116,6 +129,10 @@ static int tensorAppend(TvfVtab *p, sqlite3_value *arg, const char *z, int depth
         else
             t->ids[t->n++] = sqlite3_column_int64(st, 1);
     }
+    /* json_each stopped early (out of memory): not the end of the array */
+    if (rc == SQLITE_OK && step != SQLITE_DONE && step != SQLITE_ROW)
+        rc = step == SQLITE_NOMEM ? SQLITE_NOMEM
+                                  : embTvfError(p, "%s: %s", zFunc, sqlite3_errmsg(p->db));
     sqlite3_finalize(st);
     if (depth == 0) {
         t->rows = t->is2d ? (size_t)nRows : 1;
@@ -135,17 +152,24 @@ static int parseTensor(TvfVtab *p, sqlite3_value *arg, const char *zWhat, int is
         return embTvfError(p, "%s: %s must be a JSON array of %s (found %s)", p->spec->zName,
                            zWhat, zKind, embTypeName(arg ? sqlite3_value_type(arg) : SQLITE_NULL));
     sqlite3_stmt *st = NULL;
-    int isArray = 0;
-    if (sqlite3_prepare_v2(p->db, "SELECT json_valid(?1) AND json_type(?1) = 'array'", -1, &st,
-                           NULL) == SQLITE_OK) {
+    int isArray = 0, rcv = sqlite3_prepare_v2(
+                         p->db, "SELECT json_valid(?1) AND json_type(?1) = 'array'", -1, &st, NULL);
+    if (rcv == SQLITE_OK) {
         sqlite3_bind_value(st, 1, arg);
-        isArray = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0);
+        rcv = sqlite3_step(st);
+        isArray = rcv == SQLITE_ROW && sqlite3_column_int(st, 0);
+        rcv = rcv == SQLITE_ROW ? SQLITE_OK : sqlite3_errcode(p->db);
     }
     sqlite3_finalize(st);
+    if (rcv == SQLITE_NOMEM)
+        return SQLITE_NOMEM;
     if (!isArray)
         return embTvfError(p, "%s: %s must be a JSON array of %s (found '%s')", p->spec->zName,
                            zWhat, zKind, z);
     int rc = tensorAppend(p, arg, NULL, 0, isFloat, zWhat, t, &cap);
+    if (rc == SQLITE_OK && t->over)
+        rc = embTvfError(p, "%s: %s has too many elements (%d vs %llu)", p->spec->zName, zWhat,
+                         EMB_TENSOR_MAX, (unsigned long long)(t->n + t->over));
     if (rc != SQLITE_OK)
         tensorFree(t);
     return rc;

@@ -82,6 +82,15 @@ if nm -D "$EXT" 2>/dev/null | grep -q __asan_init; then
     # a sanitizer build: the shell is not instrumented, preload the runtimes
     preload="$(${CC:-cc} -print-file-name=libasan.so) $(${CC:-cc} -print-file-name=libubsan.so)"
 fi
+# The allocation-failure sweep (tests/oom): SQLite's allocator and the
+# core's failing at allocation k over tests/oom/statements.sql; only in the
+# sanitizer build, where LeakSanitizer checks that nothing leaks (the full
+# sweep, every k: make oom).
+if [ -n "$preload" ] && [ -x "$BUILD/oom_sweep" ]; then
+    echo "== allocation failures, fast sweep (tests/oom/oom_sweep.c)"
+    run_counted "oom sweep" "$SQL_P" "$SQL_F" \
+        "$BUILD/oom_sweep" tests/oom/statements.sql "$EMB_DATA" "$EMB_FIXTURES"
+fi
 # verdict STATUS MESSAGE: count one check, passed when STATUS is 0.
 verdict() {
     if [ "$1" = 0 ]; then
@@ -157,6 +166,10 @@ if [ -z "$preload" ]; then
     run_counted "README examples" "$SQL_P" "$SQL_F" \
         env EMBEXT_PATH="$abs_ext" NODE_PATH="$here/tests/vendor/node_modules" \
         /usr/bin/python3 tests/interop/test_readme.py
+    # embext on a 3-node dqlite cluster (make cluster's node program, loopback);
+    # skipped only when its Debian packages cannot be installed
+    echo "== dqlite cluster (tests/cluster/run.sh)"
+    run_counted "dqlite cluster" "$SQL_P" "$SQL_F" sh tests/cluster/run.sh "$BUILD"
     # one version: VERSION = emb_version() = embext.pc = Python and Node packages
     echo "== one version (tests/interop/test_version.sh)"
     run_counted "version check" "$SQL_P" "$SQL_F" env EMBEXT_PATH="$abs_ext" sh tests/interop/test_version.sh

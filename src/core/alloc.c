@@ -23,12 +23,14 @@ static atomic_int armed;           /* 0: never fail (the fast path) */
 static atomic_long countdown;      /* allocations left before the failure */
 static atomic_int sticky_mode;     /* keep failing once failed */
 static atomic_long n_failed;
+static atomic_long n_calls;        /* allocations while armed */
 
 /* 1 when this allocation must fail. */
 static int inject(void)
 {
     if (!atomic_load_explicit(&armed, memory_order_relaxed))
         return 0;
+    atomic_fetch_add_explicit(&n_calls, 1, memory_order_relaxed);
     long left = atomic_fetch_sub(&countdown, 1);
     if (left > 0)
         return 0;
@@ -43,6 +45,7 @@ void emb_alloc_fail_after(long k, int sticky)
 {
     atomic_store(&armed, 0);
     atomic_store(&n_failed, 0);
+    atomic_store(&n_calls, 0);
     if (k < 0)
         return;
     atomic_store(&countdown, k);
@@ -53,6 +56,11 @@ void emb_alloc_fail_after(long k, int sticky)
 long emb_alloc_failures(void)
 {
     return atomic_load(&n_failed);
+}
+
+long emb_alloc_calls(void)
+{
+    return atomic_load(&n_calls);
 }
 
 void *emb_malloc(size_t n)

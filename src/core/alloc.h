@@ -24,6 +24,8 @@
  *   emb_alloc_fail_after(-1, 0)       stop failing (the default)
  *   emb_alloc_failures()              allocations failed since the last call
  *                                     of emb_alloc_fail_after
+ *   emb_alloc_calls()                 allocations tried since then (arm with
+ *                                     a huge k to count a statement's)
  *
  * emb_free never fails; a failed emb_realloc leaves p untouched (as the C
  * library's realloc).
@@ -42,5 +44,6 @@ char *emb_strndup(const char *s, size_t n);
 
 void emb_alloc_fail_after(long k, int sticky);
 long emb_alloc_failures(void);
+long emb_alloc_calls(void);
 
 #endif

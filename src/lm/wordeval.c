@@ -438,15 +438,17 @@ static int average_ranks(const double *x, size_t n, double *r)
     return EMB_OK;
 }
 
-double emb_spearman(const double *x, const double *y, size_t n)
+int emb_spearman(const double *x, const double *y, size_t n, double *out)
 {
     double *rx = emb_malloc((n ? n : 1) * sizeof *rx), *ry = emb_malloc((n ? n : 1) * sizeof *ry);
-    double res = NAN;
-    if (rx && ry && average_ranks(x, n, rx) == 0 && average_ranks(y, n, ry) == 0)
-        res = emb_pearson(rx, ry, n);
+    int rc = EMB_ENOMEM;
+    if (rx && ry && average_ranks(x, n, rx) == 0 && average_ranks(y, n, ry) == 0) {
+        *out = emb_pearson(rx, ry, n);
+        rc = EMB_OK;
+    }
     emb_free(rx);
     emb_free(ry);
-    return res;
+    return rc;
 }
 
 /* Python float(): optional surrounding whitespace, decimal / inf / nan;
@@ -537,7 +539,8 @@ int emb_eval_pairs_ex(const emb_kernels *kern, const emb_matrix *m, const emb_to
         goto done;
     }
     out->pearson = emb_pearson(gold, model, n);
-    out->spearman = emb_spearman(gold, model, n);
+    if (emb_spearman(gold, model, n, &out->spearman) != EMB_OK)
+        goto nomem;
     /* gensim: with dummy4unknown the unknown pairs are already among the n */
     out->oov_ratio = 100.0 * (double)n_oov / (double)(dummy ? n : n + n_oov);
     out->n_pairs = n;

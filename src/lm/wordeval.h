@@ -81,8 +81,9 @@ int emb_eval_pairs_ex(const emb_kernels *kern, const emb_matrix *m, const emb_to
  * NaN when n < 2 or either side is constant. */
 double emb_pearson(const double *x, const double *y, size_t n);
 /* Spearman rank correlation: Pearson of the average ranks (ties share the
- * mean of their positions, as scipy.stats.rankdata(method='average')).
- * Returns NaN also when out of memory (n > 0). */
-double emb_spearman(const double *x, const double *y, size_t n);
+ * mean of their positions, as scipy.stats.rankdata(method='average')),
+ * into *out (NaN when n < 2 or a side is constant).  EMB_OK or EMB_ENOMEM
+ * (*out untouched). */
+int emb_spearman(const double *x, const double *y, size_t n, double *out);
 
 #endif

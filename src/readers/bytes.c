@@ -1,5 +1,6 @@
-/* bytes.c - bounds-checked byte cursor, little-endian loads, file mapping. */
+/* bytes.c - bounds-checked byte cursor, little-endian loads, file reading. */
 #include "readers/bytes.h"
+#include "core/alloc.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -139,59 +140,140 @@ const char *emb_basename(const char *path)
     return path;
 }
 
-int emb_map_open(emb_map *m, const char *path, const char *component, const char *label,
-                 emb_err *err)
+/* Files are read, not memory-mapped.  With a mapping, a file that another
+ * process truncates while a reader walks it raises SIGBUS on the next
+ * access past the new end, and that kills the host process (an extension
+ * may not install signal handlers).  Reading with pread into private
+ * memory turns the same event into a short read, which is reported as an
+ * error; once read, the bytes cannot change under the parser.  The cost is
+ * a copy (measured by bench/cases_import.py, `make bench`) and memory for
+ * the bytes read: the whole file for the text, word2vec and npy formats,
+ * and for GGUF / safetensors the header and the bytes up to the end of the
+ * tensor used (emb_map_open_prefix + emb_map_grow, driven by reader.c).
+ * Big buffers are 2 MiB aligned and advised as huge pages (fewer page
+ * faults while they are filled). */
+#define MAP_CHUNK ((size_t)8 << 20)  /* bytes per pread call */
+#define MAP_HUGE_PAGE ((size_t)2 << 20)
+
+static void *buffer_alloc(size_t n)
+{
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+    if (n >= 4 * MAP_HUGE_PAGE) {
+        size_t rounded = (n + MAP_HUGE_PAGE - 1) / MAP_HUGE_PAGE * MAP_HUGE_PAGE;
+        void *p = emb_aligned_alloc(MAP_HUGE_PAGE, rounded);
+        if (p)
+            (void)madvise(p, rounded, MADV_HUGEPAGE);
+        return p;
+    }
+#endif
+    return emb_malloc(n ? n : 1);
+}
+
+/* Read bytes [m->n, want) of the file into m->data (room for want). */
+static int fill(emb_map *m, size_t want, const char *component, const char *label, emb_err *err)
+{
+    uint8_t *dst = (uint8_t *)m->data;
+    while (m->n < want) {
+        size_t len = want - m->n < MAP_CHUNK ? want - m->n : MAP_CHUNK;
+        ssize_t got = pread(m->fd, dst + m->n, len, (off_t)m->n);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0)
+            return emb_err_set(err, EMB_EIO, "%s: %s: cannot read (%s)", component, label,
+                               strerror(errno));
+        if (got == 0)
+            return emb_err_set(err, EMB_EIO,
+                               "%s: %s: file shrank while being read (%zu bytes expected, %zu read)",
+                               component, label, m->size, m->n);
+        m->n += (size_t)got;
+    }
+    return EMB_OK;
+}
+
+int emb_map_open_prefix(emb_map *m, const char *path, size_t max_bytes, const char *component,
+                        const char *label, emb_err *err)
 {
     m->data = NULL;
     m->n = 0;
+    m->size = 0;
+    m->fd = -1;
+    m->has_fd = 0;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         return emb_err_set(err, EMB_EIO, "%s: %s: cannot open (%s)", component, label,
                            strerror(errno));
     }
     struct stat st;
-    if (fstat(fd, &st) != 0) {
-        int e = errno;
+    int rc = EMB_OK;
+    if (fstat(fd, &st) != 0)
+        rc = emb_err_set(err, EMB_EIO, "%s: %s: cannot stat (%s)", component, label,
+                         strerror(errno));
+    else if (S_ISDIR(st.st_mode))
+        rc = emb_err_set(err, EMB_EIO, "%s: %s: cannot read (%s)", component, label,
+                         strerror(EISDIR));
+    else if (!S_ISREG(st.st_mode))
+        rc = emb_err_set(err, EMB_EIO, "%s: %s: not a regular file", component, label);
+    else if (st.st_size == 0)
+        rc = emb_err_set(err, EMB_EFORMAT, "%s: %s: file is empty", component, label);
+    else if ((uint64_t)st.st_size > SIZE_MAX / 2)
+        rc = emb_err_set(err, EMB_ERANGE, "%s: %s: file too large", component, label);
+    if (rc) {
         close(fd);
-        return emb_err_set(err, EMB_EIO, "%s: %s: cannot stat (%s)", component, label,
-                           strerror(e));
+        return rc;
     }
-    if (S_ISDIR(st.st_mode)) {
-        close(fd);
-        return emb_err_set(err, EMB_EIO, "%s: %s: cannot read (%s)", component, label,
-                           strerror(EISDIR));
-    }
-    if (!S_ISREG(st.st_mode)) {
-        close(fd);
-        return emb_err_set(err, EMB_EIO, "%s: %s: not a regular file", component, label);
-    }
-    if (st.st_size == 0) {
-        close(fd);
-        return emb_err_set(err, EMB_EFORMAT, "%s: %s: file is empty", component, label);
-    }
-    if ((uint64_t)st.st_size > SIZE_MAX) {
-        close(fd);
-        return emb_err_set(err, EMB_ERANGE, "%s: %s: file too large", component, label);
-    }
-    void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-    int e = errno;
-    close(fd);
-    if (p == MAP_FAILED)
-        return emb_err_set(err, EMB_EIO, "%s: %s: cannot map (%s)", component, label,
-                           strerror(e));
-    madvise(p, (size_t)st.st_size, MADV_SEQUENTIAL);
+    m->fd = fd;
+    m->has_fd = 1;
+    m->size = (size_t)st.st_size;
+    rc = emb_map_grow(m, max_bytes, component, label, err);
+    if (rc)
+        emb_map_close(m);
+    return rc;
+}
+
+int emb_map_grow(emb_map *m, size_t want, const char *component, const char *label,
+                 emb_err *err)
+{
+    if (want > m->size)
+        want = m->size;
+    if (want <= m->n)
+        return EMB_OK;
+    if (!m->has_fd)
+        return emb_err_set(err, EMB_EIO, "%s: %s: file closed", component, label);
+    uint8_t *p = buffer_alloc(want);
+    if (!p)
+        return emb_err_set(err, EMB_ENOMEM, "%s: %s: out of memory (file of %zu bytes)",
+                           component, label, m->size);
+    if (m->n)
+        memcpy(p, m->data, m->n);
+    emb_free((void *)m->data);
     m->data = p;
-    m->n = (size_t)st.st_size;
-    return EMB_OK;
+    int rc = fill(m, want, component, label, err);
+    if (rc == EMB_OK && m->n == m->size) {
+        close(m->fd); /* all read: nothing more to do with the file */
+        m->fd = -1;
+        m->has_fd = 0;
+    }
+    return rc;
+}
+
+int emb_map_open(emb_map *m, const char *path, const char *component, const char *label,
+                 emb_err *err)
+{
+    return emb_map_open_prefix(m, path, SIZE_MAX, component, label, err);
 }
 
 void emb_map_close(emb_map *m)
 {
-    if (m && m->data) {
-        munmap((void *)m->data, m->n);
-        m->data = NULL;
-        m->n = 0;
-    }
+    if (!m)
+        return;
+    emb_free((void *)m->data);
+    if (m->has_fd)
+        close(m->fd);
+    m->data = NULL;
+    m->n = 0;
+    m->size = 0;
+    m->fd = -1;
+    m->has_fd = 0;
 }
 
 int emb_utf8_valid(const uint8_t *s, size_t n)

@@ -1,6 +1,6 @@
 /*
- * bytes.h - a bounds-checked cursor over a byte range, and read-only file
- * mapping, for the file-format readers (read_*.c).
+ * bytes.h - a bounds-checked cursor over a byte range, and whole-file
+ * reading, for the file-format readers (read_*.c).
  *
  * Every read checks the bytes that remain first; a failed read leaves the
  * cursor where it was and returns EMB_EFORMAT without touching outputs, so a
@@ -46,20 +46,32 @@ uint64_t emb_load_u64le(const uint8_t *p);
 float emb_load_f32le(const uint8_t *p);
 double emb_load_f64le(const uint8_t *p);
 
-/* A read-only mapping of a whole file.  An empty file is an error (nothing
- * to map).  emb_map_close(NULL) and closing a zeroed map are fine. */
+/* A file's bytes, read into private memory with pread (bytes.c says why:
+ * no memory mapping, so a file truncated while it is read is an error,
+ * never a SIGBUS).  An empty file is an error.  emb_map_close(NULL) and
+ * closing a zeroed map are fine. */
 typedef struct emb_map {
-    const uint8_t *data;
-    size_t n;
+    const uint8_t *data; /* owned: the first n bytes of the file */
+    size_t n;            /* bytes read so far */
+    size_t size;         /* the file's size when it was opened */
+    int fd, has_fd;      /* open (has_fd 1) from emb_map_open_prefix until all is read */
 } emb_map;
 
-/* Open and map `path`.  Errors name `component` and `label` (callers pass
- * the path as the user gave it, so the message points at that file) and
- * the OS reason:
+/* Open `path` and read all of it.  Errors name `component` and `label`
+ * (callers pass the path as the user gave it, so the message points at that
+ * file) and the OS reason:
  * "<component>: <label>: cannot open (No such file or directory)",
- * "... cannot read (Is a directory)", "... not a regular file",
- * "... file is empty". */
+ * "... cannot read (Is a directory)", "... is empty", "... file shrank while being read
+ * (N bytes expected, M read)", "... out of memory (file of N bytes)". */
 int emb_map_open(emb_map *m, const char *path, const char *component, const char *label,
+                 emb_err *err);
+/* Open `path` and read only its first min(size, max_bytes) bytes (more with
+ * emb_map_grow).  For formats whose header says where the one needed
+ * region lies (GGUF, safetensors): only the bytes up to it are read. */
+int emb_map_open_prefix(emb_map *m, const char *path, size_t max_bytes, const char *component,
+                        const char *label, emb_err *err);
+/* Read on until min(size, want) bytes are in (m->data may move). */
+int emb_map_grow(emb_map *m, size_t want, const char *component, const char *label,
                  emb_err *err);
 void emb_map_close(emb_map *m);
 

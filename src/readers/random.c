@@ -82,6 +82,12 @@ int emb_random_open(int64_t rows, int64_t dim, uint64_t seed, double std, emb_re
     if (dim < 1 || dim > EMB_MAX_DIM)
         return emb_err_set(err, EMB_ERANGE, "random: dim out of range (1..%d vs %lld)",
                            EMB_MAX_DIM, (long long)dim);
+    if (rows > EMB_RANDOM_MAX_ROWS)
+        return emb_err_set(err, EMB_ERANGE, "random: rows out of range (0..%lld vs %lld)",
+                           (long long)EMB_RANDOM_MAX_ROWS, (long long)rows);
+    if (rows * dim > EMB_RANDOM_MAX_VALUES)
+        return emb_err_set(err, EMB_ERANGE, "random: rows * dim too large (%lld vs %lld)",
+                           (long long)EMB_RANDOM_MAX_VALUES, (long long)(rows * dim));
     if (!(std >= 0.0) || isinf(std))
         return emb_err_set(err, EMB_EINVAL, "random: std must be a finite number >= 0 (found %g)",
                            std);

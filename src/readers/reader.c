@@ -62,39 +62,93 @@ int emb_reader_open_mem(int kind, const void *bytes, size_t n, const char *label
     return EMB_OK;
 }
 
+/* First bytes read of a GGUF / safetensors file; each retry reads 4 times
+ * as many (see open_file). */
+#define PREFIX_FIRST ((size_t)1 << 20)
+
+/* Open the file at path as r->kind with the reader *pr (replaced: each try
+ * parses with a fresh reader).  GGUF and safetensors readers need the
+ * header and one tensor, not the whole file: they parse the first
+ * PREFIX_FIRST bytes, and while parsing fails and the file has more, read 4
+ * times as much and parse again.  Their checks are all of the form "ends
+ * within the n bytes read", so a parse that succeeds on a prefix succeeds
+ * on the whole file with the same result; a parse that still fails on the
+ * whole file gives the error it always gave.  The other formats read the
+ * whole file (they use all of it). */
+static int open_file(emb_reader **pr, const char *path, const char *open_label,
+                     const char *tensor, emb_err *err)
+{
+    emb_reader *r = *pr;
+    int kind = r->kind, grow = kind == EMB_READ_GGUF || kind == EMB_READ_SAFETENSORS;
+    char label[sizeof r->label];
+    memcpy(label, r->label, sizeof label);
+    emb_map map;
+    int rc = emb_map_open_prefix(&map, path, grow ? PREFIX_FIRST : SIZE_MAX, r->comp, open_label,
+                                 err);
+    while (rc == EMB_OK) {
+        r->map = map;
+        r->data = map.data;
+        r->n = map.n;
+        rc = open_common(r, tensor, err);
+        if (rc == EMB_OK || map.n == map.size)
+            break;
+        /* parse again with more bytes, in a fresh reader (the map is
+         * taken back from the failed one) */
+        map = r->map;
+        memset(&r->map, 0, sizeof r->map);
+        emb_reader_free(r);
+        *pr = r = emb_rd_new(kind, label);
+        if (!r) {
+            emb_map_close(&map);
+            return emb_err_set(err, EMB_ENOMEM, "%s: out of memory", emb_reader_kind_name(kind));
+        }
+        memcpy(r->label, label, sizeof label);
+        size_t want = map.n > SIZE_MAX / 4 ? SIZE_MAX : map.n * 4;
+        rc = emb_map_grow(&map, want, r->comp, label, err);
+        if (rc)
+            emb_map_close(&map);
+    }
+    return rc;
+}
+
 int emb_reader_open(int kind, const char *path, const char *tensor, emb_reader **out,
                     emb_err *err)
 {
     emb_reader *r = emb_rd_new(kind, emb_basename(path));
     if (!r)
         return emb_err_set(err, EMB_ENOMEM, "%s: out of memory", emb_reader_kind_name(kind));
-    /* open errors name the path as given; later ones the file name (r->label) */
-    int rc = emb_map_open(&r->map, path, r->comp, path, err);
-    if (rc == EMB_OK && kind == EMB_READ_SAFETENSORS &&
-        emb_safetensors_is_index(r->map.data, r->map.n)) {
-        /* follow the index to the shard, then read that shard as usual */
-        r->data = r->map.data;
-        r->n = r->map.n;
-        char shard[4096];
-        rc = emb_safetensors_shard(r, path, tensor, shard, sizeof shard, err);
-        emb_map_close(&r->map);
-        r->data = NULL;
-        r->n = 0;
-        if (rc == EMB_OK) {
-            char index_label[sizeof r->label];
-            memcpy(index_label, r->label, sizeof index_label);
-            int w = snprintf(r->label, sizeof r->label, "%s -> %s", index_label,
-                             emb_basename(shard));
-            (void)w; /* a long name is cut at sizeof r->label */
-            char open_label[2 * sizeof shard];
-            snprintf(open_label, sizeof open_label, "%s -> %s", path, shard);
-            rc = emb_map_open(&r->map, shard, r->comp, open_label, err);
+    int rc = EMB_OK;
+    if (kind == EMB_READ_SAFETENSORS) {
+        emb_map index;
+        rc = emb_map_open_prefix(&index, path, PREFIX_FIRST, r->comp, path, err);
+        /* an index is JSON, not a safetensors file: read it all, follow it
+         * to the shard, then read that shard as usual */
+        if (rc == EMB_OK && emb_safetensors_is_index(index.data, index.n) &&
+            (rc = emb_map_grow(&index, SIZE_MAX, r->comp, r->label, err)) == EMB_OK) {
+            r->data = index.data;
+            r->n = index.n;
+            char shard[4096];
+            rc = emb_safetensors_shard(r, path, tensor, shard, sizeof shard, err);
+            r->data = NULL;
+            r->n = 0;
+            if (rc == EMB_OK) {
+                char index_label[sizeof r->label];
+                memcpy(index_label, r->label, sizeof index_label);
+                int w = snprintf(r->label, sizeof r->label, "%s -> %s", index_label,
+                                 emb_basename(shard));
+                (void)w; /* a long name is cut at sizeof r->label */
+                emb_map_close(&index);
+                char open_label[2 * sizeof shard];
+                snprintf(open_label, sizeof open_label, "%s -> %s", path, shard);
+                rc = open_file(&r, shard, open_label, tensor, err);
+            }
+        } else if (rc == EMB_OK) {
+            emb_map_close(&index);
+            rc = open_file(&r, path, path, tensor, err);
         }
-    }
-    if (rc == EMB_OK) {
-        r->data = r->map.data;
-        r->n = r->map.n;
-        rc = open_common(r, tensor, err);
+        emb_map_close(&index);
+    } else {
+        rc = open_file(&r, path, path, tensor, err);
     }
     if (rc) {
         emb_reader_free(r);

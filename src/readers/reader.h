@@ -82,6 +82,11 @@ const char *emb_reader_kind_name(int kind);
  * arithmetic: the same seed gives the same rows on every machine.  Each
  * value is (float)(std * z).  Errors: "random: ..." */
 #define EMB_RANDOM_DEFAULT_SEED 42
+/* Bounds (emb_random is innocuous: a view may call it): as many rows as an
+ * embedding table has token ids (0 .. 16777215), and at most 2^31 values
+ * in all (8 GiB of float32, seconds to generate, not hours). */
+#define EMB_RANDOM_MAX_ROWS ((int64_t)16777216)
+#define EMB_RANDOM_MAX_VALUES ((int64_t)1 << 31)
 int emb_random_open(int64_t rows, int64_t dim, uint64_t seed, double std, emb_reader **out,
                     emb_err *err);
 
