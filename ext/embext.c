@@ -27,9 +27,12 @@ static int (*const registrars[])(sqlite3 *, EmbConn *) = {
     embRegisterReaders,
     embRegisterPosenc,
     embRegisterSemantics,
+    embRegisterKeyed,
+    embRegisterTorch,
     embRegisterKnn,
     embRegisterPca,
     embRegisterTokenizer,
+    embRegisterImport,
 };
 
 #ifdef _WIN32

@@ -31,9 +31,12 @@ int embRegisterTableFns(sqlite3 *db, EmbConn *conn);
 int embRegisterReaders(sqlite3 *db, EmbConn *conn);
 int embRegisterPosenc(sqlite3 *db, EmbConn *conn);
 int embRegisterSemantics(sqlite3 *db, EmbConn *conn);
+int embRegisterKeyed(sqlite3 *db, EmbConn *conn);
+int embRegisterTorch(sqlite3 *db, EmbConn *conn);
 int embRegisterKnn(sqlite3 *db, EmbConn *conn);
 int embRegisterPca(sqlite3 *db, EmbConn *conn);
 int embRegisterTokenizer(sqlite3 *db, EmbConn *conn);
+int embRegisterImport(sqlite3 *db, EmbConn *conn);
 
 /* The entry point (ext/embext.c); exported from the shared library. */
 int sqlite3_embext_init(sqlite3 *db, char **pzErrMsg, const sqlite3_api_routines *pApi);

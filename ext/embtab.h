@@ -27,6 +27,12 @@ void embConnFree(void *conn);
  * connection by embTokCacheFree. */
 void **embConnTokSlot(EmbConn *conn);
 void embTokCacheFree(void *cache);
+/* Store the tokenizer of the file at zPath (GGUF or tokenizer.json) with
+ * embedding table zName, replacing any stored before (ext/fn_tok.c).
+ * *pnTok = its number of tokens; with optional, a GGUF file without a
+ * tokenizer is no error (*pnTok = -1).  Errors: code and *pzErr. */
+int embTokStoreFile(EmbConn *conn, sqlite3 *db, const char *zFunc, const char *zName,
+                    const char *zPath, int optional, sqlite3_int64 *pnTok, char **pzErr);
 
 /* Open embedding table zName ("table" or "schema.table") of connection db:
  * connects it if this connection has not used it yet, checks its version

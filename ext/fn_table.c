@@ -407,7 +407,8 @@ static int seqFilter(sqlite3_vtab_cursor *cur, int idxNum, const char *idxStr, i
             return seqError(c, SQLITE_ERROR, "emb_sequence: token_id %lld not in table %s",
                             (long long)c->ids[i], name);
     if ((c->pe == PE_ROPE_NEOX || c->pe == PE_ROPE_GPTJ) && m->dim % 2)
-        return seqError(c, SQLITE_ERROR, "emb_sequence: rope needs an even dimension (found %lld)",
+        return seqError(c, SQLITE_ERROR,
+                        "emb_sequence: rope needs an even dim; table %s has dim %lld", name,
                         (long long)m->dim);
     c->vec = sqlite3_malloc64(m->dim * sizeof(float));
     return c->vec ? SQLITE_OK : SQLITE_NOMEM;

@@ -45,8 +45,8 @@
  * in a cache (the EmbConn slot); a call reads only the row's version (a
  * random number written with the data) and reparses when it changed.
  */
-#include "embtab.h"
 #include "core/alloc.h"
+#include "embtab.h"
 #include "tvf.h"
 #include "value.h"
 #include "readers/bytes.h"
@@ -207,7 +207,7 @@ static int tokGet(EmbConn *conn, sqlite3 *db, const char *zFunc, const char *zNa
     int nBlob = sqlite3_column_bytes(st, 0);
     emb_tok *tok = NULL;
     emb_err err = {0, ""};
-    if (!blob || emb_tok_load_gguf(blob, (size_t)nBlob, &tok, &err) != EMB_OK) {
+    if (!blob || emb_tok_load(blob, (size_t)nBlob, &tok, &err) != EMB_OK) {
         *pzErr = sqlite3_mprintf("%s: corrupt tokenizer of %s: %s", zFunc, zName,
                                  blob ? err.msg : "no data");
         sqlite3_finalize(st);
@@ -454,58 +454,55 @@ static void fnDetokenize(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 
 /* ---- emb_tokenizer_load / emb_tokenizer_info -------------------------------------- */
 
-static void fnTokenizerLoad(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+int embTokStoreFile(EmbConn *conn, sqlite3 *db, const char *zFunc, const char *zName,
+                    const char *zPath, int optional, sqlite3_int64 *pnTok, char **pzErr)
 {
-    (void)argc;
-    sqlite3 *db = sqlite3_context_db_handle(ctx);
-    EmbConn *conn = sqlite3_user_data(ctx);
-    const char *zName = (const char *)sqlite3_value_text(argv[0]);
-    const char *zPath = (const char *)sqlite3_value_text(argv[1]);
-    if (!zName || sqlite3_value_type(argv[0]) != SQLITE_TEXT) {
-        embResultError(ctx, "emb_tokenizer_load: table must be the name of an embedding table (found %s)",
-                       embTypeName(sqlite3_value_type(argv[0])));
-        return;
-    }
-    if (!zPath || sqlite3_value_type(argv[1]) != SQLITE_TEXT) {
-        embResultError(ctx, "emb_tokenizer_load: path must be text (found %s)",
-                       embTypeName(sqlite3_value_type(argv[1])));
-        return;
-    }
     EmbTableRef *ref;
-    char *zErr = NULL;
-    int rc = embTableOpen(conn, db, "emb_tokenizer_load", zName, &ref, &zErr);
-    if (rc) {
-        resultErr(ctx, rc, zErr);
-        return;
-    }
+    int rc = embTableOpen(conn, db, zFunc, zName, &ref, pzErr);
+    if (rc)
+        return rc;
     embTableClose(ref);
     emb_map map = {0};
     emb_err err = {0, ""};
     uint8_t *blob = NULL;
     size_t nBlob = 0;
     emb_tok *tok = NULL;
-    if (emb_map_open(&map, zPath, "emb_tokenizer_load", emb_basename(zPath), &err) ||
-        emb_tok_gguf_extract(map.data, map.n, &blob, &nBlob, &err) ||
-        emb_tok_load_gguf(blob, nBlob, &tok, &err)) {
-        emb_map_close(&map);
-        emb_free(blob);
-        if (err.code == EMB_ENOMEM)
-            sqlite3_result_error_nomem(ctx);
-        else if (strncmp(err.msg, "emb_tokenizer_load: ", 20) == 0)
-            sqlite3_result_error(ctx, err.msg, -1);
-        else
-            embResultError(ctx, "emb_tokenizer_load: %s: %s", emb_basename(zPath), err.msg);
-        return;
+    *pnTok = -1;
+    if (emb_map_open(&map, zPath, zFunc, zPath, &err) == EMB_OK) {
+        if (map.n >= 4 && memcmp(map.data, "GGUF", 4) == 0) {
+            if (emb_tok_gguf_extract(map.data, map.n, &blob, &nBlob, &err) == EMB_OK)
+                emb_tok_load_gguf(blob, nBlob, &tok, &err);
+        } else if (emb_tok_load(map.data, map.n, &tok, &err) == EMB_OK) {
+            /* tokenizer.json: stored as it is */
+            nBlob = map.n;
+            if (!(blob = emb_malloc(nBlob ? nBlob : 1)))
+                err.code = EMB_ENOMEM;
+            else
+                memcpy(blob, map.data, nBlob);
+        }
     }
     emb_map_close(&map);
-    size_t nTok = emb_tok_n_tokens(tok);
-    const char *model = emb_tok_kind(tok) == EMB_TOK_SPM ? "llama" : "gpt2";
-    emb_tok_free(tok);
-    char *zDb = NULL, *zTab = NULL;
-    if ((rc = splitName(db, zName, &zDb, &zTab))) {
+    if (!tok || !blob) {
         emb_free(blob);
-        sqlite3_result_error_nomem(ctx);
-        return;
+        emb_tok_free(tok);
+        if (err.code == EMB_ENOMEM)
+            return SQLITE_NOMEM;
+        if (optional && err.code == EMB_ENOTFOUND)
+            return SQLITE_OK;
+        size_t nf = strlen(zFunc);
+        if (strncmp(err.msg, zFunc, nf) == 0 && strncmp(err.msg + nf, ": ", 2) == 0)
+            *pzErr = sqlite3_mprintf("%s", err.msg);
+        else
+            *pzErr = sqlite3_mprintf("%s: %s: %s", zFunc, emb_basename(zPath), err.msg);
+        return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
+    }
+    size_t nTok = emb_tok_n_tokens(tok);
+    const char *model = emb_tok_model(tok);
+    char *zDb = NULL, *zTab = NULL;
+    if (splitName(db, zName, &zDb, &zTab)) {
+        emb_free(blob);
+        emb_tok_free(tok);
+        return SQLITE_NOMEM;
     }
     char *sql = sqlite3_mprintf(
         "CREATE TABLE IF NOT EXISTS \"%w\".\"%w_tokenizer\"(id INTEGER PRIMARY KEY CHECK (id = 1),"
@@ -516,8 +513,8 @@ static void fnTokenizerLoad(sqlite3_context *ctx, int argc, sqlite3_value **argv
     sqlite3_free(zTab);
     if (!sql) {
         emb_free(blob);
-        sqlite3_result_error_nomem(ctx);
-        return;
+        emb_tok_free(tok);
+        return SQLITE_NOMEM;
     }
     /* Two statements: run the CREATE, then the INSERT with its parameters,
      * inside a savepoint whose ROLLBACK TO / RELEASE are prepared first, so
@@ -536,8 +533,8 @@ static void fnTokenizerLoad(sqlite3_context *ctx, int argc, sqlite3_value **argv
         sqlite3_finalize(spEnd);
         sqlite3_free(sql);
         emb_free(blob);
-        sqlite3_result_error_nomem(ctx);
-        return;
+        emb_tok_free(tok);
+        return SQLITE_NOMEM;
     }
     sqlite3_finalize(spBegin);
     rc = sqlite3_prepare_v2(db, sql, -1, &st, &tail);
@@ -558,29 +555,58 @@ static void fnTokenizerLoad(sqlite3_context *ctx, int argc, sqlite3_value **argv
     }
     sqlite3_free(sql);
     emb_free(blob);
+    emb_tok_free(tok);
     if (rc != SQLITE_OK) {
         int nomem = sqlite3_errcode(db) == SQLITE_NOMEM;
-        if (nomem)
-            sqlite3_result_error_nomem(ctx);
-        else
-            embResultError(ctx, "emb_tokenizer_load: cannot store the tokenizer of %s: %s",
-                           zName, sqlite3_errmsg(db));
+        if (!nomem)
+            *pzErr = sqlite3_mprintf("%s: cannot store the tokenizer of %s: %s", zFunc, zName,
+                                     sqlite3_errmsg(db));
         sqlite3_finalize(st);
-        sqlite3_step(spUndo);
-        sqlite3_step(spEnd);
+        /* release only after a successful rollback: an open savepoint is
+         * rolled back by SQLite when the statement fails for lack of memory */
+        if (sqlite3_step(spUndo) == SQLITE_DONE)
+            sqlite3_step(spEnd);
+        else if (*pzErr) {
+            sqlite3_free(*pzErr);
+            *pzErr = NULL;
+        }
         sqlite3_finalize(spUndo);
         sqlite3_finalize(spEnd);
-        return;
+        return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
     }
     sqlite3_finalize(st);
     sqlite3_finalize(spUndo);
     rc = sqlite3_step(spEnd);
     sqlite3_finalize(spEnd);
-    if (rc != SQLITE_DONE) {
-        sqlite3_result_error_nomem(ctx);
+    if (rc != SQLITE_DONE)
+        return SQLITE_NOMEM;
+    *pnTok = (sqlite3_int64)nTok;
+    return SQLITE_OK;
+}
+
+static void fnTokenizerLoad(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    const char *zName = (const char *)sqlite3_value_text(argv[0]);
+    const char *zPath = (const char *)sqlite3_value_text(argv[1]);
+    if (!zName || sqlite3_value_type(argv[0]) != SQLITE_TEXT) {
+        embResultError(ctx, "emb_tokenizer_load: table must be the name of an embedding table (found %s)",
+                       embTypeName(sqlite3_value_type(argv[0])));
         return;
     }
-    sqlite3_result_int64(ctx, (sqlite3_int64)nTok);
+    if (!zPath || sqlite3_value_type(argv[1]) != SQLITE_TEXT) {
+        embResultError(ctx, "emb_tokenizer_load: path must be text (found %s)",
+                       embTypeName(sqlite3_value_type(argv[1])));
+        return;
+    }
+    char *zErr = NULL;
+    sqlite3_int64 nTok = 0;
+    int rc = embTokStoreFile(sqlite3_user_data(ctx), sqlite3_context_db_handle(ctx),
+                             "emb_tokenizer_load", zName, zPath, 0, &nTok, &zErr);
+    if (rc)
+        resultErr(ctx, rc, zErr);
+    else
+        sqlite3_result_int64(ctx, nTok);
 }
 
 static void fnTokenizerInfo(sqlite3_context *ctx, int argc, sqlite3_value **argv)
@@ -600,8 +626,10 @@ static void fnTokenizerInfo(sqlite3_context *ctx, int argc, sqlite3_value **argv
         resultErr(ctx, rc, zErr);
         return;
     }
-    char *z = sqlite3_mprintf("{\"model\":\"%s\",\"tokens\":%lld,\"bos\":%d,\"eos\":%d,\"add_bos\":%s}",
-                              emb_tok_kind(tok) == EMB_TOK_SPM ? "llama" : "gpt2",
+    char *z = sqlite3_mprintf("{\"model\":\"%s\",\"format\":\"%s\",\"tokens\":%lld,\"bos\":%d,"
+                              "\"eos\":%d,\"add_bos\":%s}",
+                              emb_tok_model(tok),
+                              emb_tok_format(tok) == EMB_TOK_FMT_HF ? "tokenizer.json" : "gguf",
                               (long long)emb_tok_n_tokens(tok), (int)emb_tok_bos(tok),
                               (int)emb_tok_eos(tok), emb_tok_add_bos(tok) ? "true" : "false");
     if (!z)

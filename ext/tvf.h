@@ -106,15 +106,6 @@ int embTvfArgInt(TvfVtab *p, sqlite3_value *arg, const char *zWhat, sqlite3_int6
 /* Read the whole file named by a text argument into *pz (sqlite3_malloc'd). */
 int embTvfReadFile(TvfVtab *p, sqlite3_value *arg, char **pz, size_t *pn);
 
-/* For the functions over an `embedding` table (defined in tvf_semantics.c,
- * used by it and tvf_pca.c): open the table named by a text argument
- * (SQLITE_OK and *pRef, *pzName; or an error set on p), and parse a JSON
- * array of tokens (strings) and/or token ids (integers) into *pIds
- * (sqlite3_malloc'd, *pn entries; arg NULL or SQL NULL gives none); zWhat
- * names the argument in messages. */
-typedef struct EmbTableRef EmbTableRef;
-int embTvfOpenTable(TvfVtab *p, sqlite3_value *arg, EmbTableRef **pRef, const char **pzName);
-int embTvfParseTerms(TvfVtab *p, EmbTableRef *ref, const char *zTable, sqlite3_value *arg,
-                     const char *zWhat, int64_t **pIds, int *pn);
+/* The functions over an `embedding` table share tvf_table.h. */
 
 #endif

@@ -38,10 +38,9 @@
  * (src/lm/pca.c: Jacobi eigen-decomposition of the smaller of the scatter
  * and Gram matrices, in double); the rows are buffered and walked in order.
  */
-#include "embtab.h"
-#include "core/alloc.h"
 #include "lm/pca.h"
-#include "tvf.h"
+#include "tvf_table.h"
+#include "core/alloc.h"
 #include "core/vectext.h"
 
 #include <stdlib.h>
@@ -49,20 +48,24 @@
 
 static int computePca(TvfVtab *p, TvfCursor *cur, sqlite3_value **args)
 {
-    const char *zFunc = p->spec->zName, *zTable;
+    const char *zFunc = p->spec->zName;
     sqlite3_int64 k;
     int rc = embTvfArgInt(p, args[2], "components", 1, 2, &k);
     if (rc != SQLITE_OK)
         return rc;
-    EmbTableRef *ref = NULL;
-    rc = embTvfOpenTable(p, args[0], &ref, &zTable);
-    if (rc != SQLITE_OK)
+    TvfTable t;
+    rc = embTvfTableOpen(p, args[0], &t);
+    if (rc != SQLITE_OK) {
+        embTvfTableClose(&t);
         return rc;
-    const emb_matrix *m = embTableMatrix(ref);
+    }
+    const emb_matrix *m = t.m;
     int64_t *ids = NULL;
     int n = 0;
     if (args[1] && sqlite3_value_type(args[1]) != SQLITE_NULL) {
-        rc = embTvfParseTerms(p, ref, zTable, args[1], "tokens", &ids, &n);
+        rc = embTvfTableTerms(&t, 0, args[1], "tokens", 0);
+        ids = t.terms[0].ids; /* owned by t */
+        n = t.terms[0].n;
     } else { /* every present row */
         size_t count = 0;
         for (size_t r = 0; r < m->n_rows; r++)
@@ -104,7 +107,7 @@ static int computePca(TvfVtab *p, TvfCursor *cur, sqlite3_value **args)
             }
             const double *s = scores + (size_t)i * kk;
             int tn = 0;
-            const char *tok = embTableToken(ref, ids[i], &tn);
+            const char *tok = embTableToken(t.ref, ids[i], &tn);
             embTvfCellInt(&row[0], ids[i]);
             if (embTvfCellText(&row[1], tok, tn) != SQLITE_OK)
                 rc = SQLITE_NOMEM;
@@ -122,18 +125,19 @@ static int computePca(TvfVtab *p, TvfCursor *cur, sqlite3_value **args)
     }
     sqlite3_free(pts);
     sqlite3_free(scores);
-    sqlite3_free(ids);
-    embTableClose(ref);
+    if (ids != t.terms[0].ids)
+        sqlite3_free(ids);
+    embTvfTableClose(&t);
     return rc;
 }
 
 static const char *const argsPca[] = {"table", "tokens", "components"};
 
 static const TvfSpec specs[] = {
-    {"emb_pca",
-     "CREATE TABLE x(token_id INTEGER, token TEXT, x REAL, y REAL, coords TEXT, \"table\" HIDDEN,"
-     " tokens HIDDEN, components HIDDEN)",
-     5, 3, 1, 0, argsPca, computePca, NULL, 0, 0},
+    {.zName = "emb_pca",
+     .zSchema = "CREATE TABLE x(token_id INTEGER, token TEXT, x REAL, y REAL, coords TEXT,"
+                " \"table\" HIDDEN, tokens HIDDEN, components HIDDEN)",
+     .nOut = 5, .nArg = 3, .nRequired = 1, .azArg = argsPca, .xCompute = computePca},
 };
 
 int embRegisterPca(sqlite3 *db, EmbConn *conn)

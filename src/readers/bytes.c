@@ -200,8 +200,6 @@ int emb_map_open_prefix(emb_map *m, const char *path, size_t max_bytes, const ch
     m->has_fd = 0;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
-        if (errno == EISDIR)
-            return emb_err_set(err, EMB_EIO, "%s: %s: is a directory", component, label);
         return emb_err_set(err, EMB_EIO, "%s: %s: cannot open (%s)", component, label,
                            strerror(errno));
     }
@@ -211,7 +209,8 @@ int emb_map_open_prefix(emb_map *m, const char *path, size_t max_bytes, const ch
         rc = emb_err_set(err, EMB_EIO, "%s: %s: cannot stat (%s)", component, label,
                          strerror(errno));
     else if (S_ISDIR(st.st_mode))
-        rc = emb_err_set(err, EMB_EIO, "%s: %s: is a directory", component, label);
+        rc = emb_err_set(err, EMB_EIO, "%s: %s: cannot read (%s)", component, label,
+                         strerror(EISDIR));
     else if (!S_ISREG(st.st_mode))
         rc = emb_err_set(err, EMB_EIO, "%s: %s: not a regular file", component, label);
     else if (st.st_size == 0)

@@ -57,10 +57,13 @@ typedef struct emb_map {
     int fd, has_fd;      /* open (has_fd 1) from emb_map_open_prefix until all is read */
 } emb_map;
 
-/* Open `path` and read all of it.  Errors name `component` and `label`:
+/* Open `path` and read all of it.  Errors name `component` and `label`
+ * (callers pass the path as the user gave it, so the message points at
+ * that file) and the OS reason:
  * "<component>: <label>: cannot open (No such file or directory)",
- * "... is a directory", "... is empty", "... file shrank while being read
- * (N bytes expected, M read)", "... out of memory (file of N bytes)". */
+ * "... cannot read (Is a directory)", "... not a regular file",
+ * "... file is empty", "... file shrank while being read (N bytes
+ * expected, M read)", "... out of memory (file of N bytes)". */
 int emb_map_open(emb_map *m, const char *path, const char *component, const char *label,
                  emb_err *err);
 /* Open `path` and read only its first min(size, max_bytes) bytes (more with

@@ -325,7 +325,9 @@ int emb_tokfile_load(const char *path, int64_t rows, emb_tokfile **out, emb_err 
         return emb_err_set(err, EMB_EUNSUP, "tokens: %s: the matrix does not state its row count",
                            label);
     emb_map m = {0};
-    int rc = emb_map_open(&m, path, "tokens", label, err);
+    char open_label[4096 + 16]; /* open errors name the path as given */
+    snprintf(open_label, sizeof open_label, "tokens file %s", path);
+    int rc = emb_map_open(&m, path, "tokens", open_label, err);
     if (rc)
         return rc;
     emb_tokfile *v = emb_calloc(1, sizeof *v);

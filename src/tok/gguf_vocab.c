@@ -467,6 +467,7 @@ int emb_tok_load_gguf(const uint8_t *data, size_t n, emb_tok **out, emb_err *err
     if (!t)
         return emb_err_set(err, EMB_ENOMEM, "gguf: out of memory");
     t->kind = kind;
+    t->format = EMB_TOK_FMT_GGUF;
     if ((rc = load_tokens(t, &m, w.len_bytes, err)) ||
         (kind == EMB_TOK_BPE && (rc = load_merges(t, &m, w.len_bytes, err)))) {
         emb_tok_free(t);
@@ -479,30 +480,7 @@ int emb_tok_load_gguf(const uint8_t *data, size_t n, emb_tok **out, emb_err *err
     t->add_bos = m.add_bos >= 0 ? m.add_bos : kind == EMB_TOK_SPM;
     t->add_eos = m.add_eos >= 0 ? m.add_eos : 0;
     t->add_space_prefix = kind == EMB_TOK_SPM && (m.add_space >= 0 ? m.add_space : 1);
-    for (int b = 0; b < 256; b++) {
-        char name[8];
-        size_t len;
-        if (kind == EMB_TOK_SPM) {
-            snprintf(name, sizeof name, "<0x%02X>", b);
-            len = 6;
-        } else {
-            uint32_t cp = emb_tok_byte_to_cp((uint8_t)b);
-            if (cp < 0x80) {
-                name[0] = (char)cp;
-                len = 1;
-            } else {
-                name[0] = (char)(0xC0 | (cp >> 6));
-                name[1] = (char)(0x80 | (cp & 0x3F));
-                len = 2;
-            }
-        }
-        int32_t id = emb_tok_find(t, name, len);
-        if (id < 0 && kind == EMB_TOK_SPM) { /* llama.cpp's fallback: the byte itself */
-            name[0] = (char)b;
-            id = emb_tok_find(t, name, 1);
-        }
-        t->byte_tok[b] = (int32_t)id;
-    }
+    emb_tok_byte_tokens(t);
     t->spm_split = kind == EMB_TOK_SPM;
     for (size_t i = 0; i < nt && t->spm_split; i++) {
         const char *s = t->pool + t->off[i];

@@ -52,7 +52,120 @@ void emb_tok_free(emb_tok *t)
     emb_free(t);
 }
 
+int emb_tok_alloc(emb_tok *t, size_t nt, size_t pool_n, emb_err *err)
+{
+    size_t cap = 16;
+    while (cap < 2 * nt)
+        cap <<= 1;
+    t->n_tokens = nt;
+    t->pool = emb_malloc(pool_n ? pool_n : 1);
+    t->off = emb_malloc(nt * sizeof *t->off);
+    t->len = emb_malloc(nt * sizeof *t->len);
+    t->score = emb_calloc(nt, sizeof *t->score);
+    t->type = emb_malloc(nt);
+    t->slots = emb_calloc(cap, sizeof *t->slots);
+    t->slot_cap = cap;
+    if (!t->pool || !t->off || !t->len || !t->score || !t->type || !t->slots)
+        return emb_err_set(err, EMB_ENOMEM, "tok: out of memory for %zu tokens", nt);
+    return EMB_OK;
+}
+
+void emb_tok_map_add(emb_tok *t, int32_t id)
+{
+    const char *s = t->pool + t->off[id];
+    size_t sn = t->len[id];
+    uint64_t hash = emb_tok_hash(s, sn);
+    size_t mask = t->slot_cap - 1, h = hash & mask;
+    for (; t->slots[h]; h = (h + 1) & mask) {
+        uint32_t other = (uint32_t)t->slots[h] - 1;
+        if (t->len[other] == sn && memcmp(t->pool + t->off[other], s, sn) == 0)
+            break;
+    }
+    t->slots[h] = (hash >> 32) << 32 | ((uint64_t)id + 1);
+    if (sn > t->max_len)
+        t->max_len = (uint32_t)sn;
+}
+
+int emb_tok_pairs_alloc(emb_tok *t, size_t n, emb_err *err)
+{
+    size_t cap = 16;
+    while (cap < 2 * n + 2)
+        cap <<= 1;
+    t->pairs = emb_calloc(cap, sizeof *t->pairs);
+    if (!t->pairs)
+        return emb_err_set(err, EMB_ENOMEM, "tok: out of memory for %zu merges", n);
+    t->pair_cap = cap;
+    return EMB_OK;
+}
+
+void emb_tok_pair_add(emb_tok *t, int32_t l, int32_t r, int32_t rank, int32_t id, int overwrite)
+{
+    uint64_t key = ((uint64_t)(uint32_t)l << 32 | (uint32_t)r) + 1;
+    size_t mask = t->pair_cap - 1, i = emb_tok_pair_hash(key) & mask;
+    while (t->pairs[i].key && t->pairs[i].key != key)
+        i = (i + 1) & mask;
+    if (t->pairs[i].key == key && !overwrite)
+        return;
+    t->pairs[i].key = key;
+    t->pairs[i].rank = rank;
+    t->pairs[i].id = id;
+}
+
+void emb_tok_byte_tokens(emb_tok *t)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (int b = 0; b < 256; b++) {
+        char name[8];
+        size_t len;
+        if (t->kind != EMB_TOK_BPE) {
+            memcpy(name, "<0x", 3);
+            name[3] = hex[b >> 4];
+            name[4] = hex[b & 15];
+            name[5] = '>';
+            len = 6;
+        } else {
+            uint32_t cp = emb_tok_byte_to_cp((uint8_t)b);
+            if (cp < 0x80) {
+                name[0] = (char)cp;
+                len = 1;
+            } else {
+                name[0] = (char)(0xC0 | (cp >> 6));
+                name[1] = (char)(0x80 | (cp & 0x3F));
+                len = 2;
+            }
+        }
+        int32_t id = emb_tok_find(t, name, len);
+        if (id < 0 && t->kind == EMB_TOK_SPM) { /* llama.cpp's fallback: the byte itself */
+            name[0] = (char)b;
+            id = emb_tok_find(t, name, 1);
+        }
+        t->byte_tok[b] = id;
+    }
+}
+
+int emb_tok_load(const uint8_t *data, size_t n, emb_tok **out, emb_err *err)
+{
+    size_t i = 0;
+    if (n >= 4 && memcmp(data, "GGUF", 4) == 0)
+        return emb_tok_load_gguf(data, n, out, err);
+    if (n >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0)
+        i = 3; /* a UTF-8 byte order mark */
+    while (i < n && (data[i] == ' ' || data[i] == '\t' || data[i] == '\n' || data[i] == '\r'))
+        i++;
+    if (i < n && data[i] == '{')
+        return emb_tok_load_hf(data, n, out, err);
+    return emb_err_set(err, EMB_EFORMAT,
+                       "tok: not a tokenizer (expected a GGUF file or a tokenizer.json object)");
+}
+
 int emb_tok_kind(const emb_tok *t) { return t->kind; }
+int emb_tok_format(const emb_tok *t) { return t->format; }
+
+const char *emb_tok_model(const emb_tok *t)
+{
+    return t->kind == EMB_TOK_SPM ? "llama" : t->kind == EMB_TOK_BPE ? "gpt2" : "bpe";
+}
+
 size_t emb_tok_n_tokens(const emb_tok *t) { return t->n_tokens; }
 int32_t emb_tok_bos(const emb_tok *t) { return t->bos; }
 int32_t emb_tok_eos(const emb_tok *t) { return t->eos; }
@@ -94,8 +207,9 @@ int emb_tok_encode(const emb_tok *t, const char *text, size_t n, int add_bos, in
     if (add_bos && t->bos >= 0)
         rc = emb_tok_out_push(&o, t->bos, err);
     if (!rc && n)
-        rc = t->kind == EMB_TOK_SPM ? emb_tok_spm_encode(t, text, n, &o, err)
-                                    : emb_tok_bpe_encode(t, text, n, &o, err);
+        rc = t->kind == EMB_TOK_SPM   ? emb_tok_spm_encode(t, text, n, &o, err)
+             : t->kind == EMB_TOK_BPE ? emb_tok_bpe_encode(t, text, n, &o, err)
+                                      : emb_tok_cbpe_encode(t, text, n, &o, err);
     if (!rc && add_eos && t->eos >= 0)
         rc = emb_tok_out_push(&o, t->eos, err);
     if (rc) {
@@ -223,6 +337,8 @@ int emb_tok_decode(const emb_tok *t, const int32_t *ids, size_t n_ids, char **te
                 rc = sb_add(&b, "\xE2\x96\x85", 3);
             else
                 rc = spm_piece(&b, s, n, first && t->add_space_prefix);
+        } else if (t->kind == EMB_TOK_CBPE) {
+            rc = ty == EMB_TT_CONTROL ? EMB_OK : spm_piece(&b, s, n, first && t->strip_first);
         } else {
             rc = ty == EMB_TT_USER ? sb_add(&b, s, n) : bpe_piece(&b, s, n);
         }

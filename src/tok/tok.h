@@ -16,6 +16,14 @@
  *            leftmost).  pre = "gpt2" (or absent) is supported; any other pre
  *            variant is rejected at load (EMB_EUNSUP) rather than tokenized
  *            differently from the model's own runtime.
+ * From a Hugging Face tokenizer.json (hf_json.c):
+ *   BPE with the ByteLevel pre-tokenizer: as "gpt2" above.
+ *   BPE over characters ("bpe"; LLaMA-style files: Replace " " -> "▁" with
+ *            Prepend "▁", or Metaspace): spaces become "▁", a "▁" goes in
+ *            front as the file says, each character starts as its token (or
+ *            its bytes' <0xNN> tokens with byte_fallback, or the unknown
+ *            token), and pairs merge lowest merge rank first (ties:
+ *            leftmost), as tokenizers' BPE model does.
  * BOS (and EOS) are added as tokenizer.ggml.add_bos_token / add_eos_token say
  * (defaults: "llama" BOS yes, "gpt2" BOS no), unless the caller overrides.
  * Control tokens in the text are not parsed (text is text).
@@ -41,7 +49,8 @@
 /* Largest vocabulary accepted from a file. */
 #define EMB_TOK_MAX_VOCAB 4194304
 
-enum { EMB_TOK_SPM = 1, EMB_TOK_BPE = 2 };
+enum { EMB_TOK_SPM = 1, EMB_TOK_BPE = 2, EMB_TOK_CBPE = 3 };
+enum { EMB_TOK_FMT_GGUF = 1, EMB_TOK_FMT_HF = 2 };
 
 /* GGUF token types (tokenizer.ggml.token_type). */
 enum {
@@ -54,6 +63,11 @@ enum {
 };
 
 typedef struct emb_tok emb_tok;
+
+/* Load a tokenizer from bytes: a GGUF file (or blob, below) or a Hugging
+ * Face tokenizer.json (hf_json.c says which kinds), told apart by content.
+ * Errors as below; EMB_EFORMAT for anything else. */
+int emb_tok_load(const uint8_t *data, size_t n, emb_tok **out, emb_err *err);
 
 /* Load the tokenizer from GGUF bytes (a whole model file, or a blob made by
  * emb_tok_gguf_extract).  Errors: EMB_EFORMAT (malformed), EMB_ENOTFOUND (no
@@ -68,7 +82,10 @@ int emb_tok_gguf_extract(const uint8_t *data, size_t n, uint8_t **blob, size_t *
 
 void emb_tok_free(emb_tok *t);
 
-int emb_tok_kind(const emb_tok *t);         /* EMB_TOK_SPM or EMB_TOK_BPE */
+int emb_tok_kind(const emb_tok *t);         /* EMB_TOK_SPM, _BPE or _CBPE */
+int emb_tok_format(const emb_tok *t);       /* EMB_TOK_FMT_GGUF or _HF */
+/* "llama" (SPM), "gpt2" (byte-level BPE) or "bpe" (character BPE). */
+const char *emb_tok_model(const emb_tok *t);
 size_t emb_tok_n_tokens(const emb_tok *t);
 int32_t emb_tok_bos(const emb_tok *t);      /* -1 when none */
 int32_t emb_tok_eos(const emb_tok *t);

@@ -17,7 +17,6 @@
  * keeps long chunks O(n log n).
  */
 #include "tok/tok_int.h"
-#include "core/alloc.h"
 #include "tok/pqueue.h"
 #include "tok/ucat.h"
 #include "readers/bytes.h"
@@ -145,17 +144,14 @@ static int bpair(const emb_tok *t, const bsym *sy, int32_t l, int32_t r, bheap *
     return bheap_push(h, c);
 }
 
-/* Short chunks (most words): the same merges over plain arrays, the
- * lowest-ranked pair found by a scan (leftmost on ties). */
+/* Short words (most of them): the merges over plain arrays, the
+ * lowest-ranked pair found by a scan (leftmost on ties).  ids[0..m) are the
+ * starting symbols (-1: no token). */
 #define SHORT_CHUNK 48
 
-static int bpe_short(const emb_tok *t, const unsigned char *s, size_t n, emb_tok_out *o,
-                     emb_err *err)
+static int bpe_short(const emb_tok *t, int32_t *ids, size_t m, emb_tok_out *o, emb_err *err)
 {
-    int32_t ids[SHORT_CHUNK], rk[SHORT_CHUNK], mid[SHORT_CHUNK];
-    size_t m = n;
-    for (size_t i = 0; i < m; i++)
-        ids[i] = t->byte_tok[s[i]];
+    int32_t rk[SHORT_CHUNK], mid[SHORT_CHUNK];
     for (size_t i = 0; i + 1 < m; i++) {
         const emb_tok_pair *p = ids[i] >= 0 && ids[i + 1] >= 0
                                     ? emb_tok_pair_find(t, ids[i], ids[i + 1]) : NULL;
@@ -177,7 +173,8 @@ static int bpe_short(const emb_tok *t, const unsigned char *s, size_t n, emb_tok
         }
         m--;
         for (size_t i = best ? best - 1 : 0; i <= best && i + 1 < m; i++) {
-            const emb_tok_pair *p = emb_tok_pair_find(t, ids[i], ids[i + 1]);
+            const emb_tok_pair *p = ids[i] >= 0 && ids[i + 1] >= 0
+                                        ? emb_tok_pair_find(t, ids[i], ids[i + 1]) : NULL;
             rk[i] = p ? p->rank : INT32_MAX;
             mid[i] = p ? p->id : -1;
         }
@@ -193,15 +190,16 @@ static int bpe_short(const emb_tok *t, const unsigned char *s, size_t n, emb_tok
     return EMB_OK;
 }
 
-/* BPE over the bytes s[0..n) of one chunk; sy has room for n symbols. */
-static int bpe_chunk(const emb_tok *t, const unsigned char *s, size_t n, bsym *sy, bheap *h,
-                     emb_tok_out *o, emb_err *err)
+/* The same merges for a word of any length: a heap of candidate pairs;
+ * sy has room for m symbols. */
+static int bpe_long(const emb_tok *t, const int32_t *ids, size_t m, bsym *sy, bheap *h,
+                    emb_tok_out *o, emb_err *err)
 {
-    int32_t ns = (int32_t)n;
+    int32_t ns = (int32_t)m;
     for (int32_t i = 0; i < ns; i++) {
         sy[i].prev = i - 1;
         sy[i].next = i + 1 < ns ? i + 1 : -1;
-        sy[i].id = t->byte_tok[s[i]];
+        sy[i].id = ids[i];
         sy[i].n = 1;
     }
     h->n = 0;
@@ -222,7 +220,7 @@ static int bpe_chunk(const emb_tok *t, const unsigned char *s, size_t n, bsym *s
         if (bpair(t, sy, l->prev, c.left, h) || bpair(t, sy, c.left, l->next, h))
             return emb_err_set(err, EMB_ENOMEM, "tok: out of memory");
     }
-    for (int32_t i = 0; i >= 0; i = sy[i].next) {
+    for (int32_t i = 0; ns > 0 && i >= 0; i = sy[i].next) {
         int32_t id = sy[i].id >= 0 ? sy[i].id : t->unk;
         if (id >= 0) {
             int rc = emb_tok_out_push(o, id, err);
@@ -233,33 +231,165 @@ static int bpe_chunk(const emb_tok *t, const unsigned char *s, size_t n, bsym *s
     return EMB_OK;
 }
 
+/* Working memory of one encode call. */
+typedef struct bwork {
+    bsym *sy;
+    int32_t *ids;
+    size_t cap;
+    bheap h;
+} bwork;
+
+static int bwork_room(bwork *w, size_t m, emb_err *err)
+{
+    if (m <= w->cap)
+        return EMB_OK;
+    size_t cap = m < 256 ? 256 : m;
+    bsym *sy = emb_realloc(w->sy, cap * sizeof *sy);
+    if (sy)
+        w->sy = sy;
+    int32_t *ids = emb_realloc(w->ids, cap * sizeof *ids);
+    if (ids)
+        w->ids = ids;
+    if (!sy || !ids)
+        return emb_err_set(err, EMB_ENOMEM, "tok: out of memory");
+    w->cap = cap;
+    return EMB_OK;
+}
+
+static void bwork_free(bwork *w)
+{
+    emb_free(w->sy);
+    emb_free(w->ids);
+    emb_free(w->h.a);
+}
+
+/* Merge the word whose starting symbols are ids[0..m) (m <= w->cap). */
+static int bpe_word(const emb_tok *t, bwork *w, int32_t *ids, size_t m, emb_tok_out *o,
+                    emb_err *err)
+{
+    return m < SHORT_CHUNK ? bpe_short(t, ids, m, o, err) : bpe_long(t, ids, m, w->sy, &w->h, o, err);
+}
+
 int emb_tok_bpe_encode(const emb_tok *t, const char *text, size_t n, emb_tok_out *o,
                        emb_err *err)
 {
-    const unsigned char *s = (const unsigned char *)text;
-    if (n > INT32_MAX)
+    if (n > INT32_MAX - 1)
         return emb_err_set(err, EMB_ERANGE, "tok: text of %zu bytes is too long", n);
-    bsym *sy = NULL;
-    size_t sy_cap = 0;
-    bheap h = {NULL, 0, 0};
+    const unsigned char *s = (const unsigned char *)text;
+    char *copy = NULL;
+    if (t->prefix_space && n && s[0] != ' ') { /* ByteLevel add_prefix_space */
+        if (!(copy = emb_malloc(n + 1)))
+            return emb_err_set(err, EMB_ENOMEM, "tok: out of memory");
+        copy[0] = ' ';
+        memcpy(copy + 1, text, n);
+        s = (const unsigned char *)copy;
+        n++;
+    }
+    bwork w = {NULL, NULL, 0, {NULL, 0, 0}};
     int rc = EMB_OK;
     for (size_t i = 0; i < n && !rc;) {
         size_t len = chunk_len(s, n, i);
-        if (len > sy_cap) {
-            size_t cap = len < 256 ? 256 : len;
-            bsym *nsy = emb_realloc(sy, cap * sizeof *nsy);
-            if (!nsy) {
-                rc = emb_err_set(err, EMB_ENOMEM, "tok: out of memory");
+        int32_t stack[SHORT_CHUNK], *ids = stack;
+        if (len >= SHORT_CHUNK) {
+            if ((rc = bwork_room(&w, len, err)))
                 break;
-            }
-            sy = nsy;
-            sy_cap = cap;
+            ids = w.ids;
         }
-        rc = len < SHORT_CHUNK ? bpe_short(t, s + i, len, o, err)
-                               : bpe_chunk(t, s + i, len, sy, &h, o, err);
+        for (size_t k = 0; k < len; k++)
+            ids[k] = t->byte_tok[s[i + k]];
+        rc = bpe_word(t, &w, ids, len, o, err);
         i += len;
     }
-    emb_free(sy);
-    emb_free(h.a);
+    bwork_free(&w);
+    emb_free(copy);
+    return rc;
+}
+
+/* ---- character BPE with byte fallback (tokenizer.json, llama-style) -------- */
+
+/* Starting symbols of the word s[0..n), as tokenizers' BPE builds them: one
+ * per UTF-8 character (a byte that does not start valid UTF-8 counts as
+ * one character): its token; else, with byte_fallback, its bytes' <0xNN>
+ * tokens when all of them exist; else the unknown token, held back until
+ * the next character that is a token or the end (so byte-fallback tokens
+ * can come before it, as in tokenizers), a run of them fused into one with
+ * fuse_unk; nothing when there is no unknown token.  Returns the count. */
+static size_t cbpe_symbols(const emb_tok *t, const unsigned char *s, size_t n, int32_t *ids)
+{
+    size_t m = 0;
+    int unk = 0; /* an unknown token is held back */
+    for (size_t i = 0; i < n;) {
+        size_t l;
+        char_at(s, n, i, &l);
+        int32_t id = emb_tok_find(t, (const char *)s + i, l);
+        if (id >= 0) {
+            if (unk)
+                ids[m++] = t->unk;
+            unk = 0;
+            ids[m++] = id;
+        } else {
+            size_t k = 0;
+            while (t->byte_fallback && k < l && t->byte_tok[s[i + k]] >= 0)
+                k++;
+            if (t->byte_fallback && k == l) {
+                for (k = 0; k < l; k++)
+                    ids[m++] = t->byte_tok[s[i + k]];
+            } else if (t->unk >= 0) {
+                if (unk && !t->fuse_unk)
+                    ids[m++] = t->unk;
+                unk = 1;
+            }
+        }
+        i += l;
+    }
+    if (unk)
+        ids[m++] = t->unk;
+    return m;
+}
+
+int emb_tok_cbpe_encode(const emb_tok *t, const char *text, size_t n, emb_tok_out *o,
+                        emb_err *err)
+{
+    static const char sp[] = "\xE2\x96\x81";
+    size_t spaces = 0;
+    for (size_t i = 0; i < n; i++)
+        spaces += text[i] == ' ';
+    int pre = t->prepend == 1 ? n > 0
+            : t->prepend == 2 ? !(n >= 3 && memcmp(text, sp, 3) == 0) && !(n && text[0] == ' ')
+                              : 0;
+    if (n > ((size_t)64 << 20) || n + 2 * spaces + 3 > ((size_t)64 << 20))
+        return emb_err_set(err, EMB_ERANGE, "tok: text of %zu bytes is too long (at most %zu)", n,
+                           (size_t)64 << 20);
+    size_t len = n + 2 * spaces + (pre ? 3 : 0), k = 0;
+    unsigned char *s = emb_malloc(len ? len : 1);
+    if (!s)
+        return emb_err_set(err, EMB_ENOMEM, "tok: out of memory for a text of %zu bytes", n);
+    if (pre) {
+        memcpy(s, sp, 3);
+        k = 3;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (text[i] == ' ') {
+            memcpy(s + k, sp, 3);
+            k += 3;
+        } else {
+            s[k++] = (unsigned char)text[i];
+        }
+    }
+    bwork w = {NULL, NULL, 0, {NULL, 0, 0}};
+    int rc = EMB_OK;
+    for (size_t a = 0; a < len && !rc;) {
+        size_t b = len;
+        if (t->ms_split) /* each "▁" starts a word */
+            for (b = a + 1; b < len && !(b + 3 <= len && memcmp(s + b, sp, 3) == 0); b++)
+                ;
+        if ((rc = bwork_room(&w, b - a, err)))
+            break;
+        size_t m = cbpe_symbols(t, s + a, b - a, w.ids);
+        rc = bpe_word(t, &w, w.ids, m, o, err);
+        a = b;
+    }
+    bwork_free(&w);
+    emb_free(s);
     return rc;
 }

@@ -3,13 +3,16 @@
  *   gguf_vocab.c  GGUF metadata -> emb_tok (and the tokenizer-only blob)
  *   tok.c         accessors, decode, encode dispatch, free
  *   tok_spm.c     SentencePiece-style encode ("llama")
- *   tok_bpe.c     byte-level BPE encode ("gpt2") and GPT-2's pre-tokenizer
+ *   tok_bpe.c     byte-level BPE encode ("gpt2") and GPT-2's pre-tokenizer,
+ *                 character BPE with byte fallback (tokenizer.json, llama-style)
+ *   hf_json.c     Hugging Face tokenizer.json -> emb_tok
  *   ucat.h        generated Unicode category ranges (gen_ucat.mjs)
  */
 #ifndef EMB_TOK_INT_H
 #define EMB_TOK_INT_H
 
 #include "tok/tok.h"
+#include "core/alloc.h"
 #include <string.h>
 
 /* One BPE merge: left and right token ids -> merged id, with its rank. */
@@ -20,7 +23,8 @@ typedef struct emb_tok_pair {
 } emb_tok_pair;
 
 struct emb_tok {
-    int kind;                 /* EMB_TOK_SPM / EMB_TOK_BPE */
+    int kind;                 /* EMB_TOK_SPM / EMB_TOK_BPE / EMB_TOK_CBPE */
+    int format;               /* EMB_TOK_FMT_GGUF / EMB_TOK_FMT_HF */
     size_t n_tokens;
     char *pool;               /* token texts, each NUL-terminated */
     size_t *off;              /* n_tokens: offset of each text in pool */
@@ -43,6 +47,15 @@ struct emb_tok {
                                  each byte's one-character text; -1 = none */
     emb_tok_pair *pairs;      /* BPE merges, open addressing */
     size_t pair_cap;          /* power of two (0 for SPM) */
+    /* tokenizer.json options (0 for GGUF files) */
+    int prefix_space;         /* BPE: ByteLevel add_prefix_space (a ' ' in front
+                                 of a text that does not start with one) */
+    int prepend;              /* CBPE: 1 = "▁" in front of a non-empty text
+                                 (Prepend normalizer); 2 = in front of a text
+                                 that does not start with "▁" (Metaspace) */
+    int ms_split;             /* CBPE: Metaspace split: each "▁" starts a word */
+    int byte_fallback, fuse_unk;  /* CBPE */
+    int strip_first;          /* CBPE decode: drop one leading space */
 };
 
 static inline uint64_t emb_tok_hash(const char *s, size_t n)
@@ -103,10 +116,27 @@ static inline int emb_tok_out_push(emb_tok_out *o, int32_t id, emb_err *err)
     return EMB_OK;
 }
 
+/* Storage helpers shared by the loaders (tok.c).  alloc: the per-token
+ * arrays for nt tokens and a pool of pool_n bytes; each token then gets its
+ * text with set_text (in id order, pool filled front to back) and goes into
+ * the text -> id map with map_add.  Errors are EMB_ENOMEM. */
+int emb_tok_alloc(emb_tok *t, size_t nt, size_t pool_n, emb_err *err);
+void emb_tok_map_add(emb_tok *t, int32_t id);
+/* Merges table of room for n pairs; pair_add: first rank wins unless
+ * overwrite (tokenizers keeps the last of a repeated pair). */
+int emb_tok_pairs_alloc(emb_tok *t, size_t n, emb_err *err);
+void emb_tok_pair_add(emb_tok *t, int32_t l, int32_t r, int32_t rank, int32_t id, int overwrite);
+/* Per byte: SPM/CBPE its <0xNN> token, BPE its byte-level character's. */
+void emb_tok_byte_tokens(emb_tok *t);
+
+int emb_tok_load_hf(const uint8_t *data, size_t n, emb_tok **out, emb_err *err);
+
 int emb_tok_spm_encode(const emb_tok *t, const char *text, size_t n, emb_tok_out *o,
                        emb_err *err);
 int emb_tok_bpe_encode(const emb_tok *t, const char *text, size_t n, emb_tok_out *o,
                        emb_err *err);
+int emb_tok_cbpe_encode(const emb_tok *t, const char *text, size_t n, emb_tok_out *o,
+                        emb_err *err);
 static inline uint64_t emb_tok_pair_hash(uint64_t k)
 {
     k ^= k >> 33;

@@ -11,6 +11,13 @@ Conventions (stated in README.md, "Examples in this README"):
     without an error message;
   * a table cell `select ...` → `X` must print X (X ending in … : a prefix;
     `→ same` is not compared); `emb_isa()` may print any kernel set name;
+  * a table cell `select|insert ...` → error `M` must fail with exactly the
+    message M (the shell's "Runtime error near line N: " and " (code)" around
+    it are not part of the message);
+  * every error message quoted elsewhere in the README (a backticked text
+    starting "emb_xxx: " or "embedding xxx: ") must be one of those M, or be
+    found verbatim in the test file that the README says checks it
+    (EXTERNAL below), so the "Errors" section lists every error path;
   * ```sql syntax blocks (grammar, not runnable) and ```sh blocks without an
     output block (make targets, installs) are not run.
 Run by tests/run.sh with Debian's /usr/bin/python3 from the repository root
@@ -45,6 +52,7 @@ def parse(text):
     units, i = [], 0
     fence = re.compile(r"^```(\S*)(.*)$")
     cell = re.compile(r"`(select [^`]*)`(?:\s*→\s*(?:`([^`]*)`|(same)))?")
+    err_cell = re.compile(r"`((?:select|insert) [^`]*)`\s*→\s*error\s*`([^`]*)`")
     while i < len(lines):
         m = fence.match(lines[i])
         if m and m.group(1):
@@ -69,7 +77,11 @@ def parse(text):
             i = j + 1
             continue
         if lines[i].startswith("|"):
-            for c in cell.finditer(lines[i]):
+            errs = list(err_cell.finditer(lines[i]))
+            for c in errs:
+                units.append(dict(kind="inline", line=i + 1, code=c.group(1) + ";",
+                                  want=c.group(2), mode="error"))
+            for c in ([] if errs else cell.finditer(lines[i])):
                 sql, want, same = c.group(1), c.group(2), c.group(3)
                 mode = "none"
                 if want is not None:
@@ -91,6 +103,13 @@ def norm(s):
 def verdict(u, got):
     where = "%d (%s)" % (u["line"], u["kind"])
     bad = re.search(r"^(Parse error|Runtime error|Error)", got, re.M)
+    if u["mode"] == "error":
+        first = got.strip("\n").split("\n")
+        m = re.match(r"^(?:Parse|Runtime) error near line \d+: (.*?)(?: \(\d+\))?$", first[0])
+        rest_ok = all(l.startswith("  ") for l in first[1:])  # the shell's caret lines
+        check(where, bool(m) and m.group(1) == u["want"] and rest_ok,
+              "expected the error:\n%s\nprinted:\n%s" % (u["want"], got))
+        return
     if u["mode"] == "none":
         check(where, not bad, "printed an error:\n" + got)
         return
@@ -99,10 +118,72 @@ def verdict(u, got):
     check(where, ok, "expected:\n%s\nprinted:\n%s" % (w, g))
 
 
-units = parse(open(readme, encoding="utf-8").read())
+text = open(readme, encoding="utf-8").read()
+units = parse(text)
+
+# Every quoted error message is in the "Errors" list (or checked verbatim by
+# the named test); in "Messages changed" only the "after" column counts.
+EXTERNAL = {  # messages that need sqlite-vec loaded: the test that checks them
+    "emb_json: found a sqlite-vec bit vector (vec_bit, 32 bits); expected float32 (an f32 blob, vec_f32() or JSON text)":
+        "tests/unit/test_vec_subtype.c",
+}
+listed = {u["want"] for u in units if u["mode"] == "error"}
+quoted = re.compile(r"`((?:emb_\w+|embedding \w+): [^`]+)`")
+section = None
+for n, line in enumerate(text.split("\n"), 1):
+    if line.startswith("#"):
+        section = line
+    if "→ error" in line:
+        continue
+    if section and section.startswith("### Messages changed") and line.startswith("|"):
+        line = line.split("|", 2)[2] if line.count("|") >= 3 else ""
+    for m in quoted.finditer(line):
+        msg = m.group(1)
+        if msg in listed:
+            ok = True
+        elif msg in EXTERNAL:
+            src = open(os.path.join(root, EXTERNAL[msg]), encoding="utf-8").read()
+            ok = msg in re.sub(r'"\s*\n\s*"', "", src)  # C string pieces joined
+        else:
+            ok = False
+        check("%d (message listed in Errors)" % n, ok,
+              "quoted message not in the Errors list: %s" % msg)
 # the extension under test, at ./embext.so of a scratch copy of the tree's
 # data paths: README commands say ./embext, so run them where ./embext.so is
 # the build under test
+# "Coming from gensim / PyTorch": every row names the checks that back it,
+# `file` then label globs (tests/sql/<file>.sql, labels `select '<label>'`),
+# each glob matching at least one check; rows without one are "not planned".
+import fnmatch
+sec = text[text.index("## Coming from gensim / PyTorch"):text.index("## Errors")]
+rows = 0
+for n, line in enumerate(sec.split("\n")):
+    cells = [c.strip() for c in line.strip().strip("|").split("|")] if line.startswith("| `") else []
+    if len(cells) != 3:
+        continue
+    rows += 1
+    where = "gensim/torch table row %d (%s)" % (rows, cells[0][:40])
+    if cells[2] == "—":
+        check(where, cells[1].startswith("not planned"), "a row without a test must say not planned")
+        continue
+    groups = [g.strip() for g in cells[2].split(";")]
+    ok, detail = bool(groups), []
+    for g in groups:
+        m = re.match(r"^(\w+)\s+(.*)$", g)
+        globs = re.findall(r"`([^`]+)`", m.group(2)) if m else []
+        path = os.path.join(root, "tests", "sql", (m.group(1) if m else "?") + ".sql")
+        if not m or not globs or not os.path.exists(path):
+            ok = False
+            detail.append("bad test reference: " + g)
+            continue
+        labels = re.findall(r"select '([^']*)'", open(path, encoding="utf-8").read())
+        for gl in globs:
+            if not any(fnmatch.fnmatchcase(l, gl) for l in labels):
+                ok = False
+                detail.append("%s: no check labelled %s" % (m.group(1), gl))
+    check(where, ok, "\n".join(detail))
+check("gensim/torch table found", rows >= 30, "only %d rows" % rows)
+
 ext = os.environ.get("EMBEXT_PATH", os.path.join(root, "embext.so"))
 work = tempfile.mkdtemp(prefix="embext-readme-")
 try:

@@ -77,11 +77,55 @@ check("vec_f32-in-emb_logits",
       == conn.execute("select token, logit from emb_logits('t', ?, 3)", (q,)).fetchall())
 check("vec_f32-row-through-emb_sequence",
       one("select emb_json(vector) from emb_sequence('t', '[0]')") == A)
+rows = lambda sql, *a: conn.execute(sql, a).fetchall()
+check("vec_f32-in-emb_similar_by_vector",
+      rows("select token_id, token, score from emb_similar_by_vector('t', vec_f32(?), 3)", q)
+      == rows("select token_id, token, score from emb_similar_by_vector('t', ?, 3)", q)
+      and len(rows("select * from emb_similar_by_vector('t', vec_f32(?), 3)", q)) == 3)
+check("vec_f32-in-emb_distances",
+      rows("select token_id, token, distance from emb_distances('t', vec_f32(?))", q)
+      == rows("select token_id, token, distance from emb_distances('t', ?)", q)
+      and len(rows("select * from emb_distances('t', vec_f32(?))", q)) == 3)
+check("vec_f32-in-emb_distances-others",
+      rows("select token, distance from emb_distances('t', vec_f32(?), '[\"c\",\"a\"]')", q)
+      == rows("select token, distance from emb_distances('t', ?, '[\"c\",\"a\"]')", q))
+# vec_int8() values are int8 elements read exactly as f32; vec_bit() values are refused by name
+q8 = "[1,-2,127,-128]"
+for fn, tmpl in (("emb_similar_by_vector", "select token, score from emb_similar_by_vector('t', %s, 3)"),
+                 ("emb_distances", "select token, distance from emb_distances('t', %s)"),
+                 ("emb_logits", "select token, logit from emb_logits('t', %s, 3)"),
+                 ("match", "select token, distance from t where vector match %s and k = 3")):
+    check("vec_int8-in-" + fn, rows(tmpl % "vec_int8(?)", q8) == rows(tmpl % "?", q8)
+          and len(rows(tmpl % "vec_int8(?)", q8)) == 3)
+bit_msgs = {
+    "emb_similar_by_vector": ("select * from emb_similar_by_vector('t', vec_bit(x'ffffffff'))",
+                              "emb_similar_by_vector: found a sqlite-vec bit vector (vec_bit, 32 bits); "
+                              "expected float32 (an f32 blob, vec_f32() or JSON text)"),
+    "emb_distances": ("select * from emb_distances('t', vec_bit(x'ffffffff'))",
+                      "emb_distances: found a sqlite-vec bit vector (vec_bit, 32 bits); "
+                      "expected float32 (an f32 blob, vec_f32() or JSON text)"),
+    "emb_logits": ("select * from emb_logits('t', vec_bit(x'ffffffff'))",
+                   "emb_logits: found a sqlite-vec bit vector (vec_bit, 32 bits); "
+                   "expected float32 (an f32 blob, vec_f32() or JSON text)"),
+    "embedding-insert": ("insert into t(vector) values (vec_bit(x'ffffffff'))",
+                         "embedding t: found a sqlite-vec bit vector (vec_bit, 32 bits); "
+                         "expected float32 (an f32 blob, vec_f32() or JSON text)"),
+    "emb_dot": ("select emb_dot(vec_bit(x'ffffffff'), '[1]')",
+                "emb_dot: found a sqlite-vec bit vector (vec_bit, 32 bits); "
+                "expected float32 (an f32 blob, vec_f32() or JSON text)"),
+}
+for fn, (sql, want) in bit_msgs.items():
+    try:
+        conn.execute(sql).fetchall()
+        got = "(no error)"
+    except sqlite3.Error as e:
+        got = str(e)
+    check("vec_bit-refused-" + fn, got == want, "%r vs %r" % (got, want))
 # Coverage: every embext function is either called above with vec_f32 or
 # takes no vector (so a new vector function must be added to this test).
 no_vector = {"emb_cache_release", "emb_isa", "emb_lookup", "emb_pe", "emb_token_id",
              "emb_version", "emb_pca"}
-covered = set(calls) | {"embedding", "emb_knn", "emb_logits"}
+covered = set(calls) | {"embedding", "emb_knn", "emb_logits", "emb_similar_by_vector", "emb_distances"}
 no_vector_tvf = {"emb_most_similar", "emb_analogy", "emb_random", "emb_sequence",
                  "emb_eval_pairs", "emb_eval_analogies", "emb_read_text", "emb_read_word2vec",
                  "emb_read_npy", "emb_read_safetensors", "emb_read_gguf"}
@@ -91,11 +135,10 @@ names = {r[0] for r in conn.execute(
 # functions of tokens, token ids or text (no vector argument)
 no_vector_tvf |= {"emb_closer_than", "emb_doesnt_match", "emb_most_similar_to_given",
                   "emb_n_similarity", "emb_rank", "emb_similarity", "emb_relative_cosine_similarity",
+                  "emb_words_closer_than",
                   "emb_bag", "emb_embedding", "emb_tokenize", "emb_tokens_json", "emb_detokenize",
-                  "emb_tokenizer_info", "emb_tokenizer_load"}
-# take a vector but have no vec_f32 check here yet (listed so the gap is visible)
-not_yet_checked = {"emb_similar_by_vector", "emb_distances"}
-missing = names - covered - no_vector - no_vector_tvf - not_yet_checked
+                  "emb_tokenizer_info", "emb_tokenizer_load", "emb_import_gguf"}
+missing = names - covered - no_vector - no_vector_tvf
 check("every-vector-function-covered", not missing, sorted(missing))
 
 # embext values in sqlite-vec's functions

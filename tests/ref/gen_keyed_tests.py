@@ -2,9 +2,10 @@
 """Turn tests/ref/gensim_keyed_ref.json into tests/sql/semantics_keyed.sql.
 
     /usr/bin/python3 tests/ref/gen_keyed_tests.py            # write the SQL
-    /usr/bin/python3 tests/ref/gen_keyed_tests.py --measure  # print the largest
-        difference of every check kind, in float32 ulps of gensim's value
-        (needs build/embext.so)
+    /usr/bin/python3 tests/ref/gen_keyed_tests.py --measure [--ref other.json]
+        # print the largest difference of every check kind, in float32 ulps
+        # of gensim's value (needs build/embext.so); --ref compares with
+        # another run of gensim_keyed_ref.py (e.g. with another BLAS)
 
 Ids and orders must be equal; float32 results must be within ULP[kind]
 units in the last place of gensim's value (see README "Coming from gensim /
@@ -108,7 +109,7 @@ def model_sql(name, table, ref):
         add("rank", "%s-closer-%d" % (name, n), "select %s, (select json_group_array(token_id) from emb_closer_than('%s', %s, %s)) = %s;"
             % (q("%s-closer-%d" % (name, n)), table, q(a), q(b), q(jarr(closer))))
     a, b, ids = ref["words_closer_than"]
-    add("rank", "%s-words-closer" % name, "select %s, (select json_group_array(token_id) from emb_closer_than('%s', %s, %s)) = %s;"
+    add("rank", "%s-words-closer" % name, "select %s, (select json_group_array(token_id) from emb_words_closer_than('%s', %s, %s)) = %s;"
         % (q("%s-words-closer" % name), table, q(a), q(b), q(jarr(ids))))
     a, others, dist = ref["distances_list"]
     for i, (w, d) in enumerate(zip(others, dist)):
@@ -184,7 +185,8 @@ insert into uc(token_id, token, vector) select * from emb_read_text(:fixtures ||
 
 
 def main():
-    ref = json.load(open("tests/ref/gensim_keyed_ref.json", encoding="utf-8"))
+    path = sys.argv[sys.argv.index("--ref") + 1] if "--ref" in sys.argv else "tests/ref/gensim_keyed_ref.json"
+    ref = json.load(open(path, encoding="utf-8"))
     cs = build(ref)
     if "--measure" in sys.argv:
         import sqlite3

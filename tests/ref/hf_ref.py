@@ -216,8 +216,8 @@ select 'import-vector', a.vector = b.vector
          "emb_read_safetensors(%s, %s, :fixtures || '/hf/range.vocab.json')" % (index, emb)),
         ("emb_read_npy: tokens file bad_utf8.vocab.txt: token 1 is not valid UTF-8 (at line 2)",
          "emb_read_npy(:fixtures || '/hf/embed.expected.npy', :fixtures || '/hf/bad_utf8.vocab.txt')"),
-        ("emb_read_npy: tokens file missing.json: cannot open (No such file or directory)",
-         "emb_read_npy(:fixtures || '/hf/embed.expected.npy', :fixtures || '/hf/missing.json')"),
+        ("emb_read_npy: tokens file no/such/missing.json: cannot open (No such file or directory)",
+         "emb_read_npy(:fixtures || '/hf/embed.expected.npy', 'no/such/missing.json')"),
         ("emb_read_npy: tokens file model.safetensors.index.json: no vocabulary (expected a"
          " tokenizer.json with model.vocab, or a vocab.json object of piece: id)",
          "emb_read_npy(:fixtures || '/hf/embed.expected.npy', %s)" % index),

@@ -27,6 +27,7 @@ const require = createRequire(path.join(vendor, "x.js"));
 const { getLlama } = await import(require.resolve("node-llama-cpp"));
 const { Tiktoken } = require("js-tiktoken/lite");
 const r50k = require("js-tiktoken/ranks/r50k_base");
+import { r50kVocab } from "./r50k_vocab.mjs";
 const pkgVersion = name => JSON.parse(readFileSync(path.join(vendor, name, "package.json"), "utf8")).version;
 
 // ---- corpus -----------------------------------------------------------------
@@ -132,41 +133,7 @@ select 'llama-detok', emb_detokenize('wte', '[359, 401, 360]') = '${model.detoke
 // ---- GPT-2 r50k_base from js-tiktoken ---------------------------------------
 const enc = new Tiktoken(r50k);
 const nRanks = enc.textMap.size;
-const byteToCp = [];
-{
-  let k = 0;
-  for (let b = 0; b < 256; b++) {
-    const printable = (b >= 0x21 && b <= 0x7e) || (b >= 0xa1 && b <= 0xac) || b >= 0xae;
-    byteToCp.push(printable ? b : 256 + k++);
-  }
-}
-const toText = bytes => String.fromCodePoint(...Array.from(bytes, b => byteToCp[b]));
-const rankOf = new Map();
-for (const [rank, bytes] of enc.textMap) rankOf.set(Array.from(bytes).join(","), rank);
-// Merges: each multi-byte token, BPE'd with the ranks below its own, ends as
-// exactly two parts; that pair is its merge (rank = its rank).
-const merges = [];
-for (let r = 0; r < nRanks; r++) {
-  const bytes = Array.from(enc.textMap.get(r));
-  if (bytes.length < 2) continue;
-  let parts = bytes.map(b => [b]);
-  for (;;) {
-    let best = -1, bestRank = Infinity;
-    for (let i = 0; i + 1 < parts.length; i++) {
-      const rr = rankOf.get([...parts[i], ...parts[i + 1]].join(","));
-      if (rr !== undefined && rr < r && rr < bestRank) { bestRank = rr; best = i; }
-    }
-    if (best < 0) break;
-    parts.splice(best, 2, [...parts[best], ...parts[best + 1]]);
-  }
-  if (parts.length !== 2) throw new Error(`rank ${r}: ${parts.length} parts`);
-  merges.push(toText(parts[0]) + " " + toText(parts[1]));
-}
-const special = Object.entries(r50k.special_tokens);
-const nVocab = Math.max(nRanks, ...special.map(([, id]) => id + 1));
-const tokens = new Array(nVocab), types = new Array(nVocab).fill(1);
-for (const [rank, bytes] of enc.textMap) tokens[rank] = toText(bytes);
-for (const [text, id] of special) { tokens[id] = text; types[id] = 3; }
+const { tokens, types, merges, nVocab } = r50kVocab(enc, r50k);
 
 function gguf(kvs) { // GGUF v3, no tensors
   const chunks = [];

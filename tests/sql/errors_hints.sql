@@ -123,3 +123,34 @@ select 'bf16-nothing-stored', count(*) = 1 from wb;
 select 'match-ordered-ok', count(*) = 2 from (select token_id from w where vector match '[1,0]' order by distance limit 2);
 select 'match-k-ok', count(*) = 2 from w where vector match '[1,0]' and k = 2;
 select 'w-unchanged', count(*) = 3 from w;
+-- A file that cannot be opened or read is named by the path as given, with the OS reason
+-- error: emb_read_text: no/such/glove.txt: cannot open (No such file or directory)
+select count(*) from emb_read_text('no/such/glove.txt');
+-- error: emb_read_text: /dev/null/x.txt: cannot open (Not a directory)
+select count(*) from emb_read_text('/dev/null/x.txt');
+-- error: emb_read_text: /: cannot read (Is a directory)
+select count(*) from emb_read_text('/');
+-- error: emb_read_text: /dev/null: not a regular file
+select count(*) from emb_read_text('/dev/null');
+-- error: emb_read_word2vec: no/such/vectors.bin: cannot open (No such file or directory)
+select count(*) from emb_read_word2vec('no/such/vectors.bin');
+-- error: emb_read_npy: no/such/wte.npy: cannot open (No such file or directory)
+select count(*) from emb_read_npy('no/such/wte.npy');
+-- error: emb_read_npy: /: cannot read (Is a directory)
+select count(*) from emb_read_npy('/');
+-- error: emb_read_safetensors: no/such/model.safetensors: cannot open (No such file or directory)
+select count(*) from emb_read_safetensors('no/such/model.safetensors', 'wte');
+-- error: emb_read_gguf: no/such/model.gguf: cannot open (No such file or directory)
+select count(*) from emb_read_gguf('no/such/model.gguf');
+-- error: emb_read_gguf: ./: cannot read (Is a directory)
+select count(*) from emb_read_gguf('./');
+-- error: emb_read_npy: tokens file no/such/vocab.json: cannot open (No such file or directory)
+select count(*) from emb_read_npy(:fixtures || '/hf/embed.expected.npy', 'no/such/vocab.json');
+-- error: emb_read_safetensors: tokens file /: cannot read (Is a directory)
+select count(*) from emb_read_safetensors(:fixtures || '/hf/model.safetensors.index.json', 'model.embed_tokens.weight', '/');
+-- error: emb_tokenizer_load: no/such/model.gguf: cannot open (No such file or directory)
+select emb_tokenizer_load('w', 'no/such/model.gguf');
+-- error: emb_eval_analogies: no/such/questions-words.txt: cannot open (No such file or directory)
+select * from emb_eval_analogies('w', 'no/such/questions-words.txt');
+-- error: emb_eval_analogies: /dev/null/q.txt: cannot open (Not a directory)
+select * from emb_eval_analogies('w', '/dev/null/q.txt');

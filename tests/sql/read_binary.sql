@@ -15,8 +15,8 @@ select 'w2v-rows', count(*) = 5, sum(length(vector) = 12) = 5 from emb_read_word
 select count(*) from emb_read_word2vec(:fixtures || '/word2vec/truncated.bin');
 -- error: emb_read_word2vec: badheader.bin: expected a header "V D" (at byte 0)
 select count(*) from emb_read_word2vec(:fixtures || '/word2vec/badheader.bin');
--- error: emb_read_word2vec: missing.bin: cannot open (No such file or directory)
-select count(*) from emb_read_word2vec(:fixtures || '/word2vec/missing.bin');
+-- error: emb_read_word2vec: no/such/missing.bin: cannot open (No such file or directory)
+select count(*) from emb_read_word2vec('no/such/missing.bin');
 
 -- npy
 -- error: emb_read_npy: big_endian.npy: unsupported dtype '>f4' (expected <f4, <f2 or <f8)
@@ -35,8 +35,8 @@ select count(*) from emb_read_npy(:fixtures || '/npy/extra.npy');
 select count(*) from emb_read_npy(:fixtures || '/npy/header_len.npy');
 -- error: emb_read_npy: bad_version.npy: unsupported format version 4.0 (expected 1, 2 or 3) (at byte 6)
 select count(*) from emb_read_npy(:fixtures || '/npy/bad_version.npy');
--- error: emb_read_npy: npy: is a directory
-select count(*) from emb_read_npy(:fixtures || '/npy');
+-- error: emb_read_npy: tests/fixtures/npy: cannot read (Is a directory)
+select count(*) from emb_read_npy('tests/fixtures/npy');
 -- error: emb_read_npy: glove.txt: not a .npy file (bad magic) (at byte 0)
 select count(*) from emb_read_npy(:fixtures || '/text/glove.txt');
 

@@ -46,8 +46,8 @@ select count(*) from emb_read_safetensors(:fixtures || '/hf/tokenizer.json', 'mo
 select count(*) from emb_read_safetensors(:fixtures || '/hf/model.safetensors.index.json', 'model.embed_tokens.weight', :fixtures || '/hf/range.vocab.json');
 -- error: emb_read_npy: tokens file bad_utf8.vocab.txt: token 1 is not valid UTF-8 (at line 2)
 select count(*) from emb_read_npy(:fixtures || '/hf/embed.expected.npy', :fixtures || '/hf/bad_utf8.vocab.txt');
--- error: emb_read_npy: tokens file missing.json: cannot open (No such file or directory)
-select count(*) from emb_read_npy(:fixtures || '/hf/embed.expected.npy', :fixtures || '/hf/missing.json');
+-- error: emb_read_npy: tokens file no/such/missing.json: cannot open (No such file or directory)
+select count(*) from emb_read_npy(:fixtures || '/hf/embed.expected.npy', 'no/such/missing.json');
 -- error: emb_read_npy: tokens file model.safetensors.index.json: no vocabulary (expected a tokenizer.json with model.vocab, or a vocab.json object of piece: id)
 select count(*) from emb_read_npy(:fixtures || '/hf/embed.expected.npy', :fixtures || '/hf/model.safetensors.index.json');
 -- error: emb_read_npy: tokens must be text (found integer)

@@ -31,14 +31,14 @@ select count(*) from emb_read_text(:fixtures || '/text/notoken.txt');
 select count(*) from emb_read_text(:fixtures || '/text/header_rows.vec');
 -- error: emb_read_text: header_dim.vec: expected 5 values, found 4 (line 2)
 select count(*) from emb_read_text(:fixtures || '/text/header_dim.vec');
--- error: emb_read_text: empty.txt: file is empty
-select count(*) from emb_read_text(:fixtures || '/text/empty.txt');
+-- error: emb_read_text: tests/fixtures/text/empty.txt: file is empty
+select count(*) from emb_read_text('tests/fixtures/text/empty.txt');
 -- error: emb_read_text: blank.txt: no rows (line 3)
 select count(*) from emb_read_text(:fixtures || '/text/blank.txt');
--- error: emb_read_text: missing.txt: cannot open (No such file or directory)
-select count(*) from emb_read_text(:fixtures || '/text/missing.txt');
--- error: emb_read_text: text: is a directory
-select count(*) from emb_read_text(:fixtures || '/text');
+-- error: emb_read_text: no/such/missing.txt: cannot open (No such file or directory)
+select count(*) from emb_read_text('no/such/missing.txt');
+-- error: emb_read_text: tests/fixtures/text: cannot read (Is a directory)
+select count(*) from emb_read_text('tests/fixtures/text');
 -- error: emb_read_text: missing argument 'path' (usage: emb_read_text(path))
 select count(*) from emb_read_text();
 -- error: emb_read_text: path must be text (found null)

@@ -34,7 +34,7 @@ select 'empty', emb_tokens_json('wte', '') = '[1]';
 select 'empty-nobos', emb_tokens_json('wte', '', 0) = '[]';
 -- rows: 0
 select * from emb_tokenize('wte', '', 0);
-select 'info', emb_tokenizer_info('wte') = '{"model":"llama","tokens":512,"bos":1,"eos":2,"add_bos":true}';
+select 'info', emb_tokenizer_info('wte') = '{"model":"llama","format":"gguf","tokens":512,"bos":1,"eos":2,"add_bos":true}';
 -- byte fallback: characters the vocabulary lacks become <0xNN> tokens
 select 'bytes', emb_tokens_json('wte', '😀', 0) = '[410,243,162,155,131]';
 select 'bytes-pieces', (select group_concat(token, ' ') from emb_tokenize('wte', '😀', 0)) = '▁ <0xF0> <0x9F> <0x98> <0x80>';
@@ -89,10 +89,10 @@ select 'max-ok', length(emb_tokens_json('wte', replace(hex(zeroblob(100000)), '0
 -- loading: files and tables that are wrong
 -- error: emb_tokenizer_load: no such embedding table: plain
 select emb_tokenizer_load('plain', :data || '/stories260k-v3.gguf');
--- error: emb_tokenizer_load: glove.6B.50d.10k.txt: gguf: not a GGUF file (bad magic)
+-- error: emb_tokenizer_load: glove.6B.50d.10k.txt: tok: not a tokenizer (expected a GGUF file or a tokenizer.json object)
 select emb_tokenizer_load('bare', :data || '/glove.6B.50d.10k.txt');
--- error: emb_tokenizer_load: nosuch.gguf: cannot open (No such file or directory)
-select emb_tokenizer_load('bare', :data || '/nosuch.gguf');
+-- error: emb_tokenizer_load: no/such/model.gguf: cannot open (No such file or directory)
+select emb_tokenizer_load('bare', 'no/such/model.gguf');
 -- error: emb_tokenizer_load: path must be text (found null)
 select emb_tokenizer_load('bare', null);
 select 'bare-still-none', (select count(*) from sqlite_schema where name = 'bare_tokenizer') = 0;

@@ -92,6 +92,6 @@ select * from emb_sequence('nosuch', '[1]');
 select * from emb_sequence('wte');
 create virtual table odd using embedding(dim=3);
 insert into odd(vector) values ('[1,2,3]');
--- error: emb_sequence: rope needs an even dimension (found 3)
+-- error: emb_sequence: rope needs an even dim; table odd has dim 3
 select * from emb_sequence('odd', '[0]', 'rope');
 select 'odd-01', emb_json(vector) = '[1,3,3]' from emb_sequence('odd', '[0]', 'sinusoidal');

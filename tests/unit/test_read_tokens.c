@@ -126,7 +126,7 @@ static void test_tokens_errors(void **state)
     emb_reader *r = npy4();
     emb_err err;
     assert_int_equal(emb_reader_set_tokens(r, "/nonexistent/v.txt", &err), EMB_EIO);
-    assert_string_equal(err.msg, "tokens: tokens file v.txt: cannot open (No such file or directory)");
+    assert_string_equal(err.msg, "tokens: tokens file /nonexistent/v.txt: cannot open (No such file or directory)");
     emb_reader_free(r);
 }
 
