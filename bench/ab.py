@@ -11,7 +11,9 @@ the entry point from the name), so put the builds in two folders:
     git worktree add --detach /tmp/old <rev> && make -C /tmp/old embext.so
     /usr/bin/python3 bench/ab.py /tmp/old/embext.so ./embext.so
 
-Cases: bulk load of 50,000 x 768 random rows, top-10 cosine KNN scan on it,
+Cases: bulk load of 50,000 x 768 random rows, top-10 cosine KNN scan on it
+(and on a sketch=none copy: the plain scan), 1,000 single-row inserts, an
+update followed by a KNN query,
 10,000 lookups by id, emb_most_similar and emb_analogy on GloVe 10k, a GloVe
 10k text import, emb_read_gguf of stories260k.
 """
@@ -49,6 +51,8 @@ def setup(so, tmp, tag):
     db = connect(so, path)
     db.execute("create virtual table big using embedding(dim=768)")
     db.execute("insert into big select * from emb_random(50000, 768, 42)")
+    db.execute("create virtual table plain using embedding(dim=768, sketch=none)")
+    db.execute("insert into plain select * from big")
     db.execute("create virtual table glove using embedding(dim=50)")
     db.execute(f"insert into glove select * from emb_read_text('{GLOVE}')")
     db.commit()
@@ -65,6 +69,23 @@ def cases(db, q):
         db.commit()
 
     def knn():
+        db.execute("select token_id, distance from big where vector match ? and k = 10",
+                   (q,)).fetchall()
+
+    def knn_plain():
+        db.execute("select token_id, distance from plain where vector match ? and k = 10",
+                   (q,)).fetchall()
+
+    def inserts():
+        for i in range(1000):
+            db.execute("insert into big(token_id, vector) values (?, ?)", (60000 + i, q))
+        db.commit()
+        db.execute("delete from big where token_id >= 60000")
+        db.commit()
+
+    def update_knn():
+        db.execute("update big set vector = ? where token_id = 11", (q,))
+        db.commit()
         db.execute("select token_id, distance from big where vector match ? and k = 10",
                    (q,)).fetchall()
 
@@ -85,6 +106,9 @@ def cases(db, q):
         db.execute(f"select count(*), sum(length(vector)) from emb_read_gguf('{GGUF}')").fetchone()
 
     return [("bulk load 20k x 768", bulk, 1), ("KNN top-10 cosine, 50k x 768", knn, 5),
+            ("KNN top-10 cosine, 50k x 768, sketch=none (plain scan)", knn_plain, 5),
+            ("1,000 single-row inserts + delete (one transaction each)", inserts, 1),
+            ("update one row, commit, KNN top-10", update_knn, 3),
             ("10,000 lookups by id", lookups, 1), ("emb_most_similar (GloVe 10k)", similar, 5),
             ("emb_analogy (GloVe 10k)", analogy, 5), ("emb_read_text GloVe 10k", text_import, 1),
             ("emb_read_gguf stories260k", gguf, 5)]

@@ -1,7 +1,12 @@
 #!/bin/sh
 # bench/run.sh [--quick] - `make bench` / `make bench-quick`: embext side by side
 # with sqlite-vec 0.1.9 (vec0), numpy, faiss, gensim and a bare C loop; writes
-# bench/REPORT.md (override with BENCH_REPORT=path).
+# bench/REPORT.md (override with BENCH_REPORT=path).  Then bench/writes.py:
+# WAL frames per single-row statement, single-row and bulk write rates, vs a
+# plain rowid table and vs the build of EMB_OLD_REV (default a333108, the
+# last commit writing chunk format 1; built from `git archive` into
+# build/bench/old, skipped when git or the commit is missing); writes
+# bench/REPORT_writes.md (BENCH_WRITES_REPORT=path).
 #
 # Installs what it compares against when missing: Debian packages through
 # scripts/deps.sh bench (numpy, faiss, gensim, OpenBLAS), sqlite-vec's prebuilt
@@ -55,6 +60,7 @@ if [ ! -f "$SQLITE_VECTOR" ] && [ "$(uname -m)" = x86_64 ] && command -v npm >/d
         echo "run.sh: could not install sqlite-vector; reported as missing" >&2
 fi
 $CC -O2 $W -Isrc -o build/bench/sketch_stats bench/sketch_stats.c build/libembcore.a -lm -lpthread
+$CC -O2 $W -Isrc -o build/bench/sketch_big bench/sketch_big.c build/libembcore.a -lm -lpthread
 
 if [ -z "${EMB_DATA:-}" ]; then
     EMB_DATA=$(cd .. && pwd)/shared/data
@@ -72,3 +78,39 @@ env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE \
 env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE \
     OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 \
     /usr/bin/python3 bench/sketch.py $QUICK
+# the tokenizer against llama.cpp's and js-tiktoken (bench/REPORT_tok.md)
+sh bench/tok_run.sh "$([ -n "$QUICK" ] && echo 1 || echo 5)"
+
+# writes: the old build from git (its own folder: the file must be named embext.so)
+OLD_REV=${EMB_OLD_REV:-a333108}
+OLD_SO=build/bench/old/embext.so
+if [ ! -f "$OLD_SO" ] || [ "$(cat build/bench/old/.rev 2>/dev/null)" != "$OLD_REV" ]; then
+    rm -rf build/bench/old && mkdir -p build/bench/old
+    if git archive "$OLD_REV" 2>/dev/null | tar -x -C build/bench/old &&
+        make -C build/bench/old embext.so >/dev/null 2>&1; then
+        echo "$OLD_REV" > build/bench/old/.rev
+    else
+        echo "run.sh: could not build $OLD_REV; the old columns of bench/REPORT_writes.md are left out" >&2
+        rm -f "$OLD_SO"
+    fi
+fi
+/usr/bin/python3 bench/writes.py $QUICK --embext ./embext.so --old "$OLD_SO" \
+    --report "${BENCH_WRITES_REPORT:-bench/REPORT_writes.md}"
+# embext through a 3-node dqlite cluster (bench/cluster.py, README "More than
+# one machine"): when libdqlite-dev is installed (make cluster installs it)
+if [ -f /usr/include/dqlite.h ]; then
+    make build/cluster/embext-node
+    # the same node program over the old build's static library (the tree
+    # unpacked above), for insert rates before and after side by side
+    ab=""
+    if [ -f "$OLD_SO" ] && make -C build/bench/old build/static/libembext.a >/dev/null 2>&1 &&
+        $CC -O2 -std=c11 -D_GNU_SOURCE -Iinclude -o build/bench/old/embext-node \
+            cluster/node.c cluster/wire.c build/bench/old/build/static/libembext.a \
+            -ldqlite -lsqlite3 -lm -lpthread; then
+        ab="--node-before build/bench/old/embext-node --ext-before $OLD_SO --before-label $OLD_REV"
+    fi
+    /usr/bin/python3 bench/cluster.py $QUICK $ab --report "${BENCH_CLUSTER_REPORT:-bench/REPORT_cluster.md}" ||
+        echo "run.sh: bench/cluster.py failed" >&2
+else
+    echo "run.sh: libdqlite-dev not installed (make cluster installs it); cluster benchmark skipped" >&2
+fi

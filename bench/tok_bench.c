@@ -1,12 +1,14 @@
 /*
  * tok_bench.c - tokenizer speed of the core (src/tok), one thread.
  *
- *   build/bench/tok_bench MODEL.gguf TEXT_FILE [ROUNDS]
+ *   build/bench/tok_bench MODEL TEXT_FILE [ROUNDS [nocache]]
  *
- * TEXT_FILE is split into paragraphs (blank-line separated, as a table of
- * documents would hold them); each round encodes every paragraph (no BOS)
- * and prints "seconds bytes tokens digest" (FNV-1a of all ids, to check the
- * references gave the same ids).  The run prints one line per round.
+ * MODEL is a GGUF file or a tokenizer.json.  TEXT_FILE is split into
+ * paragraphs (blank-line separated, as a table of documents would hold
+ * them); each round encodes every paragraph (no BOS) with a new, empty word
+ * cache (emb_tok_encode_cached; "nocache": none) and prints "seconds bytes
+ * tokens digest" (FNV-1a of all ids, to check the references gave the same
+ * ids).  The run prints one line per round.
  */
 #include "readers/bytes.h"
 #include "tok/tok.h"
@@ -26,15 +28,16 @@ static double now(void)
 int main(int argc, char **argv)
 {
     if (argc < 3) {
-        fprintf(stderr, "usage: tok_bench MODEL.gguf TEXT_FILE [ROUNDS]\n");
+        fprintf(stderr, "usage: tok_bench MODEL TEXT_FILE [ROUNDS [nocache]]\n");
         return 2;
     }
     int rounds = argc > 3 ? atoi(argv[3]) : 1;
+    int use_cache = !(argc > 4 && strcmp(argv[4], "nocache") == 0);
     emb_err err = {0, ""};
     emb_map model = {NULL, 0}, text = {NULL, 0};
     emb_tok *tok = NULL;
     if (emb_map_open(&model, argv[1], "tok_bench", argv[1], &err) ||
-        emb_tok_load_gguf(model.data, model.n, &tok, &err) ||
+        emb_tok_load(model.data, model.n, &tok, &err) ||
         emb_map_open(&text, argv[2], "tok_bench", argv[2], &err)) {
         fprintf(stderr, "%s\n", err.msg);
         return 1;
@@ -44,13 +47,14 @@ int main(int argc, char **argv)
         size_t bytes = 0, tokens = 0;
         uint32_t digest = 2166136261u; /* FNV-1a over the ids, as tok_bench.mjs */
         double t0 = now();
+        emb_tok_cache *cache = use_cache ? emb_tok_cache_new() : NULL;
         size_t i = 0;
         while (i < text.n) {
             const char *end = memmem(s + i, text.n - i, "\n\n", 2);
             size_t len = end ? (size_t)(end - (s + i)) : text.n - i;
             int32_t *ids;
             size_t n_ids;
-            if (emb_tok_encode(tok, s + i, len, 0, 0, 0, &ids, &n_ids, &err)) {
+            if (emb_tok_encode_cached(tok, cache, s + i, len, 0, 0, 0, &ids, &n_ids, &err)) {
                 fprintf(stderr, "%s\n", err.msg);
                 return 1;
             }
@@ -61,6 +65,7 @@ int main(int argc, char **argv)
             tokens += n_ids;
             i += len + (end ? 2 : 0);
         }
+        emb_tok_cache_free(cache);
         double sec = now() - t0;
         printf("%.6f %zu %zu %08x\n", sec, bytes, tokens, digest);
     }

@@ -41,7 +41,16 @@ __declspec(dllexport)
 __attribute__((visibility("default"))) int
 sqlite3_embext_init(sqlite3 *db, char **pzErrMsg, const sqlite3_api_routines *pApi)
 {
+#ifndef SQLITE_CORE
+    /* SQLITE_EXTENSION_INIT2 stores the routine table on every load; each
+     * connection of a process loads the extension (threads may do so at
+     * once), and the table is the same, so store it only when it differs:
+     * later loads only read it (no write racing the readers). */
+    if (__atomic_load_n(&sqlite3_api, __ATOMIC_ACQUIRE) != pApi)
+        __atomic_store_n(&sqlite3_api, pApi, __ATOMIC_RELEASE);
+#else
     SQLITE_EXTENSION_INIT2(pApi);
+#endif
     EmbConn *conn = embConnNew();
     if (!conn) {
         if (pzErrMsg)

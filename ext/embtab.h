@@ -1,10 +1,11 @@
 /*
  * embtab.h - how SQL functions reach an `embedding` virtual table's data.
  *
- * The virtual table (ext/vtab_embedding.c) keeps, per connection and per
- * table, an in-memory copy of the matrix (src/search/matrix.h view + token map)
- * that is reloaded when the table changed (its version counter, kept in a
- * shadow table, differs).  Functions that take a table name
+ * The virtual table (ext/vtab_embedding.c) keeps an in-memory copy of the
+ * matrix (src/search/matrix.h view + token map), one per process for a
+ * table of a database file (shared by its connections, ext/vtab_shared.c),
+ * that is reloaded when the table changed (its version, kept in a shadow
+ * table, differs).  Functions that take a table name
  * (emb_lookup, emb_token_id, emb_sequence, emb_most_similar, emb_analogy,
  * emb_logits, emb_eval_*) use this interface instead of SQL queries.
  *
@@ -27,6 +28,14 @@ void embConnFree(void *conn);
  * connection by embTokCacheFree. */
 void **embConnTokSlot(EmbConn *conn);
 void embTokCacheFree(void *cache);
+/* The version of the tokenizer row stored with embedding table zName
+ * (ext/fn_tok.c writes <table>_tokenizer): *pFound = 0 when there is none.
+ * Read with a statement the table keeps prepared (cheap per call, and a
+ * read like any other, so changes by other connections are seen).
+ * Errors: "<zFunc>: no such embedding table: <zName>" and others, as
+ * embTableOpen. */
+int embTableTokVersion(EmbConn *conn, sqlite3 *db, const char *zFunc, const char *zName,
+                       sqlite3_int64 *pVersion, int *pFound, char **pzErr);
 /* Store the tokenizer of the file at zPath (GGUF or tokenizer.json) with
  * embedding table zName, replacing any stored before (ext/fn_tok.c).
  * *pnTok = its number of tokens; with optional, a GGUF file without a
@@ -53,5 +62,10 @@ int64_t embTableTokenId(const EmbTableRef *ref, const char *tok, int n);
 /* Token text of id (NUL-terminated, *pn bytes), or NULL when the row has no
  * token or does not exist. */
 const char *embTableToken(const EmbTableRef *ref, int64_t id, int *pn);
+/* The copy behind ref: *shared 1 when it is the process's shared copy
+ * (ext/vtab_shared.c), *refs the references to it other than ref's own,
+ * *bytes its rows and bounds, *sketch_bytes its int8 sketch. */
+void embTableCacheInfo(const EmbTableRef *ref, int *shared, int *refs, int64_t *bytes,
+                       int64_t *sketch_bytes);
 
 #endif

@@ -126,6 +126,27 @@ static void fnCacheRelease(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     sqlite3_result_int(ctx, embTableReleaseCache(sqlite3_user_data(ctx), name));
 }
 
+/* emb_cache_info(table): JSON about the in-memory copy this connection
+ * uses: {"shared":0|1,"refs":N,"bytes":B,"sketch_bytes":S} (refs: other
+ * references to the copy, e.g. other connections sharing it). */
+static void fnCacheInfo(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    EmbTableRef *ref;
+    if (argTable(ctx, "emb_cache_info", argv[0], &ref))
+        return;
+    int shared, refs;
+    int64_t bytes, sk;
+    embTableCacheInfo(ref, &shared, &refs, &bytes, &sk);
+    embTableClose(ref);
+    char *z = sqlite3_mprintf("{\"shared\":%d,\"refs\":%d,\"bytes\":%lld,\"sketch_bytes\":%lld}",
+                              shared, refs, (long long)bytes, (long long)sk);
+    if (!z)
+        sqlite3_result_error_nomem(ctx);
+    else
+        sqlite3_result_text(ctx, z, -1, sqlite3_free);
+}
+
 /* ---- emb_sequence ------------------------------------------------------------ */
 
 enum { SEQ_BATCH, SEQ_POS, SEQ_ID, SEQ_VECTOR, SEQ_TBL, SEQ_IDS, SEQ_PE };
@@ -475,6 +496,9 @@ int embRegisterTableFns(sqlite3 *db, EmbConn *conn)
     int rc = sqlite3_create_function(db, "emb_lookup", 2, flags, conn, fnLookup, NULL, NULL);
     if (rc == SQLITE_OK)
         rc = sqlite3_create_function(db, "emb_token_id", 2, flags, conn, fnTokenId, NULL, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_create_function(db, "emb_cache_info", 1, flags, conn, fnCacheInfo, NULL,
+                                     NULL);
     if (rc == SQLITE_OK)
         rc = sqlite3_create_function(db, "emb_cache_release", 1, flags, conn, fnCacheRelease,
                                      NULL, NULL);

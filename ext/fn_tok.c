@@ -15,35 +15,39 @@
  *
  * Functions (`table` is an embedding table, "table" or "schema.table"):
  *   emb_tokenizer_load(table, path) -> number of tokens
- *       reads the tokenizer.ggml.* metadata of the GGUF file at path
- *       (tokenizer.ggml.model "llama" or "gpt2") and stores it in the shadow
- *       table <table>_tokenizer, replacing any stored before.  Reads a file:
- *       SQLITE_DIRECTONLY (not usable from triggers or views).
+ *       reads the tokenizer of the file at path: the tokenizer.ggml.*
+ *       metadata of a GGUF file (model "llama" or "gpt2") or a Hugging Face
+ *       tokenizer.json (src/tok/hf_json.c says which), told apart by content,
+ *       and stores it in the shadow table <table>_tokenizer, replacing any
+ *       stored before.  Reads a file: SQLITE_DIRECTONLY (not usable from
+ *       triggers or views).  emb_import_gguf (fn_import.c) calls it too.
  *   emb_tokenize(table, text [, add_bos]) -> (pos, token_id, token)
  *       table-valued; token is the vocabulary's text of the token.
  *   emb_tokens_json(table, text [, add_bos]) -> '[id, ...]'
  *       the same ids as a JSON array, what emb_sequence takes.
  *   emb_detokenize(table, ids) -> text
  *       ids: a JSON array of token ids.
- *   emb_tokenizer_info(table) -> JSON: model, tokens, bos, eos, add_bos, source
+ *   emb_tokenizer_info(table) -> JSON: model, format, tokens, bos, eos, add_bos
  *   add_bos: 1 / 0, or NULL / absent for what the file says
  *   (tokenizer.ggml.add_bos_token; llama-style files default to 1).
  *   NULL text or ids give NULL (no rows for emb_tokenize).  A text that would
  *   give more than 1048576 tokens (EMB_TOK_MAX_TOKENS) is an error.
  * Errors (exact text), e.g.:
  *   emb_tokenize: table wte has no tokenizer (store one with
- *       emb_tokenizer_load('wte', 'model.gguf'))
+ *       emb_tokenizer_load('wte', path) from a GGUF file or a tokenizer.json)
  *   emb_tokenize: no such embedding table: nope
  *   emb_tokenize: text must be text (found integer)
  *   emb_detokenize: ids must be a JSON array of integers (found '[1,x]')
  *   emb_detokenize: token id 9999 at position 0 is out of range (0..511)
  *
  * How it works: <table>_tokenizer(id = 1, model, source, version, data) holds
- * the tokenizer part of the GGUF file as a small GGUF blob (no tensors, only
- * the tokenizer.ggml.* keys, byte for byte; see emb_tok_gguf_extract), so the
- * database alone can tokenize.  Each connection keeps the parsed tokenizers
- * in a cache (the EmbConn slot); a call reads only the row's version (a
- * random number written with the data) and reparses when it changed.
+ * the tokenizer part of a GGUF file as a small GGUF blob (no tensors, only
+ * the tokenizer.ggml.* keys, byte for byte; see emb_tok_gguf_extract) or a
+ * tokenizer.json as it is, so the database alone can tokenize.  Each
+ * connection keeps the parsed tokenizers, each with a word cache, in a list
+ * (the EmbConn slot); a call reads only the row's version (a random number
+ * written with the data) with a statement the embedding table keeps
+ * prepared (embTableTokVersion), and reparses when it changed.
  */
 #include "core/alloc.h"
 #include "embtab.h"
@@ -62,6 +66,7 @@ typedef struct TokEntry {
     char *zName;          /* as the caller named it */
     sqlite3_int64 version;
     emb_tok *tok;
+    emb_tok_cache *words; /* word cache of tok (NULL: none) */
 } TokEntry;
 
 void embTokCacheFree(void *cache)
@@ -71,6 +76,7 @@ void embTokCacheFree(void *cache)
         TokEntry *next = e->next;
         sqlite3_free(e->zName);
         emb_tok_free(e->tok);
+        emb_tok_cache_free(e->words);
         sqlite3_free(e);
         e = next;
     }
@@ -117,75 +123,37 @@ static int splitName(sqlite3 *db, const char *zName, char **pzDb, char **pzTab)
     return SQLITE_OK;
 }
 
-/* 1 if zDb.zTab looks like an embedding table (it and its _config shadow
- * table are in the schema). */
-static int tableExists(sqlite3 *db, const char *zDb, const char *zTab)
-{
-    char *sql = sqlite3_mprintf("SELECT count(*) = 2 FROM \"%w\".sqlite_schema WHERE type = 'table'"
-                                " AND name IN (?1, ?1 || '_config')", zDb);
-    sqlite3_stmt *st = NULL;
-    int found = 0;
-    if (sql && sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
-        sqlite3_bind_text(st, 1, zTab, -1, SQLITE_STATIC);
-        found = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0);
-    }
-    sqlite3_finalize(st);
-    sqlite3_free(sql);
-    return found;
-}
-
 /* The tokenizer stored with table zName.  SQLITE_OK and *pp (owned by the
- * cache, valid until the next call on this connection), or an error code and
- * *pzErr (sqlite3_malloc'd). */
+ * cache, valid until the next call on this connection) with its word cache
+ * *pw (may be NULL), or an error code and *pzErr (sqlite3_malloc'd). */
 static int tokGet(EmbConn *conn, sqlite3 *db, const char *zFunc, const char *zName,
-                  const emb_tok **pp, char **pzErr)
+                  const emb_tok **pp, emb_tok_cache **pw, char **pzErr)
 {
-    /* The hot path is one statement: the row's version, read from the
-     * name as given (unqualified names resolve like table names). */
-    const char *dot = strchr(zName, '.');
-    char *sql;
-    int rc;
-    sqlite3_stmt *st = NULL;
-    if (dot) {
-        char *zDbPart = sqlite3_mprintf("%.*s", (int)(dot - zName), zName);
-        sql = zDbPart ? sqlite3_mprintf("SELECT version FROM \"%w\".\"%w_tokenizer\" WHERE id = 1",
-                                        zDbPart, dot + 1) : NULL;
-        sqlite3_free(zDbPart);
-    } else {
-        sql = sqlite3_mprintf("SELECT version FROM \"%w_tokenizer\" WHERE id = 1", zName);
-    }
-    if (!sql)
-        return SQLITE_NOMEM;
-    rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
-    sqlite3_free(sql);
-    if (rc != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW) {
-        sqlite3_finalize(st);
-        if (rc == SQLITE_NOMEM)
-            return rc;
-        char *zDb = NULL, *zTab = NULL;
-        if (splitName(db, zName, &zDb, &zTab))
-            return SQLITE_NOMEM;
-        if (!tableExists(db, zDb, zTab))
-            *pzErr = sqlite3_mprintf("%s: no such embedding table: %s", zFunc, zName);
-        else
-            *pzErr = sqlite3_mprintf("%s: table %s has no tokenizer (store one with "
-                                     "emb_tokenizer_load('%s', 'model.gguf'))",
-                                     zFunc, zName, zName);
-        sqlite3_free(zDb);
-        sqlite3_free(zTab);
+    /* The hot path is one step of a statement the table keeps: the row's
+     * version, which changes with every store. */
+    sqlite3_int64 version = 0;
+    int found = 0;
+    int rc = embTableTokVersion(conn, db, zFunc, zName, &version, &found, pzErr);
+    if (rc)
+        return rc;
+    if (!found) {
+        *pzErr = sqlite3_mprintf("%s: table %s has no tokenizer (store one with "
+                                 "emb_tokenizer_load('%s', path) from a GGUF file or a tokenizer.json)",
+                                 zFunc, zName, zName);
         return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
     }
-    sqlite3_int64 version = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    st = NULL;
     TokEntry **slot = (TokEntry **)embConnTokSlot(conn), *e;
     for (e = *slot; e; e = e->next)
         if (sqlite3_stricmp(e->zName, zName) == 0)
             break;
     if (e && e->version == version && e->tok) {
         *pp = e->tok;
+        *pw = e->words;
         return SQLITE_OK;
     }
+    const char *dot = strchr(zName, '.');
+    char *sql;
+    sqlite3_stmt *st = NULL;
     sql = dot ? NULL : sqlite3_mprintf("SELECT data FROM \"%w_tokenizer\" WHERE id = 1", zName);
     if (dot) {
         char *zDbPart = sqlite3_mprintf("%.*s", (int)(dot - zName), zName);
@@ -223,15 +191,18 @@ static int tokGet(EmbConn *conn, sqlite3 *db, const char *zFunc, const char *zNa
             emb_tok_free(tok);
             return SQLITE_NOMEM;
         }
+        memset(e, 0, sizeof *e);
         e->zName = z;
-        e->tok = NULL;
         e->next = *slot;
         *slot = e;
     }
     emb_tok_free(e->tok);
+    emb_tok_cache_free(e->words); /* its words belong to the old tokenizer */
     e->tok = tok;
+    e->words = emb_tok_cache_new();
     e->version = version;
     *pp = tok;
+    *pw = e->words;
     return SQLITE_OK;
 }
 
@@ -276,14 +247,15 @@ static int tokenizeArgs(EmbConn *conn, sqlite3 *db, const char *zFunc, sqlite3_v
     int addBos, rc = argAddBos(vBos, zFunc, &addBos, pzErr);
     if (rc)
         return rc;
-    if ((rc = tokGet(conn, db, zFunc, zName, ptok, pzErr)))
+    emb_tok_cache *words = NULL;
+    if ((rc = tokGet(conn, db, zFunc, zName, ptok, &words, pzErr)))
         return rc;
     const char *text = (const char *)sqlite3_value_text(vText);
     size_t n = (size_t)sqlite3_value_bytes(vText);
     if (!text)
         return SQLITE_NOMEM;
     emb_err err = {0, ""};
-    rc = emb_tok_encode(*ptok, text, n, addBos, 0, EMB_TOK_MAX_TOKENS, pIds, pN, &err);
+    rc = emb_tok_encode_cached(*ptok, words, text, n, addBos, 0, EMB_TOK_MAX_TOKENS, pIds, pN, &err);
     if (rc == EMB_ENOMEM)
         return SQLITE_NOMEM;
     if (rc) {
@@ -320,18 +292,35 @@ static void fnTokensJson(sqlite3_context *ctx, int argc, sqlite3_value **argv)
         resultErr(ctx, rc, zErr);
         return;
     }
-    sqlite3_str *s = sqlite3_str_new(sqlite3_context_db_handle(ctx));
-    sqlite3_str_appendchar(s, 1, '[');
-    for (size_t i = 0; i < n; i++)
-        sqlite3_str_appendf(s, i ? ",%d" : "%d", (int)ids[i]);
-    sqlite3_str_appendchar(s, 1, ']');
+    /* at most 11 bytes per id ("-2147483648" never: ids are >= 0) and a comma */
+    size_t cap = 2 + 12 * n + 1;
+    char *z = cap <= 0x7fffffff ? sqlite3_malloc64(cap) : NULL;
+    if (!z) {
+        emb_free(ids);
+        if (cap > 0x7fffffff)
+            sqlite3_result_error_toobig(ctx);
+        else
+            sqlite3_result_error_nomem(ctx);
+        return;
+    }
+    size_t k = 0;
+    z[k++] = '[';
+    for (size_t i = 0; i < n; i++) {
+        char digits[12];
+        int nd = 0;
+        uint32_t v = (uint32_t)ids[i];
+        do {
+            digits[nd++] = (char)('0' + v % 10);
+            v /= 10;
+        } while (v);
+        if (i)
+            z[k++] = ',';
+        while (nd)
+            z[k++] = digits[--nd];
+    }
+    z[k++] = ']';
     emb_free(ids);
-    int len = sqlite3_str_length(s);
-    char *z = sqlite3_str_finish(s);
-    if (!z)
-        sqlite3_result_error_nomem(ctx);
-    else
-        sqlite3_result_text(ctx, z, len, sqlite3_free);
+    sqlite3_result_text(ctx, z, (int)k, sqlite3_free);
 }
 
 /* ---- emb_detokenize ----------------------------------------------------------- */
@@ -428,8 +417,9 @@ static void fnDetokenize(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     }
     const emb_tok *tok;
     char *zErr = NULL;
+    emb_tok_cache *words;
     rc = tokGet(sqlite3_user_data(ctx), sqlite3_context_db_handle(ctx), "emb_detokenize", zName, &tok,
-                &zErr);
+                &words, &zErr);
     if (rc) {
         emb_free(ids);
         resultErr(ctx, rc, zErr);
@@ -562,8 +552,9 @@ int embTokStoreFile(EmbConn *conn, sqlite3 *db, const char *zFunc, const char *z
             *pzErr = sqlite3_mprintf("%s: cannot store the tokenizer of %s: %s", zFunc, zName,
                                      sqlite3_errmsg(db));
         sqlite3_finalize(st);
-        /* release only after a successful rollback: an open savepoint is
-         * rolled back by SQLite when the statement fails for lack of memory */
+        /* release only after a successful rollback: a RELEASE would commit
+         * the half-stored tokenizer; left open, nothing is committed (a
+         * ROLLBACK or closing the connection discards it) */
         if (sqlite3_step(spUndo) == SQLITE_DONE)
             sqlite3_step(spEnd);
         else if (*pzErr) {
@@ -620,8 +611,9 @@ static void fnTokenizerInfo(sqlite3_context *ctx, int argc, sqlite3_value **argv
     }
     const emb_tok *tok;
     char *zErr = NULL;
+    emb_tok_cache *words;
     int rc = tokGet(sqlite3_user_data(ctx), sqlite3_context_db_handle(ctx), "emb_tokenizer_info",
-                    zName, &tok, &zErr);
+                    zName, &tok, &words, &zErr);
     if (rc) {
         resultErr(ctx, rc, zErr);
         return;

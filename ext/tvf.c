@@ -104,9 +104,13 @@ int embTvfCellText(TvfCell *c, const char *z, int n)
 {
     if (!z)
         return SQLITE_OK;
-    c->z = n < 0 ? sqlite3_mprintf("%s", z) : sqlite3_mprintf("%.*s", n, z);
-    if (!c->z)
+    size_t len = n < 0 ? strlen(z) : (size_t)n;
+    char *copy = sqlite3_malloc64(len + 1); /* a copy, not mprintf: tokens are many */
+    if (!copy)
         return SQLITE_NOMEM;
+    memcpy(copy, z, len);
+    copy[len] = 0;
+    c->z = copy;
     c->type = SQLITE_TEXT;
     return SQLITE_OK;
 }
@@ -259,7 +263,8 @@ static int tvfClose(sqlite3_vtab_cursor *pCur)
 }
 
 /* xBestIndex: consume equality constraints on the argument columns; idxNum
- * is the bit set of arguments given.  An argument whose constraint is not
+ * is the bit set of arguments given (bits 16.. the result columns not
+ * read, see TvfCursor.unusedOut).  An argument whose constraint is not
  * usable in this plan makes the plan impossible (SQLITE_CONSTRAINT). */
 static int tvfBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *info)
 {
@@ -287,6 +292,10 @@ static int tvfBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *info)
     if (unusable & ~idxNum)
         return SQLITE_CONSTRAINT;
     int req = (1 << s->nRequired) - 1;
+    /* result columns the statement never reads, as bits 16.. of idxNum
+     * (TvfCursor.unusedOut): a function may skip computing them */
+    if (s->nOut <= 15)
+        idxNum |= (int)(~info->colUsed & ((1u << s->nOut) - 1)) << 16;
     info->idxNum = idxNum;
     /* a streaming function yields a whole file; the others a few rows */
     info->estimatedCost = (idxNum & req) != req ? 1e12 : s->stream ? 1e6 : 1000.0;
@@ -312,6 +321,7 @@ static int tvfFilter(sqlite3_vtab_cursor *pCur, int idxNum, const char *idxStr, 
         if (!args[a])
             return embTvfMissingArg(&p->base, s->zName, s->azArg, s->nArg, s->nRequired, a);
     cur->eof = 0;
+    cur->unusedOut = (idxNum >> 16) & 0x7fff;
     if (!s->stream)
         return s->xCompute(p, cur, args);
     int rc = s->stream->xStart(p, cur, args);

@@ -76,6 +76,8 @@ struct TvfCursor {
     void *pState;         /* streaming: the function's own */
     int eof;              /* streaming: no current row */
     sqlite3_int64 rowid;  /* streaming: the current row's rowid */
+    int unusedOut;        /* bit i: result column i is not read by the statement
+                             (from xBestIndex's colUsed), so need not be computed */
 };
 
 /* Register every spec as an eponymous-only module of db; conn is passed to

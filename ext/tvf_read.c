@@ -48,10 +48,11 @@
  *                                machine (xoshiro256** + Marsaglia polar).
  *
  * Errors stop the statement with a message naming the function, the file
- * (last path component) and the place:
+ * (last path component) and the place; a file that cannot be opened or
+ * read is named by the path as given, with the OS reason:
  *   emb_read_text: bad.txt: expected 4 values, found 3 (line 5)
  *   emb_read_npy: x.npy: unsupported dtype '>f4' (expected <f4, <f2 or <f8)
- *   emb_read_npy: x.npy: cannot open (No such file or directory)
+ *   emb_read_npy: data/x.npy: cannot open (No such file or directory)
  *   emb_read_safetensors: m.safetensors: no tensor 'wte' (available: a, b)
  * An INSERT ... SELECT that hits an error leaves no partial rows: binary
  * formats are fully checked when opened; text and word2vec rows are

@@ -250,11 +250,14 @@ static int computeLogits(TvfVtab *p, TvfCursor *cur, sqlite3_value **args)
         emb_err err;
         if (!out || !prob)
             rc = SQLITE_NOMEM;
-        else if ((rc = emb_logits_topk(emb_kernels_get(), m, h.v, kk, temp, out, prob, &n, &err)) !=
+        /* prob (column 3) not read: no softmax, so the top k can come from
+         * the int8 sketch (lm/logits.h) */
+        else if ((rc = emb_logits_topk(emb_kernels_get(), m, h.v, kk, temp, out,
+                                       (cur->unusedOut & 8) ? NULL : prob, &n, &err)) !=
                  EMB_OK)
             rc = embTvfCoreError(p, rc, &err);
         else
-            rc = embTvfEmitScored(cur, &t, out, n, prob);
+            rc = embTvfEmitScored(cur, &t, out, n, (cur->unusedOut & 8) ? NULL : prob);
         sqlite3_free(out);
         sqlite3_free(prob);
     }

@@ -183,7 +183,7 @@ static int parseTerms(TvfTable *t, sqlite3_value *arg, const char *zWhat, int fl
     sqlite3_stmt *st = NULL;
     rc = sqlite3_prepare_v2(t->p->db, "SELECT type, atom, value FROM json_each(?1)", -1, &st, NULL);
     if (rc != SQLITE_OK)
-        return embTvfError(t->p, "%s: %s", zFunc, sqlite3_errmsg(t->p->db));
+        return rc == SQLITE_NOMEM ? rc : embTvfError(t->p, "%s: %s", zFunc, sqlite3_errmsg(t->p->db));
     sqlite3_bind_value(st, 1, arg);
     int step = SQLITE_DONE;
     for (int i = 0; rc == SQLITE_OK && out->n < count && (step = sqlite3_step(st)) == SQLITE_ROW;

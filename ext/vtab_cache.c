@@ -7,6 +7,12 @@
  * Beside the rows it keeps their int8 sketch (search/sketch.h; not for
  * int8 tables or with the table option sketch=none), re-encoded row by row
  * on each write, so emb_matrix_search on c->m scans the sketch first.
+ *
+ * A copy that reflects committed data is published to the process registry
+ * (vtab_shared.c) and shared with the other connections that open the same
+ * table of the same file; a write makes this connection's copy private
+ * again first (cacheWritable: taken back when no one else holds it, else
+ * cloned), so a published copy never changes.
  */
 #include "vtab_store.h"
 
@@ -22,8 +28,11 @@
 
 void embCacheRelease(EmbCache *c)
 {
-    if (!c || --c->nRef > 0)
+    if (!c)
         return;
+    if (c->shared ? !embSharedRelease(c) : --c->nRef > 0)
+        return;
+    sqlite3_free(c->zKeyTab);
     for (size_t i = 0; c->tok && i < c->cap; i++)
         sqlite3_free(c->tok[i]);
     sqlite3_free(c->tok);
@@ -35,6 +44,14 @@ void embCacheRelease(EmbCache *c)
     emb_sketch_free(&c->sketch);
     emb_vocab_free(c->vocab);
     sqlite3_free(c);
+}
+
+void embCacheRetain(EmbCache *c)
+{
+    if (c->shared)
+        embSharedRetain(c);
+    else
+        c->nRef++;
 }
 
 void embCacheDrop(EmbVtab *p)
@@ -198,6 +215,80 @@ static uint64_t cacheMemoryLimit(void)
     return (uint64_t)pages * (uint64_t)size;
 }
 
+/* A private copy of src (a shared copy about to be written by p's
+ * connection while others still read it): the arrays, tokens and sketch
+ * copied as they are.  NULL when out of memory. */
+static EmbCache *cacheClone(const EmbCache *src)
+{
+    EmbCache *c = sqlite3_malloc(sizeof *c);
+    if (!c)
+        return NULL;
+    memset(c, 0, sizeof *c);
+    c->nRef = 1;
+    c->version = src->version;
+    c->dim = src->dim;
+    c->dtype = src->dtype;
+    c->row_bytes = src->row_bytes;
+    c->has_sketch = src->has_sketch;
+    emb_sketch_init(&c->sketch, c->dim);
+    c->vocab = emb_vocab_new(1024);
+    int rc = c->vocab ? cacheGrowEx(c, src->cap, 0) : SQLITE_NOMEM;
+    if (rc == SQLITE_OK && src->cap > 0) {
+        c->n_rows = src->n_rows;
+        memcpy(c->data, src->data, src->cap * src->row_bytes);
+        memcpy(c->scales, src->scales, src->cap * sizeof(float));
+        memcpy(c->valid, src->valid, src->cap);
+        memcpy(c->norms, src->norms, src->cap * sizeof(float));
+        if (c->has_sketch && src->has_sketch) {
+            memcpy(c->sketch.codes, src->sketch.codes, src->cap * src->dim);
+            memcpy(c->sketch.rows, src->sketch.rows, src->cap * sizeof *src->sketch.rows);
+        } else if (c->has_sketch) {
+            emb_sketch_free(&c->sketch);
+            c->has_sketch = 0;
+        }
+        for (size_t r = 0; rc == SQLITE_OK && r < src->cap; r++)
+            if (src->tok[r])
+                rc = cacheSetToken(c, r, src->tok[r], src->tok_len[r]);
+    }
+    if (rc != SQLITE_OK) {
+        embCacheRelease(c);
+        return NULL;
+    }
+    cacheView(c);
+    return c;
+}
+
+/* p->cache, private and safe to change in place, or NULL (dropped: the
+ * next query reloads).  A shared copy is taken back from the registry when
+ * p holds its only reference, else cloned; a private copy that a function
+ * of this connection still reads (nRef > 1) is dropped. */
+static EmbCache *cacheWritable(EmbVtab *p)
+{
+    EmbCache *c = p->cache;
+    if (!c)
+        return NULL;
+    if (c->shared) {
+        if (embSharedUnshare(c))
+            return c;
+        EmbCache *n = cacheClone(c);
+        embCacheRelease(c);
+        p->cache = n;
+        return n;
+    }
+    if (c->nRef > 1) {
+        embCacheDrop(p);
+        return NULL;
+    }
+    return c;
+}
+
+void embCacheSetVersion(EmbVtab *p, int64_t v)
+{
+    EmbCache *c = cacheWritable(p);
+    if (c)
+        c->version = v;
+}
+
 static int cacheLoad(EmbVtab *p, int64_t version, EmbCache **out)
 {
     EmbCache *c = sqlite3_malloc(sizeof *c);
@@ -217,22 +308,33 @@ static int cacheLoad(EmbVtab *p, int64_t version, EmbCache **out)
     int rc = c->vocab ? SQLITE_OK : SQLITE_NOMEM;
     char *sql = NULL;
     int64_t maxc = -1;
+    int last_ok = SQLITE_OK; /* the last chunk's blobs fit the table's shape */
     if (rc == SQLITE_OK) {
-        sql = sqlite3_mprintf("SELECT max(chunk_id) FROM \"%w\".\"%w_chunks\"", p->zDb, p->zName);
+        sql = sqlite3_mprintf("SELECT chunk_id, %s FROM \"%w\".\"%w_chunks\""
+                              " ORDER BY chunk_id DESC LIMIT 1",
+                              embLayoutCols(p), p->zDb, p->zName);
         rc = sql ? sqlite3_prepare_v2(p->db, sql, -1, &st, NULL) : SQLITE_NOMEM;
         sqlite3_free(sql);
     }
     if (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW &&
-        sqlite3_column_type(st, 0) == SQLITE_INTEGER)
+        sqlite3_column_type(st, 0) == SQLITE_INTEGER) {
         maxc = sqlite3_column_int64(st, 0);
+        last_ok = embChunkCheckRow(p, maxc, st, 1);
+    }
     if (st && rc == SQLITE_OK)
         rc = sqlite3_finalize(st);
     st = NULL;
     size_t cr = (size_t)p->chunk_rows;
     if (rc == SQLITE_OK && maxc >= 0) {
-        if ((uint64_t)maxc * cr > (uint64_t)EMB_VTAB_MAX_ID + cr)
+        /* maxc * cr > MAX_ID + cr, without the product (a hostile chunk id
+         * such as 2^62 must not wrap around); and the last chunk must fit
+         * the table's shape before its id sizes the allocation (a hostile
+         * wte_config dim must not make a 4-row table allocate gigabytes) */
+        if ((uint64_t)maxc > ((uint64_t)EMB_VTAB_MAX_ID + cr) / cr)
             rc = embVtabError(p, SQLITE_CORRUPT_VTAB, "embedding %s: corrupt chunk id %lld",
                               p->zName, (long long)maxc);
+        else if ((rc = last_ok) != SQLITE_OK)
+            ;
         else if ((uint64_t)(maxc + 1) * cr * p->row_bytes > cacheMemoryLimit())
             rc = embVtabError(p, SQLITE_ERROR,
                               "embedding %s: the in-memory copy for search would exceed this "
@@ -245,26 +347,19 @@ static int cacheLoad(EmbVtab *p, int64_t version, EmbCache **out)
     }
     cacheView(c);
     if (rc == SQLITE_OK) {
-        sql = sqlite3_mprintf("SELECT chunk_id, valid, vectors, scales FROM \"%w\".\"%w_chunks\""
-                              " ORDER BY chunk_id",
-                              p->zDb, p->zName);
+        sql = sqlite3_mprintf("SELECT chunk_id, %s FROM \"%w\".\"%w_chunks\" ORDER BY chunk_id",
+                              embLayoutCols(p), p->zDb, p->zName);
         rc = sql ? sqlite3_prepare_v2(p->db, sql, -1, &st, NULL) : SQLITE_NOMEM;
         sqlite3_free(sql);
         int64_t next_chunk = 0; /* chunks come in chunk_id order; zero the gaps */
         while (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
             int64_t ch = sqlite3_column_int64(st, 0);
-            const void *v = sqlite3_column_blob(st, 0 + 1);
-            int nv = sqlite3_column_bytes(st, 1);
-            const void *x = sqlite3_column_blob(st, 2);
-            int nx = sqlite3_column_bytes(st, 2);
-            const void *s = sqlite3_column_blob(st, 3);
-            int ns = sqlite3_column_bytes(st, 3);
             if (ch < 0 || ch > maxc) {
                 rc = embVtabError(p, SQLITE_CORRUPT_VTAB, "embedding %s: corrupt chunk id %lld",
                                   p->zName, (long long)ch);
                 break;
             }
-            if ((rc = embChunkCheck(p, ch, nv, nx, ns)) != SQLITE_OK)
+            if ((rc = embChunkCheckRow(p, ch, st, 1)) != SQLITE_OK)
                 break;
             if (ch < next_chunk) {
                 rc = embVtabError(p, SQLITE_CORRUPT_VTAB, "embedding %s: corrupt chunk id %lld",
@@ -275,10 +370,7 @@ static int cacheLoad(EmbVtab *p, int64_t version, EmbCache **out)
                    (size_t)(ch - next_chunk) * cr * c->row_bytes);
             next_chunk = ch + 1;
             size_t r0 = (size_t)ch * cr;
-            memcpy(c->valid + r0, v, cr);
-            memcpy(c->data + r0 * c->row_bytes, x, cr * c->row_bytes);
-            if (p->dtype == EMB_DTYPE_I8)
-                memcpy(c->scales + r0, s, cr * sizeof(float));
+            embChunkUnpack(p, st, 1, c->valid + r0, c->data + r0 * c->row_bytes, c->scales + r0);
             for (size_t i = 0; i < cr; i++) {
                 c->norms[r0 + i] = c->valid[r0 + i] ? cacheRowNorm(p, c, r0 + i) : 0;
                 if (c->valid[r0 + i])
@@ -334,12 +426,23 @@ int embCacheEnsure(EmbVtab *p)
     int rc = embStoreReadVersion(p, &v);
     if (rc)
         return rc;
-    if (p->cache && p->cache->version == v)
+    if (p->cache && p->cache->version == v) {
+        /* current: a private copy that holds only committed data is
+         * offered to the other connections (or swapped for theirs) */
+        if (!p->cache->shared && !p->txn_wrote)
+            embSharedPublish(p);
         return SQLITE_OK;
+    }
     embCacheDrop(p);
     if ((rc = embBufFlush(p)) != SQLITE_OK)
         return rc;
-    return cacheLoad(p, v, &p->cache);
+    if (!p->txn_wrote && (p->cache = embSharedFind(p, v)) != NULL)
+        return SQLITE_OK;
+    if ((rc = cacheLoad(p, v, &p->cache)) != SQLITE_OK)
+        return rc;
+    if (!p->txn_wrote)
+        embSharedPublish(p);
+    return SQLITE_OK;
 }
 
 EmbCache *embCacheGet(EmbVtab *p)
@@ -352,11 +455,11 @@ EmbCache *embCacheGet(EmbVtab *p)
 void embCachePut(EmbVtab *p, int64_t id, const unsigned char *row, float scale, const char *tok,
                  int n_tok, int keep_tok)
 {
-    EmbCache *c = p->cache;
+    EmbCache *c = cacheWritable(p);
     if (!c)
         return;
     size_t r = (size_t)id;
-    if (c->nRef > 1 || cacheGrow(c, r + 1) != SQLITE_OK) {
+    if (cacheGrow(c, r + 1) != SQLITE_OK) {
         embCacheDrop(p);
         return;
     }
@@ -374,13 +477,11 @@ void embCachePut(EmbVtab *p, int64_t id, const unsigned char *row, float scale, 
 
 void embCacheDel(EmbVtab *p, int64_t id)
 {
-    EmbCache *c = p->cache;
-    if (!c || id < 0 || (size_t)id >= c->n_rows)
+    if (!p->cache || id < 0 || (size_t)id >= p->cache->n_rows)
         return;
-    if (c->nRef > 1) {
-        embCacheDrop(p);
+    EmbCache *c = cacheWritable(p);
+    if (!c)
         return;
-    }
     c->valid[id] = 0;
     c->norms[id] = 0;
     if (c->has_sketch)

@@ -10,15 +10,22 @@
  *   select token, distance from wte where vector match :q order by distance limit 10;
  *
  * Options: CREATE VIRTUAL TABLE t USING embedding(dim=N [, dtype=D] [, metric=M]
- *          [, chunk_rows=R] [, sketch=none])
+ *          [, chunk_rows=R] [, sketch=none] [, layout=L])
  *   dim         1 .. 65536, required
  *   dtype       f32 (default) | f16 | bf16 | int8 (one float scale per row)
  *   metric      cosine (default) | dot | l2: the default metric of MATCH
- *   chunk_rows  rows per stored chunk (default: the power of two giving at
- *               most 128 KB per chunk, at most 4096); a tuning/testing knob
+ *   chunk_rows  rows per stored chunk (default: what fills about 128 KB,
+ *               at most 4096, e.g. 480 at dim 64 f32, 32 at dim 768); a
+ *               tuning/testing knob
  *   sketch      int8 (default) | none: keep an int8 sketch beside the
  *               in-memory copy (+~25 % of f32 rows) so exact KNN reads fewer
  *               bytes (src/search/sketch.h); none for memory-tight uses
+ *   layout      aligned (default) | packed: aligned places each row within
+ *               one database page, so a single-row write changes one page
+ *               of rows (when that leaves at most a quarter of each page
+ *               unused; else rows are packed anyway); packed stores rows
+ *               back to back: fewer pages, single-row writes may touch two
+ *               (vtab_layout.c)
  * Columns: token_id INTEGER (the rowid, 0 .. 16777215), token TEXT (optional,
  *   unique when present), vector BLOB (f32 out whatever the dtype; in: f32
  *   blob or JSON text), and hidden: distance (KNN only), k, metric (per-query
@@ -68,6 +75,10 @@
  *   writes, and reloaded only after another connection (or a rollback)
  *   changed the table.  emb_cache_release('t') frees it; a smaller dtype
  *   shrinks it.  Writes buffer at most one chunk (<= 128 KB by default).
+ * Write cost: an autocommit single-row INSERT / UPDATE / DELETE writes the
+ *   pages it changes: the row's page in its chunk (in place), the token row
+ *   and its index entry, the version row (tests/unit/test_vtab_wal.c: at
+ *   most twice the pages of a plain rowid table with a unique token).
  * Functions over a table by name (ext/fn_table.c): emb_lookup(t, id),
  *   emb_token_id(t, token), emb_cache_release(t), emb_sequence(t, ids [, pe]).
  * Shadow tables may be read directly; writes to them only go through the
@@ -75,10 +86,15 @@
  * makes them read-only).
  *
  * How it works: shadow tables t_config(key, value) (dim, dtype, metric,
- * chunk_rows, version, format), t_chunks(chunk_id, valid, vectors, scales)
- * and t_tokens(token_id, token UNIQUE); see vtab_store.c for the chunk write
- * buffer and the cache, vtab_query.c for xBestIndex / the cursor (idxNum is
- * a bit set of consumed constraints), vtab_write.c for xUpdate.
+ * chunk_rows, version, format and the chunk layout: slab_rows, slab_bytes,
+ * pad_bytes, chunk_bytes), t_chunks(chunk_id, pad, slots) and
+ * t_tokens(token_id, token UNIQUE).  Tables made by embext 0.2.0 (format 1:
+ * t_chunks(chunk_id, valid, vectors, scales)) are read and written in their
+ * format; a format newer than EMB_FORMAT is refused by name.  See
+ * vtab_layout.c for where a row sits, vtab_store.c for the chunk write
+ * buffer, vtab_cache.c for the cache, vtab_query.c for xBestIndex / the
+ * cursor (idxNum is a bit set of consumed constraints), vtab_write.c for
+ * xUpdate.
  */
 #include "vtab_store.h"
 #include "value.h"
@@ -96,6 +112,8 @@ static const char *const schema_sql =
 typedef struct EmbOpts {
     int dim, dtype, metric, chunk_rows;
     int no_sketch; /* sketch=none */
+    int packed;    /* layout=packed */
+    EmbLayout lay; /* stored format (readConfig) */
 } EmbOpts;
 
 /* Copy of the option value with surrounding blanks and quotes removed. */
@@ -127,6 +145,7 @@ static int parseOptions(int argc, const char *const *argv, EmbOpts *o, char **pz
     o->metric = EMB_METRIC_COSINE;
     o->chunk_rows = 0;
     o->no_sketch = 0;
+    o->packed = 0;
     int seen = 0;
     for (int i = 3; i < argc; i++) {
         const char *a = argv[i], *eq = strchr(a, '=');
@@ -176,9 +195,18 @@ static int parseOptions(int argc, const char *const *argv, EmbOpts *o, char **pz
                     "embedding: unknown sketch '%s' (expected int8 or none)", val);
                 rc = SQLITE_ERROR;
             }
+        } else if (strcmp(key, "layout") == 0) {
+            bit = 32;
+            if (strcmp(val, "aligned") == 0 || strcmp(val, "packed") == 0) {
+                o->packed = strcmp(val, "packed") == 0;
+            } else {
+                *pzErr = sqlite3_mprintf(
+                    "embedding: unknown layout '%s' (expected aligned or packed)", val);
+                rc = SQLITE_ERROR;
+            }
         } else {
             *pzErr = sqlite3_mprintf("embedding: unknown option '%s' (expected dim, dtype, metric,"
-                                     " chunk_rows or sketch)",
+                                     " chunk_rows, sketch or layout)",
                                      key);
             rc = SQLITE_ERROR;
         }
@@ -196,13 +224,7 @@ static int parseOptions(int argc, const char *const *argv, EmbOpts *o, char **pz
         *pzErr = sqlite3_mprintf("embedding: missing option dim (e.g. embedding(dim=768))");
         return SQLITE_ERROR;
     }
-    if (!o->chunk_rows) {
-        size_t rb = (size_t)o->dim * emb_dtype_size(o->dtype), n = 1;
-        while (n * 2 * rb <= EMB_CHUNK_BYTES && n * 2 <= EMB_CHUNK_MAX_ROWS)
-            n *= 2;
-        o->chunk_rows = (int)n;
-    }
-    return SQLITE_OK;
+    return SQLITE_OK; /* chunk_rows 0: chosen with the layout (createShadow) */
 }
 
 /* Run SQL built by sqlite3_mprintf (%w: no printf format attribute). */
@@ -223,22 +245,53 @@ static int execf(sqlite3 *db, char **pzErr, const char *fmt, ...)
     return rc;
 }
 
-static int createShadow(sqlite3 *db, const char *zDb, const char *zName, const EmbOpts *o,
+/* Usable bytes per page of database zDb (page size - reserved bytes). */
+static int usableSize(sqlite3 *db, const char *zDb)
+{
+    int page = 4096, reserve = 0;
+    char *sql = sqlite3_mprintf("PRAGMA \"%w\".page_size", zDb);
+    sqlite3_stmt *st = NULL;
+    if (sql && sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        page = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_free(sql);
+#ifdef SQLITE_FCNTL_RESERVE_BYTES
+    reserve = -1; /* negative: query */
+    if (sqlite3_file_control(db, zDb, SQLITE_FCNTL_RESERVE_BYTES, &reserve) != SQLITE_OK ||
+        reserve < 0 || reserve > 255)
+        reserve = 0;
+#endif
+    if (page < 512 || page > 65536)
+        page = 4096;
+    return page - reserve;
+}
+
+static int createShadow(sqlite3 *db, const char *zDb, const char *zName, EmbOpts *o,
                         char **pzErr)
 {
     int64_t version;
     sqlite3_randomness(sizeof version, &version);
     int rc = execf(db, pzErr,
                    "CREATE TABLE \"%w\".\"%w_config\"(key TEXT PRIMARY KEY, value);"
-                   "CREATE TABLE \"%w\".\"%w_chunks\"(chunk_id INTEGER PRIMARY KEY, valid BLOB,"
-                   " vectors BLOB, scales BLOB);"
+                   "CREATE TABLE \"%w\".\"%w_chunks\"(chunk_id INTEGER PRIMARY KEY, pad BLOB,"
+                   " slots BLOB);"
                    "CREATE TABLE \"%w\".\"%w_tokens\"(token_id INTEGER PRIMARY KEY,"
-                   " token TEXT NOT NULL UNIQUE);"
-                   "INSERT INTO \"%w\".\"%w_config\"(key, value) VALUES ('format', 1), ('dim', %d),"
-                   " ('dtype', '%s'), ('metric', '%s'), ('chunk_rows', %d), ('version', %lld);",
-                   zDb, zName, zDb, zName, zDb, zName, zDb, zName, o->dim,
-                   emb_dtype_name(o->dtype), emb_metric_name(o->metric), o->chunk_rows,
-                   (long long)version);
+                   " token TEXT NOT NULL UNIQUE);",
+                   zDb, zName, zDb, zName, zDb, zName);
+    if (rc != SQLITE_OK)
+        return rc;
+    /* the page size is settled now that the file has tables */
+    size_t rb = (size_t)o->dim * emb_dtype_size(o->dtype);
+    embLayoutPlan(&o->lay, usableSize(db, zDb), rb, o->dtype == EMB_DTYPE_I8, o->packed,
+                  &o->chunk_rows);
+    rc = execf(db, pzErr,
+               "INSERT INTO \"%w\".\"%w_config\"(key, value) VALUES ('format', %d), ('dim', %d),"
+               " ('dtype', '%s'), ('metric', '%s'), ('chunk_rows', %d), ('version', %lld),"
+               " ('slab_rows', %d), ('slab_bytes', %d), ('pad_bytes', %d), ('chunk_bytes', %d);",
+               zDb, zName, o->lay.format, o->dim, emb_dtype_name(o->dtype),
+               emb_metric_name(o->metric), o->chunk_rows, (long long)version, o->lay.slab_rows,
+               o->lay.slab_bytes, o->lay.pad_bytes, o->lay.chunk_bytes);
     if (rc == SQLITE_OK && o->no_sketch)
         rc = execf(db, pzErr,
                    "INSERT INTO \"%w\".\"%w_config\"(key, value) VALUES ('sketch', 'none')", zDb,
@@ -256,6 +309,7 @@ static int readConfig(sqlite3 *db, const char *zDb, const char *zName, EmbOpts *
     sqlite3_free(sql);
     memset(o, 0, sizeof *o);
     o->dtype = o->metric = -1;
+    o->lay.format = 1; /* 0.2.0 wrote 'format' 1; no key: older, the same layout */
     while (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
         const char *k = (const char *)sqlite3_column_text(st, 0);
         const char *v = (const char *)sqlite3_column_text(st, 1);
@@ -271,6 +325,16 @@ static int readConfig(sqlite3 *db, const char *zDb, const char *zName, EmbOpts *
             o->chunk_rows = sqlite3_column_int(st, 1);
         else if (strcmp(k, "sketch") == 0)
             o->no_sketch = strcmp(v, "none") == 0;
+        else if (strcmp(k, "format") == 0)
+            o->lay.format = sqlite3_column_int(st, 1);
+        else if (strcmp(k, "slab_rows") == 0)
+            o->lay.slab_rows = sqlite3_column_int(st, 1);
+        else if (strcmp(k, "slab_bytes") == 0)
+            o->lay.slab_bytes = sqlite3_column_int(st, 1);
+        else if (strcmp(k, "pad_bytes") == 0)
+            o->lay.pad_bytes = sqlite3_column_int(st, 1);
+        else if (strcmp(k, "chunk_bytes") == 0)
+            o->lay.chunk_bytes = sqlite3_column_int(st, 1);
     }
     if (st) {
         int rc2 = sqlite3_finalize(st);
@@ -285,6 +349,18 @@ static int readConfig(sqlite3 *db, const char *zDb, const char *zName, EmbOpts *
     if (o->dim < 1 || o->dim > EMB_MAX_DIM || o->dtype < 0 || o->metric < 0 ||
         o->chunk_rows < 1 || o->chunk_rows > EMB_CHUNK_MAX_ROWS) {
         *pzErr = sqlite3_mprintf("embedding %s: corrupt %s_config", zName, zName);
+        return SQLITE_CORRUPT_VTAB;
+    }
+    if (o->lay.format < 1 || o->lay.format > EMB_FORMAT) {
+        *pzErr = sqlite3_mprintf("embedding %s: unknown storage format %d (this embext reads "
+                                 "formats 1 to %d; a newer embext wrote it?)",
+                                 zName, o->lay.format, EMB_FORMAT);
+        return SQLITE_ERROR;
+    }
+    size_t rb = (size_t)o->dim * emb_dtype_size(o->dtype);
+    o->lay.slot_bytes = o->lay.format == 2 ? (int)rb + (o->dtype == EMB_DTYPE_I8 ? 4 : 0) + 1 : 0;
+    if (!embLayoutValid(&o->lay, rb, o->dtype == EMB_DTYPE_I8, o->chunk_rows)) {
+        *pzErr = sqlite3_mprintf("embedding %s: corrupt %s_config (chunk layout)", zName, zName);
         return SQLITE_CORRUPT_VTAB;
     }
     return SQLITE_OK;
@@ -320,12 +396,15 @@ static int embInit(sqlite3 *db, void *pAux, int argc, const char *const *argv,
     p->dtype = o.dtype;
     p->metric = o.metric;
     p->chunk_rows = o.chunk_rows;
+    p->lay = o.lay;
     p->no_sketch = o.no_sketch;
     p->row_bytes = (size_t)o.dim * emb_dtype_size(o.dtype);
     p->buf.chunk = -1;
     p->next_id = -1;
     p->last_chunk = -1;
-    p->scratch = sqlite3_malloc64((size_t)o.dim * sizeof(float) + p->row_bytes);
+    p->absent_chunk = -1;
+    /* dim floats, then a row, then a slot (vtab_write.c, vtab_layout.c) */
+    p->scratch = sqlite3_malloc64((size_t)o.dim * sizeof(float) + 2 * p->row_bytes + 8);
     if (!p->zDb || !p->zName || !p->scratch) {
         sqlite3_free(p->zDb);
         sqlite3_free(p->zName);

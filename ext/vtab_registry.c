@@ -157,9 +157,73 @@ int embTableOpen(EmbConn *conn, sqlite3 *db, const char *zFunc, const char *zNam
         return SQLITE_NOMEM;
     ref->metric = p->metric;
     ref->c = p->cache;
-    ref->c->nRef++;
+    embCacheRetain(ref->c);
     *pp = ref;
     return SQLITE_OK;
+}
+
+int embTableTokVersion(EmbConn *conn, sqlite3 *db, const char *zFunc, const char *zName,
+                       sqlite3_int64 *pVersion, int *pFound, char **pzErr)
+{
+    *pzErr = NULL;
+    *pFound = 0;
+    const char *dot = strchr(zName, '.');
+    char *zDb = dot ? sqlite3_mprintf("%.*s", (int)(dot - zName), zName) : NULL;
+    const char *zTab = dot ? dot + 1 : zName;
+    if (dot && !zDb)
+        return SQLITE_NOMEM;
+    EmbVtab *p = conn ? connFind(conn, zDb, zTab) : NULL;
+    if (!p) { /* not connected yet: a statement on the table connects it */
+        char *sql = zDb ? sqlite3_mprintf("SELECT 1 FROM \"%w\".\"%w\" WHERE 0", zDb, zTab)
+                        : sqlite3_mprintf("SELECT 1 FROM \"%w\" WHERE 0", zTab);
+        sqlite3_stmt *st = NULL;
+        int qrc = sql ? sqlite3_prepare_v2(db, sql, -1, &st, NULL) : SQLITE_NOMEM;
+        if (qrc == SQLITE_OK && (qrc = sqlite3_step(st)) == SQLITE_DONE)
+            p = connFind(conn, zDb, zTab);
+        sqlite3_finalize(st);
+        sqlite3_free(sql);
+        if (qrc == SQLITE_NOMEM) {
+            sqlite3_free(zDb);
+            return SQLITE_NOMEM;
+        }
+    }
+    sqlite3_free(zDb);
+    if (!p) {
+        *pzErr = sqlite3_mprintf("%s: no such embedding table: %s", zFunc, zName);
+        return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
+    }
+    p->busy++;
+    int rc = SQLITE_OK;
+    if (!p->stTokenizer) {
+        char *sql = sqlite3_mprintf("SELECT version FROM \"%w\".\"%w_tokenizer\" WHERE id = 1",
+                                    p->zDb, p->zName);
+        rc = sql ? sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &p->stTokenizer, NULL)
+                 : SQLITE_NOMEM;
+        sqlite3_free(sql);
+        if (rc != SQLITE_OK && rc != SQLITE_NOMEM)
+            rc = SQLITE_OK; /* no such table yet: no tokenizer */
+    }
+    if (rc == SQLITE_OK && p->stTokenizer) {
+        int s = sqlite3_step(p->stTokenizer);
+        if (s == SQLITE_ROW) {
+            *pVersion = sqlite3_column_int64(p->stTokenizer, 0);
+            *pFound = 1;
+        }
+        if (sqlite3_reset(p->stTokenizer) == SQLITE_NOMEM) {
+            rc = SQLITE_NOMEM;
+        } else if (s != SQLITE_ROW && s != SQLITE_DONE) {
+            /* the table went away (dropped): prepare again next time */
+            sqlite3_finalize(p->stTokenizer);
+            p->stTokenizer = NULL;
+        }
+    }
+    if (--p->busy == 0 && p->zombie) {
+        embVtabFree(p);
+        *pFound = 0;
+        *pzErr = sqlite3_mprintf("%s: no such embedding table: %s", zFunc, zName);
+        return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
+    }
+    return rc;
 }
 
 void embTableClose(EmbTableRef *ref)
@@ -168,6 +232,17 @@ void embTableClose(EmbTableRef *ref)
         return;
     embCacheRelease(ref->c);
     sqlite3_free(ref);
+}
+
+void embTableCacheInfo(const EmbTableRef *ref, int *shared, int *refs, int64_t *bytes,
+                       int64_t *sketch_bytes)
+{
+    EmbCache *c = ref->c;
+    *shared = c->shared;
+    *refs = embCacheRefs(c) - 1;
+    *bytes = (int64_t)(c->cap * (c->row_bytes + 2 * sizeof(float) + 1 + sizeof(char *) +
+                                 sizeof(int)));
+    *sketch_bytes = c->has_sketch ? (int64_t)emb_sketch_bytes(&c->sketch) : 0;
 }
 
 const emb_matrix *embTableMatrix(const EmbTableRef *ref)

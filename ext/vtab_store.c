@@ -11,25 +11,26 @@
  *
  * How it works
  *   Shadow tables (see vtab_embedding.c for the schema): rows of token ids
- *   c*chunk_rows .. (c+1)*chunk_rows-1 live in one `_chunks` row c: a `valid`
- *   blob (one byte per row), a `vectors` blob (rows in the stored dtype) and
- *   for int8 a `scales` blob (one float per row).
- *   Writes go to an in-memory copy of one chunk (EmbChunkBuf) which is
- *   written back when a write moves to another chunk, at xSync, at
- *   xSavepoint (except the savepoints of xUpdate's own shadow-table
+ *   c*chunk_rows .. (c+1)*chunk_rows-1 live in one `_chunks` row c, laid
+ *   out as vtab_layout.c says (format 2: one `slots` blob, each row's bytes
+ *   and valid flag within one page; format 1: valid / vectors / scales).
+ *   A lone write to a stored chunk is done in place with sqlite3_blob_write
+ *   (vtab_layout.c): it dirties the row's page only.  Other writes go to an
+ *   in-memory copy of one chunk (EmbChunkBuf, the stored blobs as they are)
+ *   which is written back when a write moves to another chunk, at xSync,
+ *   at xSavepoint (except the savepoints of xUpdate's own shadow-table
  *   statements) and before the cache is loaded; xRollback / xRollbackTo
- *   discard it.  So a bulk insert rewrites each chunk blob once.  A lone
- *   overwrite of an existing row in another chunk (an SGD-style UPDATE) is
- *   done in place with sqlite3_blob_write (embChunkIO) instead: it touches
- *   the row's pages, not the whole chunk; a second consecutive write to
- *   the same chunk switches to the buffer (vtab_write.c).
- *   The cache (EmbCache) is a contiguous copy of the whole matrix in the
- *   stored dtype plus scales, valid flags, norms and tokens (a large
- *   vector array is advised onto 2 MiB pages on Linux, see adviseHuge).
- *   It carries the `version` it reflects; the table stores a fresh random
- *   version at the first change of each write transaction, and readers
- *   compare it before each query, so changes from other connections (or
- *   rolled back ones) are noticed.  This connection's own writes update the cache in place
+ *   discard it.  Written back means an UPDATE of the stored row, with blobs
+ *   of unchanged sizes, so SQLite writes only the pages whose bytes
+ *   differ; an INSERT for a new chunk; a DELETE when no valid row is left.
+ *   So a bulk insert writes each chunk once, and a second consecutive write
+ *   to one chunk (vtab_write.c) costs what changed, not the chunk.
+ *   The cache (EmbCache, vtab_cache.c) is a contiguous copy of the whole
+ *   matrix.  It carries the `version` it reflects; the table stores a fresh
+ *   random version (an UPDATE of its _config row: one page) at the first
+ *   change of each write transaction, and readers compare it before each
+ *   query, so changes from other connections (or rolled back ones) are
+ *   noticed.  This connection's own writes update the cache in place
  *   (write-through); when that is impossible (a reference is held, no
  *   memory) the cache is dropped and reloaded on the next read.
  */
@@ -77,8 +78,9 @@ int embStmt(EmbVtab *p, sqlite3_stmt **pp, const char *fmt, ...)
 
 void embStoreFinalize(EmbVtab *p)
 {
-    sqlite3_stmt **all[] = {&p->stVersion, &p->stVersionPut, &p->stChunkGet, &p->stChunkPut,
-                            &p->stChunkDel, &p->stTokFind, &p->stTokIns, &p->stTokDel};
+    sqlite3_stmt **all[] = {&p->stVersion, &p->stVersionPut, &p->stVersionIns, &p->stChunkGet,
+                            &p->stChunkPut, &p->stChunkIns, &p->stChunkDel, &p->stTokFind,
+                            &p->stTokIns, &p->stTokDel, &p->stTokenizer};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
         sqlite3_finalize(*all[i]);
         *all[i] = NULL;
@@ -120,16 +122,27 @@ int embStoreReadVersion(EmbVtab *p, int64_t *out)
     return stepInt64(p, p->stVersion, 0, out);
 }
 
+/* An UPDATE of the one row (its page only; INSERT OR REPLACE also rewrote
+ * the key's index entry); INSERT when the row is missing. */
 int embStoreWriteVersion(EmbVtab *p, int64_t v)
 {
     int rc = embStmt(p, &p->stVersionPut,
-                     "INSERT OR REPLACE INTO \"%w\".\"%w_config\"(key, value) VALUES ('version', ?)",
-                     p->zDb, p->zName);
+                     "UPDATE \"%w\".\"%w_config\" SET value = ? WHERE key = 'version'", p->zDb,
+                     p->zName);
     if (rc)
         return rc;
     sqlite3_bind_int64(p->stVersionPut, 1, v);
     sqlite3_int64 last = sqlite3_last_insert_rowid(p->db);
     rc = stepDone(p, p->stVersionPut);
+    if (rc == SQLITE_OK && sqlite3_changes(p->db) == 0) {
+        rc = embStmt(p, &p->stVersionIns,
+                     "INSERT INTO \"%w\".\"%w_config\"(key, value) VALUES ('version', ?)", p->zDb,
+                     p->zName);
+        if (rc == SQLITE_OK) {
+            sqlite3_bind_int64(p->stVersionIns, 1, v);
+            rc = stepDone(p, p->stVersionIns);
+        }
+    }
     sqlite3_set_last_insert_rowid(p->db, last);
     return rc;
 }
@@ -139,9 +152,13 @@ int embStoreWriteVersion(EmbVtab *p, int64_t v)
 static int bufAlloc(EmbVtab *p)
 {
     EmbChunkBuf *b = &p->buf;
-    if (b->valid)
+    if (b->vectors)
         return SQLITE_OK;
     size_t cr = (size_t)p->chunk_rows;
+    if (p->lay.format == 2) {
+        b->vectors = sqlite3_malloc64((size_t)p->lay.chunk_bytes);
+        return b->vectors ? SQLITE_OK : SQLITE_NOMEM;
+    }
     b->valid = sqlite3_malloc64(cr);
     b->vectors = sqlite3_malloc64(cr * p->row_bytes);
     b->scales = p->dtype == EMB_DTYPE_I8 ? sqlite3_malloc64(cr * sizeof(float)) : NULL;
@@ -167,6 +184,9 @@ void embBufDiscard(EmbVtab *p)
     p->buf.dirty = 0;
 }
 
+/* Write the buffer back: a chunk without valid rows is deleted, a stored
+ * one is UPDATEd (same blob sizes: SQLite rewrites only the pages whose
+ * bytes differ), a new one INSERTed. */
 int embBufFlush(EmbVtab *p)
 {
     EmbChunkBuf *b = &p->buf;
@@ -175,10 +195,11 @@ int embBufFlush(EmbVtab *p)
     /* shadow writes must not change the user's last_insert_rowid() */
     sqlite3_int64 last = sqlite3_last_insert_rowid(p->db);
     size_t cr = (size_t)p->chunk_rows;
-    int any = 0;
+    int any = 0, f2 = p->lay.format == 2;
     for (size_t i = 0; i < cr && !any; i++)
-        any = b->valid[i] != 0;
+        any = embBufValid(p, i);
     int rc;
+    sqlite3_stmt *st;
     if (!any) {
         rc = embStmt(p, &p->stChunkDel, "DELETE FROM \"%w\".\"%w_chunks\" WHERE chunk_id = ?",
                      p->zDb, p->zName);
@@ -186,23 +207,44 @@ int embBufFlush(EmbVtab *p)
             return rc;
         sqlite3_bind_int64(p->stChunkDel, 1, b->chunk);
         rc = stepDone(p, p->stChunkDel);
+        if (rc == SQLITE_OK)
+            b->stored = 0;
     } else {
-        rc = embStmt(p, &p->stChunkPut,
-                     "INSERT OR REPLACE INTO \"%w\".\"%w_chunks\"(chunk_id, valid, vectors, scales)"
-                     " VALUES (?, ?, ?, ?)",
-                     p->zDb, p->zName);
+        if (b->stored)
+            rc = f2 ? embStmt(p, &p->stChunkPut,
+                              "UPDATE \"%w\".\"%w_chunks\" SET slots = ?2 WHERE chunk_id = ?1",
+                              p->zDb, p->zName)
+                    : embStmt(p, &p->stChunkPut,
+                              "UPDATE \"%w\".\"%w_chunks\" SET valid = ?2, vectors = ?3, scales = ?4"
+                              " WHERE chunk_id = ?1",
+                              p->zDb, p->zName);
+        else
+            rc = f2 ? embStmt(p, &p->stChunkIns,
+                              "INSERT INTO \"%w\".\"%w_chunks\"(chunk_id, pad, slots)"
+                              " VALUES (?1, zeroblob(%d), ?2)",
+                              p->zDb, p->zName, p->lay.pad_bytes)
+                    : embStmt(p, &p->stChunkIns,
+                              "INSERT INTO \"%w\".\"%w_chunks\"(chunk_id, valid, vectors, scales)"
+                              " VALUES (?1, ?2, ?3, ?4)",
+                              p->zDb, p->zName);
         if (rc)
             return rc;
-        sqlite3_stmt *st = p->stChunkPut;
+        st = b->stored ? p->stChunkPut : p->stChunkIns;
         sqlite3_bind_int64(st, 1, b->chunk);
-        sqlite3_bind_blob64(st, 2, b->valid, cr, SQLITE_STATIC);
-        sqlite3_bind_blob64(st, 3, b->vectors, cr * p->row_bytes, SQLITE_STATIC);
-        if (b->scales)
-            sqlite3_bind_blob64(st, 4, b->scales, cr * sizeof(float), SQLITE_STATIC);
-        else
-            sqlite3_bind_null(st, 4);
+        if (f2) {
+            sqlite3_bind_blob64(st, 2, b->vectors, (size_t)p->lay.chunk_bytes, SQLITE_STATIC);
+        } else {
+            sqlite3_bind_blob64(st, 2, b->valid, cr, SQLITE_STATIC);
+            sqlite3_bind_blob64(st, 3, b->vectors, cr * p->row_bytes, SQLITE_STATIC);
+            if (b->scales)
+                sqlite3_bind_blob64(st, 4, b->scales, cr * sizeof(float), SQLITE_STATIC);
+            else
+                sqlite3_bind_null(st, 4);
+        }
         rc = stepDone(p, st);
         sqlite3_clear_bindings(st);
+        if (rc == SQLITE_OK)
+            b->stored = 1;
     }
     if (rc == SQLITE_OK)
         b->dirty = 0;
@@ -210,67 +252,47 @@ int embBufFlush(EmbVtab *p)
     return rc;
 }
 
-/* Check the blob sizes of a stored chunk. */
-int embChunkCheck(EmbVtab *p, int64_t c, int nValid, int nVec, int nScale)
-{
-    size_t cr = (size_t)p->chunk_rows;
-    if ((size_t)nValid != cr)
-        return embVtabError(p, SQLITE_CORRUPT_VTAB,
-                            "embedding %s: corrupt chunk %lld (valid blob %lld bytes vs %d)",
-                            p->zName, (long long)c, (long long)cr, nValid);
-    if ((size_t)nVec != cr * p->row_bytes)
-        return embVtabError(p, SQLITE_CORRUPT_VTAB,
-                            "embedding %s: corrupt chunk %lld (vectors blob %lld bytes vs %d)",
-                            p->zName, (long long)c, (long long)(cr * p->row_bytes), nVec);
-    if (p->dtype == EMB_DTYPE_I8 && (size_t)nScale != cr * sizeof(float))
-        return embVtabError(p, SQLITE_CORRUPT_VTAB,
-                            "embedding %s: corrupt chunk %lld (scales blob %lld bytes vs %d)",
-                            p->zName, (long long)c, (long long)(cr * sizeof(float)), nScale);
-    return SQLITE_OK;
-}
-
 int embBufLoad(EmbVtab *p, int64_t c)
 {
     EmbChunkBuf *b = &p->buf;
-    if (b->chunk == c && b->valid)
+    if (b->chunk == c && b->vectors)
         return SQLITE_OK;
     int rc = embBufFlush(p);
     if (rc)
         return rc;
     if ((rc = bufAlloc(p)) != SQLITE_OK)
         return rc;
-    rc = embStmt(p, &p->stChunkGet,
-                 "SELECT valid, vectors, scales FROM \"%w\".\"%w_chunks\" WHERE chunk_id = ?",
-                 p->zDb, p->zName);
+    rc = embStmt(p, &p->stChunkGet, "SELECT %s FROM \"%w\".\"%w_chunks\" WHERE chunk_id = ?",
+                 embLayoutCols(p), p->zDb, p->zName);
     if (rc)
         return rc;
     sqlite3_stmt *st = p->stChunkGet;
     size_t cr = (size_t)p->chunk_rows;
+    size_t nvec = p->lay.format == 2 ? (size_t)p->lay.chunk_bytes : cr * p->row_bytes;
     sqlite3_bind_int64(st, 1, c);
     rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
-        const void *v = sqlite3_column_blob(st, 0);
-        int nv = sqlite3_column_bytes(st, 0);
-        const void *x = sqlite3_column_blob(st, 1);
-        int nx = sqlite3_column_bytes(st, 1);
-        const void *s = sqlite3_column_blob(st, 2);
-        int ns = sqlite3_column_bytes(st, 2);
-        rc = embChunkCheck(p, c, nv, nx, ns);
-        if (rc == SQLITE_OK) {
-            memcpy(b->valid, v, cr);
-            memcpy(b->vectors, x, cr * p->row_bytes);
+        rc = embChunkCheckRow(p, c, st, 0);
+        if (rc == SQLITE_OK && p->lay.format == 2) {
+            memcpy(b->vectors, sqlite3_column_blob(st, 0), nvec);
+        } else if (rc == SQLITE_OK) {
+            memcpy(b->valid, sqlite3_column_blob(st, 0), cr);
+            memcpy(b->vectors, sqlite3_column_blob(st, 1), nvec);
             if (b->scales)
-                memcpy(b->scales, s, cr * sizeof(float));
+                memcpy(b->scales, sqlite3_column_blob(st, 2), cr * sizeof(float));
         }
         sqlite3_reset(st);
         if (rc)
             return rc;
+        b->stored = 1;
     } else if (rc == SQLITE_DONE) {
         sqlite3_reset(st);
-        memset(b->valid, 0, cr);
-        memset(b->vectors, 0, cr * p->row_bytes);
+        if (b->valid)
+            memset(b->valid, 0, cr);
+        memset(b->vectors, 0, nvec);
         if (b->scales)
             memset(b->scales, 0, cr * sizeof(float));
+        b->stored = 0;
     } else {
         rc = sqlite3_reset(st);
         return embDbError(p, rc ? rc : SQLITE_ERROR);

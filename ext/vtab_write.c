@@ -16,9 +16,11 @@
  *   uniqueness (index lookup in t_tokens), token_id conflicts (validity byte
  *   in the chunk).  An INSERT into a free token_id skips the token lookup:
  *   its token write, the first change after the version, fails on the
- *   UNIQUE index of t_tokens before it changes anything (see tokPutNew).  Then the transaction's new version is stored (once per
- *   transaction), the token row is written, the row goes into the chunk
- *   buffer and the cache is updated in place (vtab_store.c).
+ *   UNIQUE index of t_tokens before it changes anything (see tokPutNew).
+ *   Then the transaction's new version is stored (once per transaction),
+ *   the token row is written, the row is written in place into its stored
+ *   chunk (the first write of a transaction to that chunk) or into the
+ *   chunk buffer, and the cache is updated in place (vtab_store.c).
  *   Conflicts follow sqlite3_vtab_on_conflict(): REPLACE overwrites, IGNORE
  *   skips (SQLite turns the SQLITE_CONSTRAINT into OK), others fail.
  *   UPDATE of the token only: xColumn used sqlite3_vtab_nochange() for the
@@ -137,14 +139,15 @@ static int ensureVersion(EmbVtab *p)
     while (v == old || v == 0);
     if ((rc = embStoreWriteVersion(p, v)) != SQLITE_OK)
         return rc;
-    if (p->cache)
-        p->cache->version = v;
+    embCacheSetVersion(p, v); /* the copy becomes private first (vtab_cache.c) */
     p->version_written = 1;
     p->txn_wrote = 1;
     return SQLITE_OK;
 }
 
-/* Largest stored id + 1 (0 for an empty table). */
+/* Largest stored id + 1 (0 for an empty table).  Chunks are looked at from
+ * the last one down (a chunk without valid rows is dropped when its buffer
+ * is flushed, but one may be stored by a build that did not). */
 static int nextId(EmbVtab *p, int64_t *out)
 {
     if (p->next_id >= 0) {
@@ -154,41 +157,50 @@ static int nextId(EmbVtab *p, int64_t *out)
     int rc = embBufFlush(p);
     if (rc)
         return rc;
-    char *sql = sqlite3_mprintf("SELECT max(chunk_id) FROM \"%w\".\"%w_chunks\"", p->zDb, p->zName);
+    char *sql = sqlite3_mprintf("SELECT chunk_id FROM \"%w\".\"%w_chunks\" ORDER BY chunk_id DESC",
+                                p->zDb, p->zName);
     sqlite3_stmt *st = NULL;
     if (!sql)
         return SQLITE_NOMEM;
     rc = sqlite3_prepare_v2(p->db, sql, -1, &st, NULL);
     sqlite3_free(sql);
-    int64_t maxc = -1;
-    if (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW &&
-        sqlite3_column_type(st, 0) == SQLITE_INTEGER)
-        maxc = sqlite3_column_int64(st, 0);
+    int64_t next = 0;
+    while (rc == SQLITE_OK) {
+        int step = sqlite3_step(st);
+        if (step != SQLITE_ROW) {
+            if (step != SQLITE_DONE)
+                rc = step;
+            break;
+        }
+        int64_t c = sqlite3_column_int64(st, 0);
+        /* (embBufLoad runs its own statement on the same table meanwhile) */
+        if ((rc = embBufLoad(p, c)) != SQLITE_OK)
+            break;
+        int cr = p->chunk_rows, last = -1;
+        for (int i = cr - 1; i >= 0 && last < 0; i--)
+            if (embBufValid(p, (size_t)i))
+                last = i;
+        if (last >= 0) {
+            next = c * cr + last + 1;
+            break;
+        }
+    }
     if (st) {
         int rc2 = sqlite3_finalize(st);
         if (rc == SQLITE_OK)
             rc = rc2;
     }
     if (rc != SQLITE_OK)
-        return embVtabError(p, rc, "embedding %s: %s", p->zName, sqlite3_errmsg(p->db));
-    int64_t next = 0;
-    if (maxc >= 0) {
-        if ((rc = embBufLoad(p, maxc)) != SQLITE_OK)
-            return rc;
-        int cr = p->chunk_rows, last = -1;
-        for (int i = 0; i < cr; i++)
-            if (p->buf.valid[i])
-                last = i;
-        next = maxc * cr + last + 1;
-    }
+        return p->base.zErrMsg ? rc : embDbError(p, rc);
     p->next_id = next;
     *out = next;
     return SQLITE_OK;
 }
 
 /* Writes to chunk c go through the buffer when it holds c already or the
- * previous write was to c too (sequential writes); otherwise existing rows
- * are read / overwritten in place. */
+ * previous write was to c too (sequential writes); otherwise rows are
+ * read / written in place (vtab_layout.c): a lone write costs the pages of
+ * its row, not a chunk. */
 static int useBuffer(EmbVtab *p, int64_t c)
 {
     return c == p->buf.chunk || c == p->last_chunk;
@@ -197,19 +209,19 @@ static int useBuffer(EmbVtab *p, int64_t c)
 static int rowValid(EmbVtab *p, int64_t id, int *valid)
 {
     int64_t c = id / p->chunk_rows;
-    int off = (int)(id % p->chunk_rows), rc;
+    size_t off = (size_t)(id % p->chunk_rows);
+    int rc;
     if (useBuffer(p, c)) {
         if ((rc = embBufLoad(p, c)) == SQLITE_OK)
-            *valid = p->buf.valid[off] != 0;
+            *valid = embBufValid(p, off);
         return rc;
     }
-    uint8_t v = 0;
-    rc = embChunkIO(p, "valid", c, 0, &v, 1, off);
+    rc = embRowValidIO(p, id, valid);
     if (rc == SQLITE_NOTFOUND) {
-        v = 0;
+        *valid = 0;
+        p->absent_chunk = c; /* putRow goes to the buffer directly */
         rc = SQLITE_OK;
     }
-    *valid = v != 0;
     return rc;
 }
 
@@ -218,57 +230,47 @@ static int readRow(EmbVtab *p, int64_t id, unsigned char *row, float *scale)
 {
     int64_t c = id / p->chunk_rows;
     size_t off = (size_t)(id % p->chunk_rows);
-    *scale = 0;
     if (c == p->buf.chunk) {
-        memcpy(row, p->buf.vectors + off * p->row_bytes, p->row_bytes);
-        if (p->buf.scales)
-            *scale = p->buf.scales[off];
+        memcpy(row, embBufRow(p, off), p->row_bytes);
+        *scale = embBufScale(p, off);
         return SQLITE_OK;
     }
-    int rc = embChunkIO(p, "vectors", c, 0, row, (int)p->row_bytes, (int)(off * p->row_bytes));
-    if (rc == SQLITE_OK && p->dtype == EMB_DTYPE_I8)
-        rc = embChunkIO(p, "scales", c, 0, scale, (int)sizeof(float), (int)(off * sizeof(float)));
+    int rc = embRowReadIO(p, id, row, scale);
     if (rc == SQLITE_NOTFOUND)
         rc = embVtabError(p, SQLITE_CORRUPT_VTAB, "embedding %s: chunk %lld vanished", p->zName,
                           (long long)c);
     return rc;
 }
 
-/* Store row id; `exists`: the row is valid already (may be done in place). */
-static int putRow(EmbVtab *p, int64_t id, const unsigned char *row, float scale, int exists)
+/* Store row id: in place when its chunk is stored and not buffered,
+ * else in the buffer (a new chunk, or sequential writes). */
+static int putRow(EmbVtab *p, int64_t id, const unsigned char *row, float scale)
 {
     int64_t c = id / p->chunk_rows;
-    size_t off = (size_t)(id % p->chunk_rows);
     int rc;
-    if (exists && !useBuffer(p, c)) {
+    if (!useBuffer(p, c) && c != p->absent_chunk) {
         p->last_chunk = c;
-        rc = embChunkIO(p, "vectors", c, 1, (void *)row, (int)p->row_bytes,
-                        (int)(off * p->row_bytes));
-        if (rc == SQLITE_OK && p->dtype == EMB_DTYPE_I8)
-            rc = embChunkIO(p, "scales", c, 1, &scale, (int)sizeof(float),
-                            (int)(off * sizeof(float)));
+        rc = embRowWriteIO(p, id, row, scale);
         if (rc != SQLITE_NOTFOUND)
             return rc;
     }
     p->last_chunk = c;
     if ((rc = embBufLoad(p, c)) != SQLITE_OK)
         return rc;
-    memcpy(p->buf.vectors + off * p->row_bytes, row, p->row_bytes);
-    if (p->buf.scales)
-        p->buf.scales[off] = scale;
-    p->buf.valid[off] = 1;
-    p->buf.dirty = 1;
+    embBufSet(p, (size_t)(id % p->chunk_rows), row, scale);
     return SQLITE_OK;
 }
 
+/* A delete goes through the buffer even when alone: its flush UPDATEs the
+ * chunk (SQLite writes only the page whose bytes changed) or, when no row
+ * is left, deletes the chunk. */
 static int delRow(EmbVtab *p, int64_t id)
 {
     p->last_chunk = id / p->chunk_rows;
     int rc = embBufLoad(p, id / p->chunk_rows);
     if (rc)
         return rc;
-    p->buf.valid[id % p->chunk_rows] = 0;
-    p->buf.dirty = 1;
+    embBufClear(p, (size_t)(id % p->chunk_rows));
     if ((rc = embTokDel(p, id)) != SQLITE_OK)
         return rc;
     embCacheDel(p, id);
@@ -330,6 +332,7 @@ static int update(EmbVtab *p, int argc, sqlite3_value **argv, sqlite3_int64 *pRo
 {
     sqlite3_free(p->base.zErrMsg);
     p->base.zErrMsg = NULL;
+    p->absent_chunk = -1;
     if (argc == 1)
         return doDelete(p, argv[0]);
 
@@ -432,7 +435,7 @@ static int update(EmbVtab *p, int argc, sqlite3_value **argv, sqlite3_int64 *pRo
         if (rc)
             return rc;
     }
-    if ((rc = putRow(p, newId, row, scale, replacing || (!isInsert && !moved))) != SQLITE_OK)
+    if ((rc = putRow(p, newId, row, scale)) != SQLITE_OK)
         return rc;
     embCachePut(p, newId, row, scale, tok, nTok, keepTok);
     if (p->next_id >= 0 && newId >= p->next_id)

@@ -3,12 +3,16 @@
 #   deps.sh demo    what `make demo` needs (sqlite3, libsqlite3-dev)
 #   deps.sh test    build + test tools (cmocka, sqlite3, libsqlite3-dev, clang + libclang-rt-14-dev for fuzzing)
 #   deps.sh bench   also numpy, faiss, gensim (Debian packages)
+#   deps.sh cluster libdqlite-dev (make cluster) and go-dqlite (the dqlite shell)
 set -e
 need=""
 want() { dpkg -s "$1" >/dev/null 2>&1 || need="$need $1"; }
 want sqlite3
 want libsqlite3-dev
-if [ "$1" != demo ]; then
+if [ "$1" = cluster ]; then
+    want libdqlite-dev
+    want go-dqlite
+elif [ "$1" != demo ]; then
     want libcmocka-dev
     want clang
     want libclang-rt-14-dev

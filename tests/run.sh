@@ -166,6 +166,10 @@ if [ -z "$preload" ]; then
     run_counted "README examples" "$SQL_P" "$SQL_F" \
         env EMBEXT_PATH="$abs_ext" NODE_PATH="$here/tests/vendor/node_modules" \
         /usr/bin/python3 tests/interop/test_readme.py
+    # embext on a 3-node dqlite cluster (make cluster's node program, loopback);
+    # skipped only when its Debian packages cannot be installed
+    echo "== dqlite cluster (tests/cluster/run.sh)"
+    run_counted "dqlite cluster" "$SQL_P" "$SQL_F" sh tests/cluster/run.sh "$BUILD"
     # one version: VERSION = emb_version() = embext.pc = Python and Node packages
     echo "== one version (tests/interop/test_version.sh)"
     run_counted "version check" "$SQL_P" "$SQL_F" env EMBEXT_PATH="$abs_ext" sh tests/interop/test_version.sh
@@ -173,6 +177,27 @@ if [ -z "$preload" ]; then
     echo "== docs/pca-glove.svg is up to date (scripts/figure_pca.py --check)"
     EMBEXT_PATH="$abs_ext" /usr/bin/python3 scripts/figure_pca.py --check docs/pca-glove.svg
     verdict $? "docs/pca-glove.svg differs from what make figures renders"
+fi
+# Hardening, short forms (the long ones: make harden; docs/SECURITY-tests.md):
+# hostile database files (tests/fuzz/fuzz_dbfile.c driven by
+# tests/harden/standalone.c), SIGKILL crash safety in WAL and rollback-journal
+# mode (tests/harden/crash.c), a writer and readers as processes and as
+# threads (tests/harden/concurrent.c).  Seeds vary per run and are printed.
+# harden_run WHAT CMD...: one check, passed when CMD exits 0.
+harden_run() {
+    what=$1
+    shift
+    echo "== $what"
+    "$@" >"$log" 2>&1
+    st=$?
+    cat "$log"
+    verdict $st "$what"
+}
+if [ -x "$BUILD/harden/hostile" ]; then
+    harden_run "hostile database files" "$BUILD/harden/hostile" -n 1500 -seed "$(date +%s)"
+    harden_run "crash safety (SIGKILL, WAL and rollback journal)" "$BUILD/harden/crash" 20
+    harden_run "concurrency (writer and reader processes, WAL)" "$BUILD/harden/concurrent" procs 300
+    harden_run "concurrency (writer and reader threads, FULLMUTEX)" "$BUILD/harden/concurrent" threads 300
 fi
 echo "$pass $fail" >>"$BUILD/summary"
 echo "$BUILD: $pass passed, $fail failed"

@@ -33,8 +33,37 @@ static int cpu_has_f16c(void)
 }
 #endif
 
+/* -1: not probed yet; 0 / 1 otherwise (probed once, before the table is
+ * published, so readers see a settled value). */
+static int vnni_cpu = -1, vnni_on = 1;
+
+static int cpu_has_vnni(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    if (vnni_cpu < 0) {
+        __builtin_cpu_init();
+        vnni_cpu = __builtin_cpu_supports("avx512vnni") ? 1 : 0;
+    }
+    return vnni_cpu;
+#else
+    return 0;
+#endif
+}
+
+int emb_kernels_vnni(void)
+{
+    return vnni_on && vnni_cpu > 0;
+}
+
+void emb_kernels_use_vnni(int on)
+{
+    (void)cpu_has_vnni();
+    vnni_on = on != 0;
+}
+
 static void kernels_init(void)
 {
+    (void)cpu_has_vnni();
     size_t n = 0;
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_cpu_init();

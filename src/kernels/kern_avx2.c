@@ -485,6 +485,12 @@ static EMB_AVX2 void emb_scan_dot_i8i8_avx2(int32_t *out, const int8_t *q, const
     }
 }
 
+static EMB_AVX2 void emb_scan_dot_i8i8_multi_avx2(int32_t *out, const int8_t *q, size_t n_q,
+                                          const int8_t *rows, size_t n_rows, size_t dim)
+{
+    emb_i8i8_multi_via(emb_scan_dot_i8i8_avx2, out, q, n_q, rows, n_rows, dim);
+}
+
 const emb_kernels emb_kernels_avx2 = {
     .name = "avx2",
     .dot_f32 = emb_dot_f32_avx2,
@@ -508,6 +514,7 @@ const emb_kernels emb_kernels_avx2 = {
     .scan_l2sq_bf16 = emb_scan_l2sq_bf16_avx2,
     .scan_dot_i8 = emb_scan_dot_i8_avx2,
     .scan_dot_i8i8 = emb_scan_dot_i8i8_avx2,
+    .scan_dot_i8i8_multi = emb_scan_dot_i8i8_multi_avx2,
     .scan_dot_f32_multi = emb_scan_dot_f32_multi_avx2,
 };
 

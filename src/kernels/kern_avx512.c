@@ -555,6 +555,163 @@ static EMB_AVX512 void emb_scan_dot_i8i8_avx512(int32_t *out, const int8_t *q,
     }
 }
 
+/* With AVX-512 VNNI: vpdpbusd multiplies unsigned by signed bytes and sums
+ * groups of 4 into int32 lanes (no saturation).  The row's codes c become
+ * unsigned by c + 128 (xor 0x80), so the sum is q.c + 128 sum(q); the
+ * second term is subtracted at the end.  Bounds: a lane takes at most
+ * dim/16 products of magnitude <= 255 * 127, and the whole sum at most
+ * 65536 * 255 * 127 < 2^31, so nothing wraps for dim <= 65536 (and int32
+ * wrap-around would cancel in the subtraction anyway).  The dim tail is one
+ * masked step with the query's masked bytes zero.  Rows go 4 at a time
+ * (one query load feeds 4 vpdpbusd) and their 4 sums are reduced together. */
+#define EMB_AVX512_VNNI                                                                        \
+    __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni")))
+
+EMB_AVX512_VNNI static inline __m128i reduce4_epi32(__m512i a0, __m512i a1, __m512i a2,
+                                                     __m512i a3)
+{
+    __m512i t01 = _mm512_add_epi32(_mm512_unpacklo_epi32(a0, a1), _mm512_unpackhi_epi32(a0, a1));
+    __m512i t23 = _mm512_add_epi32(_mm512_unpacklo_epi32(a2, a3), _mm512_unpackhi_epi32(a2, a3));
+    __m512i u = _mm512_add_epi32(_mm512_unpacklo_epi64(t01, t23), _mm512_unpackhi_epi64(t01, t23));
+    __m256i h = _mm256_add_epi32(_mm512_castsi512_si256(u), _mm512_extracti64x4_epi64(u, 1));
+    return _mm_add_epi32(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1));
+}
+
+static int32_t qsum_i8(const int8_t *q, size_t dim)
+{
+    int32_t s = 0;
+    for (size_t i = 0; i < dim; i++)
+        s += q[i];
+    return s;
+}
+
+/* 4 rows (pointers x0..x3) x queries q[0..nq) (nq <= 4), sums into res[a][b]
+ * before the 128 sum(q) correction. */
+EMB_AVX512_VNNI static inline void vnni_tile(const int8_t *const *x, const int8_t *const *q,
+                                             size_t dim, int32_t res[4][4])
+{
+    const __m512i flip = _mm512_set1_epi8((char)0x80);
+    __m512i acc[4][4];
+#pragma GCC unroll 4
+    for (int a = 0; a < 4; a++)
+#pragma GCC unroll 4
+        for (int b = 0; b < 4; b++)
+            acc[a][b] = _mm512_setzero_si512();
+    size_t i = 0;
+    for (; i + 64 <= dim; i += 64) {
+        __m512i qv[4];
+#pragma GCC unroll 4
+        for (int b = 0; b < 4; b++)
+            qv[b] = _mm512_loadu_si512(q[b] + i);
+#pragma GCC unroll 4
+        for (int a = 0; a < 4; a++) {
+            __m512i xv = _mm512_xor_si512(_mm512_loadu_si512(x[a] + i), flip);
+#pragma GCC unroll 4
+            for (int b = 0; b < 4; b++)
+                acc[a][b] = _mm512_dpbusd_epi32(acc[a][b], xv, qv[b]);
+        }
+    }
+    if (i < dim) {
+        __mmask64 m = (__mmask64)((1ull << (dim - i)) - 1ull);
+        __m512i qv[4];
+#pragma GCC unroll 4
+        for (int b = 0; b < 4; b++)
+            qv[b] = _mm512_maskz_loadu_epi8(m, q[b] + i);
+#pragma GCC unroll 4
+        for (int a = 0; a < 4; a++) {
+            __m512i xv = _mm512_xor_si512(_mm512_maskz_loadu_epi8(m, x[a] + i), flip);
+#pragma GCC unroll 4
+            for (int b = 0; b < 4; b++)
+                acc[a][b] = _mm512_dpbusd_epi32(acc[a][b], xv, qv[b]);
+        }
+    }
+#pragma GCC unroll 4
+    for (int a = 0; a < 4; a++)
+        _mm_storeu_si128((__m128i *)res[a], reduce4_epi32(acc[a][0], acc[a][1], acc[a][2], acc[a][3]));
+}
+
+/* One query, 4 rows per step (the 4 accumulators of a row-only tile). */
+EMB_AVX512_VNNI static void scan_i8i8_vnni(int32_t *out, const int8_t *q, const int8_t *rows,
+                                           size_t n_rows, size_t dim)
+{
+    const __m512i flip = _mm512_set1_epi8((char)0x80);
+    const int64_t corr = 128 * (int64_t)qsum_i8(q, dim);
+    const size_t body = dim / 64 * 64;
+    const __mmask64 tail = dim > body ? (__mmask64)((1ull << (dim - body)) - 1ull) : 0;
+    const __m512i qt = _mm512_maskz_loadu_epi8(tail, q + body);
+    for (size_t r0 = 0; r0 < n_rows; r0 += 4) {
+        const int8_t *x[4];
+        for (size_t a = 0; a < 4; a++)
+            x[a] = rows + (r0 + a < n_rows ? r0 + a : n_rows - 1) * dim;
+        __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0;
+        for (size_t i = 0; i < body; i += 64) {
+            __m512i qv = _mm512_loadu_si512(q + i);
+            a0 = _mm512_dpbusd_epi32(a0, _mm512_xor_si512(_mm512_loadu_si512(x[0] + i), flip), qv);
+            a1 = _mm512_dpbusd_epi32(a1, _mm512_xor_si512(_mm512_loadu_si512(x[1] + i), flip), qv);
+            a2 = _mm512_dpbusd_epi32(a2, _mm512_xor_si512(_mm512_loadu_si512(x[2] + i), flip), qv);
+            a3 = _mm512_dpbusd_epi32(a3, _mm512_xor_si512(_mm512_loadu_si512(x[3] + i), flip), qv);
+        }
+        if (tail) {
+            a0 = _mm512_dpbusd_epi32(
+                a0, _mm512_xor_si512(_mm512_maskz_loadu_epi8(tail, x[0] + body), flip), qt);
+            a1 = _mm512_dpbusd_epi32(
+                a1, _mm512_xor_si512(_mm512_maskz_loadu_epi8(tail, x[1] + body), flip), qt);
+            a2 = _mm512_dpbusd_epi32(
+                a2, _mm512_xor_si512(_mm512_maskz_loadu_epi8(tail, x[2] + body), flip), qt);
+            a3 = _mm512_dpbusd_epi32(
+                a3, _mm512_xor_si512(_mm512_maskz_loadu_epi8(tail, x[3] + body), flip), qt);
+        }
+        int32_t res[4];
+        _mm_storeu_si128((__m128i *)res, reduce4_epi32(a0, a1, a2, a3));
+        size_t na = n_rows - r0 < 4 ? n_rows - r0 : 4;
+        for (size_t a = 0; a < na; a++)
+            out[r0 + a] = (int32_t)((int64_t)res[a] - corr);
+    }
+}
+
+EMB_AVX512_VNNI static void scan_i8i8_multi_vnni(int32_t *out, const int8_t *q, size_t n_q,
+                                                 const int8_t *rows, size_t n_rows, size_t dim)
+{
+    int64_t corr[4];
+    for (size_t j0 = 0; j0 < n_q; j0 += 4) {
+        const int8_t *qp[4];
+        size_t nb = n_q - j0 < 4 ? n_q - j0 : 4;
+        for (size_t b = 0; b < 4; b++) {
+            qp[b] = q + (j0 + (b < nb ? b : nb - 1)) * dim;
+            corr[b] = 128 * (int64_t)qsum_i8(qp[b], dim);
+        }
+        for (size_t r0 = 0; r0 < n_rows; r0 += 4) {
+            const int8_t *x[4];
+            for (size_t a = 0; a < 4; a++)
+                x[a] = rows + (r0 + a < n_rows ? r0 + a : n_rows - 1) * dim;
+            int32_t res[4][4];
+            vnni_tile(x, qp, dim, res);
+            size_t na = n_rows - r0 < 4 ? n_rows - r0 : 4;
+            for (size_t a = 0; a < na; a++)
+                for (size_t b = 0; b < nb; b++)
+                    out[(j0 + b) * n_rows + r0 + a] = (int32_t)((int64_t)res[a][b] - corr[b]);
+        }
+    }
+}
+
+static void emb_scan_dot_i8i8_avx512_any(int32_t *out, const int8_t *q, const int8_t *rows,
+                                         size_t n_rows, size_t dim)
+{
+    if (emb_kernels_vnni())
+        scan_i8i8_vnni(out, q, rows, n_rows, dim);
+    else
+        emb_scan_dot_i8i8_avx512(out, q, rows, n_rows, dim);
+}
+
+static void emb_scan_dot_i8i8_multi_avx512(int32_t *out, const int8_t *q, size_t n_q,
+                                           const int8_t *rows, size_t n_rows, size_t dim)
+{
+    if (emb_kernels_vnni())
+        scan_i8i8_multi_vnni(out, q, n_q, rows, n_rows, dim);
+    else
+        emb_i8i8_multi_via(emb_scan_dot_i8i8_avx512, out, q, n_q, rows, n_rows, dim);
+}
+
 const emb_kernels emb_kernels_avx512 = {
     .name = "avx512",
     .dot_f32 = emb_dot_f32_avx512,
@@ -577,7 +734,8 @@ const emb_kernels emb_kernels_avx512 = {
     .scan_dot_bf16 = emb_scan_dot_bf16_avx512,
     .scan_l2sq_bf16 = emb_scan_l2sq_bf16_avx512,
     .scan_dot_i8 = emb_scan_dot_i8_avx512,
-    .scan_dot_i8i8 = emb_scan_dot_i8i8_avx512,
+    .scan_dot_i8i8 = emb_scan_dot_i8i8_avx512_any,
+    .scan_dot_i8i8_multi = emb_scan_dot_i8i8_multi_avx512,
     .scan_dot_f32_multi = emb_scan_dot_f32_multi_avx512,
 };
 

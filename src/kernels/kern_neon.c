@@ -466,6 +466,12 @@ static void emb_scan_dot_i8i8_neon(int32_t *out, const int8_t *q, const int8_t *
     }
 }
 
+static void emb_scan_dot_i8i8_multi_neon(int32_t *out, const int8_t *q, size_t n_q,
+                                          const int8_t *rows, size_t n_rows, size_t dim)
+{
+    emb_i8i8_multi_via(emb_scan_dot_i8i8_neon, out, q, n_q, rows, n_rows, dim);
+}
+
 const emb_kernels emb_kernels_neon = {
     .name = "neon",
     .dot_f32 = emb_dot_f32_neon,
@@ -489,6 +495,7 @@ const emb_kernels emb_kernels_neon = {
     .scan_l2sq_bf16 = emb_scan_l2sq_bf16_neon,
     .scan_dot_i8 = emb_scan_dot_i8_neon,
     .scan_dot_i8i8 = emb_scan_dot_i8i8_neon,
+    .scan_dot_i8i8_multi = emb_scan_dot_i8i8_multi_neon,
     .scan_dot_f32_multi = emb_scan_dot_f32_multi_neon,
 };
 

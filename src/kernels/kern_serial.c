@@ -304,6 +304,14 @@ static void emb_scan_dot_i8i8_serial(int32_t *out, const int8_t *q, const int8_t
     }
 }
 
+static void emb_scan_dot_i8i8_multi_serial(int32_t *out, const int8_t *q, size_t n_q,
+                                           const int8_t *rows, size_t n_rows, size_t dim)
+{
+    for (size_t r = 0; r < n_rows; r++)
+        for (size_t j = 0; j < n_q; j++)
+            emb_scan_dot_i8i8_serial(out + j * n_rows + r, q + j * dim, rows + r * dim, 1, dim);
+}
+
 const emb_kernels emb_kernels_serial = {
     .name = "serial",
     .dot_f32 = emb_dot_f32_serial,
@@ -327,5 +335,6 @@ const emb_kernels emb_kernels_serial = {
     .scan_l2sq_bf16 = emb_scan_l2sq_bf16_serial,
     .scan_dot_i8 = emb_scan_dot_i8_serial,
     .scan_dot_i8i8 = emb_scan_dot_i8i8_serial,
+    .scan_dot_i8i8_multi = emb_scan_dot_i8i8_multi_serial,
     .scan_dot_f32_multi = emb_scan_dot_f32_multi_serial,
 };

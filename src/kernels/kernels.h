@@ -75,7 +75,35 @@ typedef struct emb_kernels {
      * arithmetic, so every instruction set gives the same result. */
     void (*scan_dot_i8i8)(int32_t *out, const int8_t *q, const int8_t *rows, size_t n_rows,
                           size_t dim);
+    /* The same for n_q queries (query j at q + j*dim): out[j * n_rows + r]
+     * (query-major: each query's dots contiguous, as the sketch reads them). */
+    void (*scan_dot_i8i8_multi)(int32_t *out, const int8_t *q, size_t n_q, const int8_t *rows,
+                                size_t n_rows, size_t dim);
 } emb_kernels;
+
+/* scan_dot_i8i8_multi from a table's scan_dot_i8i8, one query at a time
+ * over blocks of 64 rows (for sets without a tiled int8 kernel). */
+static inline void emb_i8i8_multi_via(void (*one)(int32_t *, const int8_t *, const int8_t *,
+                                                  size_t, size_t),
+                                      int32_t *out, const int8_t *q, size_t n_q,
+                                      const int8_t *rows, size_t n_rows, size_t dim)
+{
+    int32_t tmp[64];
+    for (size_t r0 = 0; r0 < n_rows; r0 += 64) {
+        size_t n = n_rows - r0 < 64 ? n_rows - r0 : 64;
+        for (size_t j = 0; j < n_q; j++) {
+            one(tmp, q + j * dim, rows + r0 * dim, n, dim);
+            for (size_t i = 0; i < n; i++)
+                out[j * n_rows + r0 + i] = tmp[i];
+        }
+    }
+}
+
+/* AVX-512 VNNI (vpdpbusd) for the avx512 set's int8 sketch kernels: used
+ * when the CPU has it, unless turned off (tests run both paths).
+ * emb_kernels_vnni() is 1 when the VNNI kernels are in use. */
+int emb_kernels_vnni(void);
+void emb_kernels_use_vnni(int on);
 
 /* The per-ISA tables.  A table's symbol exists only on architectures where
  * its file compiles (x86-64: serial, avx2, avx512; aarch64: serial, neon). */

@@ -3,6 +3,7 @@
 #include "lm/analogy.h"
 #include "core/alloc.h"
 #include "search/best.h"
+#include "search/sketch.h"
 #include "lm/unicase.h"
 #include "lm/vocab.h"
 
@@ -38,24 +39,31 @@ void emb_row_widen(const emb_kernels *kern, const emb_matrix *m, size_t r, float
     }
 }
 
-void emb_scan_dot(const emb_kernels *kern, const emb_matrix *m, const float *q, float *out)
+void emb_scan_dot_range(const emb_kernels *kern, const emb_matrix *m, const float *q, size_t r0,
+                        size_t n, float *out)
 {
+    const size_t off = r0 * m->dim;
     switch (m->dtype) {
     case EMB_DTYPE_F16:
-        kern->scan_dot_f16(out, q, m->data, m->n_rows, m->dim);
+        kern->scan_dot_f16(out, q, (const uint16_t *)m->data + off, n, m->dim);
         break;
     case EMB_DTYPE_BF16:
-        kern->scan_dot_bf16(out, q, m->data, m->n_rows, m->dim);
+        kern->scan_dot_bf16(out, q, (const uint16_t *)m->data + off, n, m->dim);
         break;
     case EMB_DTYPE_I8:
-        kern->scan_dot_i8(out, q, m->data, m->n_rows, m->dim);
-        for (size_t r = 0; r < m->n_rows; r++)
-            out[r] *= m->scales[r];
+        kern->scan_dot_i8(out, q, (const int8_t *)m->data + off, n, m->dim);
+        for (size_t r = 0; r < n; r++)
+            out[r] *= m->scales[r0 + r];
         break;
     default:
-        kern->scan_dot_f32(out, q, m->data, m->n_rows, m->dim);
+        kern->scan_dot_f32(out, q, (const float *)m->data + off, n, m->dim);
         break;
     }
+}
+
+void emb_scan_dot(const emb_kernels *kern, const emb_matrix *m, const float *q, float *out)
+{
+    emb_scan_dot_range(kern, m, q, 0, m->n_rows, out);
 }
 
 void emb_row_norms(const emb_kernels *kern, const emb_matrix *m, float *norms)
@@ -192,6 +200,54 @@ size_t emb_restrict_end(const emb_matrix *m, size_t n)
     return r;
 }
 
+/* most_similar 3CosAdd through the int8 sketch (search/sketch.h): the rows
+ * that can rank among the k best scores, among rows < row_end that are not
+ * inputs, rescored with the plain path's kernel call (emb_scan_dot_range on
+ * one row) and formula, into the same emb_best: the plain result bit for
+ * bit.  EMB_EUNSUP / EMB_ENOMEM: the caller runs the plain path. */
+static int most_similar_sketch(const emb_kernels *kern, const emb_matrix *m, const float *norms,
+                               const emb_term *pos, size_t n_pos, const emb_term *neg,
+                               size_t n_neg, size_t row_end, size_t k, emb_scored *out,
+                               size_t *n_out)
+{
+    const size_t n = m->n_rows, dim = m->dim;
+    uint8_t *allow = emb_malloc(n ? n : 1);
+    float *buf = emb_malloc(dim * sizeof(float)), *q = emb_malloc(dim * sizeof(float));
+    int rc = allow && buf && q ? EMB_OK : EMB_ENOMEM;
+    emb_sketch_cands c = {NULL, 0};
+    if (rc == EMB_OK) {
+        for (size_t r = 0; r < n; r++)
+            allow[r] = r < row_end;
+        for (size_t t = 0; t < n_pos + n_neg; t++) {
+            const emb_term *term = t < n_pos ? &pos[t] : &neg[t - n_pos];
+            if (!term->vec && term->id >= 0 && (size_t)term->id < n)
+                allow[term->id] = 0;
+        }
+        sim_query_terms(kern, m, norms, pos, n_pos, neg, n_neg, buf, q);
+        emb_sketch_key key = {EMB_SKETCH_KEY_SIM, norms};
+        rc = emb_sketch_candidates(kern, m, q, 1, &key, k, allow, &c, NULL, NULL);
+    }
+    if (rc == EMB_OK) {
+        emb_best best;
+        emb_best_init(&best, out, k);
+        for (size_t i = 0; i < c.n; i++) {
+            size_t r = c.rows[i];
+            float s;
+            emb_scan_dot_range(kern, m, q, r, 1, &s);
+            s = norms[r] > 0 ? s / norms[r] : 0.0f;
+            if (emb_best_wants(&best, s))
+                emb_best_push(&best, (int64_t)r, s);
+        }
+        emb_best_sort(&best);
+        *n_out = best.n;
+        emb_sketch_cands_free(&c, 1);
+    }
+    emb_free(allow);
+    emb_free(buf);
+    emb_free(q);
+    return rc;
+}
+
 int emb_most_similar_terms(const emb_kernels *kern, const emb_matrix *m, const emb_term *pos,
                            size_t n_pos, const emb_term *neg, size_t n_neg, int method,
                            size_t row_end, size_t k, emb_scored *out, size_t *n_out, emb_err *err)
@@ -217,6 +273,11 @@ int emb_most_similar_terms(const emb_kernels *kern, const emb_matrix *m, const e
     int rc = emb_norms_get(kern, m, &norms, &owned_norms, err);
     if (rc != EMB_OK)
         return rc;
+    if (method == EMB_SIM_3COSADD && m->norms && emb_sketch_usable(m, k + n_pos + n_neg)) {
+        rc = most_similar_sketch(kern, m, norms, pos, n_pos, neg, n_neg, row_end, k, out, n_out);
+        if (rc == EMB_OK)
+            return EMB_OK; /* else (non-finite query, no memory): the plain scan answers */
+    }
     size_t n = m->n_rows, dim = m->dim;
     float *scores = emb_malloc((n ? n : 1) * sizeof(float));
     float *tmp = emb_malloc((n ? n : 1) * sizeof(float));

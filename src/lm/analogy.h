@@ -49,6 +49,10 @@ int emb_sim_method_parse(const char *name);
 
 /* out[r] = dot(q, row r) for every row slot r < m->n_rows (f32 view of any
  * dtype; absent rows get whatever their storage holds). */
+/* emb_scan_dot on rows [r0, r0 + n) only, into out[0 .. n): the same
+ * kernel call per row, so the same values bit for bit. */
+void emb_scan_dot_range(const emb_kernels *kern, const emb_matrix *m, const float *q, size_t r0,
+                        size_t n, float *out);
 void emb_scan_dot(const emb_kernels *kern, const emb_matrix *m, const float *q, float *out);
 
 /* Row r widened to f32 into out (dim floats). */

@@ -23,8 +23,9 @@ int emb_bag_mode_parse(const char *name)
  *            elements, the lanes are added left to right, then the tail, sqrt;
  *   p = 1:   a left-to-right float sum of |x|;
  *   p = inf: max |x| (exact);
- *   other p: sum |x|^p in double, ^(1/p), rounded (torch's float powf sum
- *            can differ in the last bits). */
+ *   other p: a left-to-right float sum of powf(|x|, (float)p), then
+ *            powf(sum, 1.0f / (float)p) (torch's NormOps in float; with the
+ *            C library's powf, which is torch's std::pow on float). */
 static float row_norm(const float *row, size_t dim, double p)
 {
     if (isinf(p)) {
@@ -56,10 +57,12 @@ static float row_norm(const float *row, size_t dim, double p)
             acc = acc + fabsf(row[i]);
         return acc;
     }
-    double acc = 0;
-    for (size_t i = 0; i < dim; i++)
-        acc += pow(fabs(row[i]), p);
-    return (float)pow(acc, 1.0 / p);
+    float pf = (float)p, acc = 0;
+    for (size_t i = 0; i < dim; i++) {
+        float t = powf(fabsf(row[i]), pf);
+        acc = acc + t;
+    }
+    return powf(acc, 1.0f / pf);
 }
 
 void emb_renorm(float *row, size_t dim, double max_norm, double norm_type)

@@ -16,7 +16,10 @@
  *   prob(r) = exp((logit(r) - max) / T) / sum_s exp((logit(s) - max) / T),
  * the sum over all present rows, in double (numerically stable).
  * hidden has m->dim floats; temperature must be finite and > 0 (EMB_EINVAL).
- * *n_out = min(k, present rows). */
+ * *n_out = min(k, present rows).  prob may be NULL (no probabilities
+ * wanted): then the top k comes through m's int8 sketch when it has one
+ * (search/sketch.h; the same rows and logits, reading a quarter of the
+ * bytes), since only the softmax's sum needs every logit. */
 int emb_logits_topk(const emb_kernels *kern, const emb_matrix *m, const float *hidden, size_t k,
                     double temperature, emb_scored *out, double *prob, size_t *n_out, emb_err *err);
 

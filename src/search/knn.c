@@ -17,6 +17,7 @@
 #include "search/knn.h"
 #include "core/alloc.h"
 
+#include "search/sketch.h"
 #include "search/topk.h"
 
 #include <math.h>
@@ -76,8 +77,9 @@ int emb_matrix_search_batch(const emb_kernels *kern, const emb_matrix *m, const 
         return emb_err_set(err, EMB_ERANGE, "knn: batch too large");
     float *scores = emb_malloc(block * qb * sizeof *scores);
     float *qnorm = emb_malloc(n_q * sizeof *qnorm);
-    /* widened rows; for l2 also one row to recompute distances */
-    float *wide = emb_malloc((n_wide + dim + 1) * sizeof *wide);
+    /* widened rows; for l2 also one row to recompute distances; 4 rows
+     * (a group of sketch candidates) at least */
+    float *wide = emb_malloc((n_wide + 4 * dim + 1) * sizeof *wide);
     if (!scores || !qnorm || !wide) {
         emb_free(scores);
         emb_free(qnorm);
@@ -90,11 +92,44 @@ int emb_matrix_search_batch(const emb_kernels *kern, const emb_matrix *m, const 
         qnorm[j] = want_norm ? kern->norm_f32(q + j * dim, dim) : 0;
 
     emb_topk heaps[EMB_KNN_QUERY_BLOCK];
+    /* the int8 sketch (search/sketch.h): candidates of a block of queries,
+     * rescored with this file's kernel call and formula */
+    const int use_sketch = emb_sketch_usable(m, k) && (metric == EMB_METRIC_DOT || m->norms);
+    const emb_sketch_key key = {metric == EMB_METRIC_COSINE ? EMB_SKETCH_KEY_COSINE
+                                : metric == EMB_METRIC_DOT  ? EMB_SKETCH_KEY_DOT
+                                                            : EMB_SKETCH_KEY_L2X,
+                                m->norms};
+    emb_sketch_cands cands[EMB_KNN_QUERY_BLOCK];
     for (size_t j0 = 0; j0 < n_q; j0 += qb) {
         const size_t nq = n_q - j0 < qb ? n_q - j0 : qb;
         for (size_t j = 0; j < nq; j++)
             emb_topk_init(&heaps[j], out + (j0 + j) * k, k);
-        for (size_t b0 = 0; b0 < m->n_rows; b0 += block) {
+        int src = use_sketch ? emb_sketch_candidates(kern, m, q + j0 * dim, nq, &key, k, NULL,
+                                                     cands, NULL, NULL)
+                             : EMB_EUNSUP;
+        if (src == EMB_OK) {
+            /* candidates 4 at a time, gathered (widened) into `wide`: the
+             * kernel computes each (row, query) pair with the same
+             * operations wherever it sits, so these are the plain dots */
+            for (size_t j = 0; j < nq; j++) {
+                const float *qj = q + (j0 + j) * dim;
+                for (size_t i = 0; i < cands[j].n; i += 4) {
+                    size_t g = cands[j].n - i < 4 ? cands[j].n - i : 4;
+                    for (size_t a = 0; a < g; a++)
+                        emb_matrix_row_f32(kern, m, cands[j].rows[i + a], wide + a * dim);
+                    float s[4];
+                    kern->scan_dot_f32_multi(s, qj, 1, wide, g, dim);
+                    for (size_t a = 0; a < g; a++) {
+                        size_t r = cands[j].rows[i + a];
+                        float rn = want_norm ? m->norms[r] : 0;
+                        emb_topk_push(&heaps[j], (int64_t)r,
+                                      emb_distance_from_dot(metric, s[a], qnorm[j0 + j], rn));
+                    }
+                }
+            }
+            emb_sketch_cands_free(cands, nq);
+        } /* else (no sketch, a non-finite query, no memory for the lists): plain */
+        for (size_t b0 = 0; src != EMB_OK && b0 < m->n_rows; b0 += block) {
             size_t lo = b0, hi = m->n_rows - b0 < block ? m->n_rows : b0 + block;
             while (lo < hi && !emb_matrix_has_row(m, lo))
                 lo++;

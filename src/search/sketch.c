@@ -52,6 +52,16 @@
  * of the plain distance.  No NaN arises: the ends are finite and the
  * divisor is > 0 (possibly +inf, giving 0).
  *
+ * The other keys of emb_sketch_candidates are chains of the same kind in
+ * D^ with everything else fixed, so the same argument applies: L2X (the
+ * batched search's ranking) is sqrtf(max(0, fl(fl(|q|^2 + rn^2) - 2 D^)))
+ * (2 D^ is exact; subtraction, max and sqrtf are monotone), nonincreasing
+ * in D^; SIM (3CosAdd) is -fl(D^ / rn) for rn > 0 (-0 otherwise),
+ * nonincreasing.  Callers rescore with their own kernel call; the bound on
+ * D^ holds for any summation order, so it covers each caller's kernel
+ * (scan_dot_*, scan_dot_f32_multi).  No FMA contraction in ISO C mode
+ * (-std=c11), so these expressions compute as written everywhere.
+ *
  * L2 on f32/f16/bf16: the plain distance is sqrtf(L^), L^ a float sum of d
  * non-negative terms fl(q_i - x_i)^2, so (1 - G) L - U <= L^ <= (1 + G) L + U
  * with L = |q - x|^2 = qq + |x|^2 - 2 q.x, and L^ only grows on overflow.
@@ -60,7 +70,8 @@
  * double evaluation; the float ends are rounded down / up and passed
  * through sqrtf, which is monotone.
  *
- * Search.  Pass 1 scans the sketch block by block; for each candidate row it
+ * Search.  Pass 1 scans the sketch block by block (a block of codes is
+ * read once for every query of a batch, scan_dot_i8i8_multi); for each candidate row it
  * computes lb <= d_r <= ub.  A bounded heap keeps the k smallest ub; its
  * root T (or +inf while it holds fewer than k) never grows.  Rows with
  * lb > T are dropped at once (ub is only computed for the others); the rest
@@ -84,6 +95,7 @@
 
 #include "search/topk.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,9 +147,9 @@ static int8_t *codes_alloc(size_t nb)
 {
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
     if (nb >= SKETCH_HUGE_MIN) {
+        void *p = NULL;
         size_t rounded = (nb + SKETCH_HUGE_PAGE - 1) / SKETCH_HUGE_PAGE * SKETCH_HUGE_PAGE;
-        void *p = emb_aligned_alloc(SKETCH_HUGE_PAGE, rounded);
-        if (!p)
+        if (!(p = emb_aligned_alloc(SKETCH_HUGE_PAGE, rounded)))
             return NULL;
         (void)madvise(p, rounded, MADV_HUGEPAGE);
         return p;
@@ -240,17 +252,30 @@ void emb_sketch_set(emb_sketch *sk, size_t r, const float *x)
     row->xn = (float)sqrt(xx);
 }
 
+/* The sketch covers m's rows and its bounds hold for them. */
+static int sketch_fits(const emb_matrix *m)
+{
+    const emb_sketch *sk = m ? m->sketch : NULL;
+    if (!sk || sk->dim != m->dim || sk->cap < m->n_rows || m->dtype == EMB_DTYPE_I8 ||
+        emb_dtype_size(m->dtype) == 0)
+        return 0;
+    /* the bound's relative term (d + 16) u must stay small; P fits int32;
+     * row numbers fit the candidate list's uint32 */
+    return (double)(m->dim + 16) * 0x1p-24 < 0.01 && m->dim <= 65536 &&
+           m->n_rows <= UINT32_MAX;
+}
+
+int emb_sketch_usable(const emb_matrix *m, size_t k)
+{
+    return sketch_fits(m) && k > 0 && k <= m->n_rows / 8;
+}
+
 int emb_sketch_applies(const emb_matrix *m, const float *q, int metric, size_t k)
 {
-    const emb_sketch *sk = m->sketch;
     (void)q;
-    if (!sk || sk->dim != m->dim || sk->cap < m->n_rows || m->dtype == EMB_DTYPE_I8)
+    if (metric < 0 || metric > 2 || !emb_sketch_usable(m, k))
         return 0;
-    if (metric == EMB_METRIC_COSINE && !m->norms)
-        return 0;
-    if (metric < 0 || metric > 2 || k == 0)
-        return 0;
-    return k <= m->n_rows / 8;
+    return !(metric == EMB_METRIC_COSINE && !m->norms);
 }
 
 /* One candidate of pass 1. */
@@ -261,18 +286,40 @@ typedef struct cand {
 
 /* Per-query constants of the bounds (header comment). */
 typedef struct qbounds {
-    int metric;
-    float qnorm;  /* the plain scan's norm_f32(q) */
-    double t;     /* query scale */
+    int kind;          /* EMB_SKETCH_KEY_* */
+    float qnorm;       /* the plain path's norm_f32(q) (COSINE, L2X) */
+    const float *rn;   /* row norms of the key (COSINE, L2X, SIM) */
+    double t;          /* query scale */
     double QN, FN, qq_lo, qq_hi;
     double G, U;
-    double FNG, QNG, UG, AG; /* the dot / cosine W regrouped (row_bounds) */
+    double FNG, QNG, UG, AG; /* the dot W regrouped (row_bounds) */
 } qbounds;
 
-/* Bounds of row r's plain distance from its exact integer dot P: *lb always,
- * *ub only when want_ub (lb alone decides most rows). */
-static inline void row_bounds(const qbounds *b, const emb_matrix *m, const emb_sketch_row *sr,
-                              size_t r, int32_t P, int want_ub, float *lb, float *ub)
+/* The key of row r at a float dot s: each kind is a chain of correctly
+ * rounded operations that is monotone nonincreasing in s (header comment
+ * "From the dot interval to the distance"); ISO C mode (-std=c11) forbids
+ * contraction into FMA, so this is the same float function as the callers'
+ * own copies of these expressions. */
+static inline float key_at(const qbounds *b, size_t r, float s)
+{
+    switch (b->kind) {
+    case EMB_SKETCH_KEY_DOT:
+        return -s;
+    case EMB_SKETCH_KEY_COSINE:
+        return emb_distance_from_dot(EMB_METRIC_COSINE, s, b->qnorm, b->rn[r]);
+    case EMB_SKETCH_KEY_L2X:
+        return emb_distance_from_dot(EMB_METRIC_L2, s, b->qnorm, b->rn[r]);
+    default: { /* EMB_SKETCH_KEY_SIM */
+        float n = b->rn[r];
+        return -(n > 0 ? s / n : 0.0f);
+    }
+    }
+}
+
+/* Bounds of row r's key from its exact integer dot P: *lb always, *ub only
+ * when want_ub (lb alone decides most rows). */
+static inline void row_bounds(const qbounds *b, const emb_sketch_row *sr, size_t r, int32_t P,
+                              int want_ub, float *lb, float *ub)
 {
     if (!(sr->e < INFINITY)) {
         *lb = -INFINITY;
@@ -281,7 +328,7 @@ static inline void row_bounds(const qbounds *b, const emb_matrix *m, const emb_s
     }
     const double A = (double)sr->s * b->t * (double)P;
     const double absA = fabs(A);
-    if (b->metric != EMB_METRIC_L2) {
+    if (b->kind != EMB_SKETCH_KEY_L2) {
         /* W of the header comment, regrouped: (FN + G QN) g + (1 + G) QN e
          * + U + 2^-50 |A|, all times (1 + 2^-40) (folded into FNG, QNG, UG,
          * AG); the overflow guard QN (g + e) (1 + G) < 1e38 becomes
@@ -299,9 +346,7 @@ static inline void row_bounds(const qbounds *b, const emb_matrix *m, const emb_s
             *ub = INFINITY;
             return;
         }
-        const float rn = b->metric == EMB_METRIC_COSINE ? m->norms[r] : 0;
-        *lb = b->metric == EMB_METRIC_DOT ? -dhi
-                                          : emb_distance_from_dot(EMB_METRIC_COSINE, dhi, b->qnorm, rn);
+        *lb = key_at(b, r, dhi);
         if (!want_ub)
             return;
         const float dlo = f_down(A - W);
@@ -310,8 +355,7 @@ static inline void row_bounds(const qbounds *b, const emb_matrix *m, const emb_s
             *ub = INFINITY;
             return;
         }
-        *ub = b->metric == EMB_METRIC_DOT ? -dlo
-                                          : emb_distance_from_dot(EMB_METRIC_COSINE, dlo, b->qnorm, rn);
+        *ub = key_at(b, r, dlo);
         return;
     }
     const double V = b->FN * sr->g + b->QN * sr->e;
@@ -329,77 +373,275 @@ static inline void row_bounds(const qbounds *b, const emb_matrix *m, const emb_s
     }
 }
 
-int emb_sketch_search(const emb_kernels *kern, const emb_matrix *m, const float *q, int metric,
-                      size_t k, const uint8_t *allow, emb_hit *out, size_t *n_out,
-                      emb_sketch_stats *stats, emb_err *err)
+/* One query's state through pass 1. */
+typedef struct qstate {
+    qbounds b;
+    int8_t *qc;  /* d codes */
+    emb_hit *ubh; /* k */
+    emb_topk uh; /* the k smallest upper bounds */
+    cand *list;
+    size_t n_list, cap;
+    float cut_T, cut_R; /* the quick test's threshold and its R (query_block) */
+} qstate;
+
+/* Encode query q (d floats) into st (qc and ubh allocated by the caller).
+ * Returns 0, or 1 when the query has a non-finite value (no bound). */
+static int query_setup(qstate *st, const emb_kernels *kern, const float *q, size_t d,
+                       const emb_sketch_key *key)
 {
-    if (!kern || !m || !q || !out || !n_out)
-        return emb_err_set(err, EMB_EINVAL, "sketch: NULL argument");
-    const emb_sketch *sk = m->sketch;
-    if (metric < 0 || metric > 2)
-        return emb_err_set(err, EMB_EINVAL, "sketch: unknown metric %d", metric);
-    if (stats)
-        stats->scanned = stats->rescored = 0;
-    const size_t d = m->dim;
-    int plain = !sk || sk->dim != d || sk->cap < m->n_rows || m->dtype == EMB_DTYPE_I8 ||
-                emb_dtype_size(m->dtype) == 0 || (metric == EMB_METRIC_COSINE && !m->norms) ||
-                (double)(d + 16) * 0x1p-24 >= 0.01 || d > 65536;
     float amax = 0;
     double qq = 0;
-    for (size_t i = 0; !plain && i < d; i++) {
+    for (size_t i = 0; i < d; i++) {
         if (!isfinite(q[i]))
-            plain = 1;
+            return 1;
         float a = fabsf(q[i]);
         if (a > amax)
             amax = a;
         qq += (double)q[i] * q[i];
-    }
-    if (plain || k == 0 || m->n_rows == 0)
-        return emb_matrix_search_plain(kern, m, q, metric, k, allow, out, n_out, err);
-
-    /* query encoding */
-    int8_t *qc = emb_malloc(d + 1);
-    size_t cap = 1024;
-    cand *list = emb_malloc(cap * sizeof *list);
-    emb_hit *ubh = emb_malloc(k * sizeof *ubh);
-    if (!qc || !list || !ubh) {
-        emb_free(qc);
-        emb_free(list);
-        emb_free(ubh);
-        return emb_err_set(err, EMB_ENOMEM, "sketch: out of memory");
     }
     const float t = amax / 127.0f;
     double ff = 0;
     for (size_t i = 0; i < d; i++) {
         double v = t > 0 ? nearbyint((double)q[i] / t) : 0;
         v = v > 127 ? 127 : v < -127 ? -127 : v;
-        qc[i] = (int8_t)v;
+        st->qc[i] = (int8_t)v;
         double f = (double)q[i] - (double)t * v;
         ff += f * f;
     }
     const double R = rel_err(d);
-    qbounds b;
-    b.metric = metric;
-    b.qnorm = metric == EMB_METRIC_COSINE ? kern->norm_f32(q, d) : 0;
-    b.t = t;
-    b.QN = sqrt(qq) * (1 + R);
-    b.FN = sqrt(ff) * (1 + R) + (double)amax * 0x1p-48;
-    b.qq_lo = qq * (1 - R);
-    b.qq_hi = qq * (1 + R);
+    qbounds *b = &st->b;
+    b->kind = key->kind;
+    b->rn = key->rnorm;
+    b->qnorm = key->kind == EMB_SKETCH_KEY_COSINE || key->kind == EMB_SKETCH_KEY_L2X
+                   ? kern->norm_f32(q, d)
+                   : 0;
+    b->t = t;
+    b->QN = sqrt(qq) * (1 + R);
+    b->FN = sqrt(ff) * (1 + R) + (double)amax * 0x1p-48;
+    b->qq_lo = qq * (1 - R);
+    b->qq_hi = qq * (1 + R);
     const double gu = (double)(d + 16) * 0x1p-24;
-    b.G = gu / (1 - gu);
-    b.U = (double)(d + 16) * 0x1p-147;
-    b.FNG = (b.FN + b.G * b.QN) * (1 + 0x1p-40);
-    b.QNG = b.QN * (1 + b.G) * (1 + 0x1p-40);
-    b.UG = b.U * (1 + 0x1p-40);
-    b.AG = 0x1p-50 * (1 + 0x1p-40);
+    b->G = gu / (1 - gu);
+    b->U = (double)(d + 16) * 0x1p-147;
+    b->FNG = (b->FN + b->G * b->QN) * (1 + 0x1p-40);
+    b->QNG = b->QN * (1 + b->G) * (1 + 0x1p-40);
+    b->UG = b->U * (1 + 0x1p-40);
+    b->AG = 0x1p-50 * (1 + 0x1p-40);
+    return 0;
+}
 
-    /* pass 1 */
-    emb_topk uh;
-    emb_topk_init(&uh, ubh, k);
-    size_t n_list = 0, scanned = 0;
-    int32_t dots[SKETCH_BLOCK];
-    int rc = EMB_OK;
+/* Rows [lo, hi) of one block for one query, dots[r - lo] = P of row r. */
+/* The quick test (pass 1's common case: a row far from the threshold).
+ * For the keys DOT, COSINE and SIM, lb = key(dhi) with key(d) = h(fl(d / den))
+ * (den = 1, fl(|q| rn[r]) or rn[r] > 0) and h(y) = -y or fl(1 - y), which is
+ * nonincreasing in y.  With Y* the smallest float y such that h(y) <= T
+ * (found by bisection on the ordered float encodings, once per threshold)
+ * and R = the float below Y*:
+ *   dhi / den <= R  implies  fl(dhi / den) <= R < Y*  implies  lb > T.
+ * R den is exact in double (two 24-bit significands) and dhi = f_up(hi) with
+ * hi = A + W (double); f_up(hi) <= X  iff  hi <= f_down(X), and
+ * X' = X - |X| 2^-22 - 2^-148 (evaluated in double, each rounding at most
+ * 2^-53 |X|) is <= X - max(ulp_float(X), 2^-149) <= f_down(X) for |X| < 1e38.
+ * So hi <= X' rejects the row exactly as the full bound would; anything
+ * else (including every guard) goes to row_bounds. */
+static inline uint32_t f_ord(float f) /* monotone map of finite floats to uint32 */
+{
+    uint32_t u;
+    memcpy(&u, &f, sizeof u);
+    return (u & 0x80000000u) ? ~u : u | 0x80000000u;
+}
+
+static inline float f_unord(uint32_t o)
+{
+    uint32_t u = (o & 0x80000000u) ? o & 0x7fffffffu : ~o;
+    float f;
+    memcpy(&f, &u, sizeof f);
+    return f;
+}
+
+static inline int h_le(int kind, float y, float T)
+{
+    float h = kind == EMB_SKETCH_KEY_COSINE ? 1.0f - y : -y;
+    return h <= T;
+}
+
+/* R for threshold T (finite), or NAN when no float y has h(y) <= T in the
+ * finite range (then nothing is rejected quickly). */
+static float quick_cut(int kind, float T)
+{
+    uint32_t lo = f_ord(-FLT_MAX), hi = f_ord(FLT_MAX);
+    if (!h_le(kind, FLT_MAX, T))
+        return NAN;
+    if (h_le(kind, -FLT_MAX, T))
+        return NAN; /* Y* = -FLT_MAX: no float below it */
+    while (hi - lo > 1) { /* h_le(lo) false, h_le(hi) true */
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (h_le(kind, f_unord(mid), T))
+            hi = mid;
+        else
+            lo = mid;
+    }
+    return f_unord(lo); /* the float just below Y* = f_unord(hi) */
+}
+
+/* Per block of rows, the per-row values of the quick test in arrays (read
+ * once per block, used by every query of a batch). */
+typedef struct block_soa {
+    double s[SKETCH_BLOCK], g[SKETCH_BLOCK], e[SKETCH_BLOCK];
+    float rn[SKETCH_BLOCK];
+} block_soa;
+
+/* keep[i] = 0 when row lo + i fails the quick test against cut R (so its
+ * lower bound exceeds the threshold R was made for), else 1.  n <= block.
+ * Straight-line double arithmetic over arrays, compiled also for AVX2
+ * (quick_pass below); ISO C mode forbids contraction, so both builds
+ * compute the same values (and the test's slack would cover either). */
+static inline __attribute__((always_inline)) void
+quick_body(const qbounds *b, float R, const block_soa *bs, const int32_t *dots, size_t n,
+           uint8_t *keep)
+{
+    const double t = b->t, FNG = b->FNG, QNG = b->QNG, UG = b->UG, AG = b->AG;
+    const float qn = b->kind == EMB_SKETCH_KEY_COSINE ? b->qnorm : 1.0f;
+    const float one = b->kind == EMB_SKETCH_KEY_DOT ? 1.0f : 0.0f; /* DOT: den = 1 */
+    for (size_t i = 0; i < n; i++) {
+        /* den: 1 (DOT), fl(|q| rn) (COSINE) or rn (SIM; qn = 1 is exact) */
+        float den = one > 0 ? one : qn * bs->rn[i];
+        double X = (double)R * (double)den;
+        double A = bs->s[i] * t * (double)dots[i];
+        double W = FNG * bs->g[i] + QNG * bs->e[i] + UG + fabs(A) * AG;
+        int ok = (den > 0) & (fabs(X) < 1e38) & (QNG * (bs->g[i] + bs->e[i]) < 1e38) &
+                 (A + W <= X - fabs(X) * 0x1p-22 - 0x1p-148);
+        keep[i] = (uint8_t)!ok;
+    }
+}
+
+static void quick_generic(const qbounds *b, float R, const block_soa *bs, const int32_t *dots,
+                          size_t n, uint8_t *keep)
+{
+    quick_body(b, R, bs, dots, n, keep);
+}
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+__attribute__((target("avx2"), optimize("O3"))) static void
+quick_avx2(const qbounds *b, float R, const block_soa *bs, const int32_t *dots, size_t n,
+           uint8_t *keep)
+{
+    quick_body(b, R, bs, dots, n, keep);
+}
+#endif
+
+/* Rows [lo, hi) of one block for one query, dots[r - lo] = P of row r;
+ * bs holds the block's per-row values (NULL: no quick test); wide != 0:
+ * the kernel set allows AVX2. */
+static int query_block(qstate *st, const emb_matrix *m, const uint8_t *allow, size_t k,
+                       const int32_t *dots, size_t lo, size_t hi, const block_soa *bs,
+                       int wide)
+{
+    const emb_sketch_row *rows = m->sketch->rows;
+    const qbounds *b = &st->b;
+    uint8_t keep[SKETCH_BLOCK];
+    int quick = bs && (b->kind == EMB_SKETCH_KEY_DOT || b->kind == EMB_SKETCH_KEY_COSINE ||
+                       b->kind == EMB_SKETCH_KEY_SIM);
+    const float T0 = st->uh.count < k ? INFINITY : st->uh.h[0].distance;
+    if (quick && T0 < INFINITY) {
+        /* the cut of the threshold at the block's start: T only falls, so
+         * a row it rejects has lb > T0 >= T at its turn */
+        if (!(T0 == st->cut_T)) {
+            st->cut_T = T0;
+            st->cut_R = quick_cut(b->kind, T0);
+        }
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+        if (wide)
+            quick_avx2(b, st->cut_R, bs, dots, hi - lo, keep);
+        else
+#endif
+            quick_generic(b, st->cut_R, bs, dots, hi - lo, keep);
+    } else {
+        quick = 0;
+    }
+    (void)wide;
+    for (size_t r = lo; r < hi; r++) {
+        if (quick && !keep[r - lo])
+            continue;
+        if ((m->valid && !m->valid[r]) || (allow && !allow[r]))
+            continue;
+        const float T = st->uh.count < k ? INFINITY : st->uh.h[0].distance;
+        const int32_t P = dots[r - lo];
+        const emb_sketch_row *sr = &rows[r];
+        float lb, ub = INFINITY;
+        row_bounds(b, sr, r, P, 0, &lb, &ub);
+        if (lb > T)
+            continue;
+        row_bounds(b, sr, r, P, 1, &lb, &ub);
+        emb_topk_push(&st->uh, (int64_t)r, ub);
+        if (st->n_list == st->cap) {
+            cand *nl = emb_realloc(st->list, 2 * st->cap * sizeof *nl);
+            if (!nl)
+                return EMB_ENOMEM;
+            st->list = nl;
+            st->cap *= 2;
+        }
+        st->list[st->n_list++] = (cand){(uint32_t)r, lb};
+    }
+    return EMB_OK;
+}
+
+void emb_sketch_cands_free(emb_sketch_cands *c, size_t n_q)
+{
+    for (size_t j = 0; c && j < n_q; j++) {
+        emb_free(c[j].rows);
+        c[j].rows = NULL;
+        c[j].n = 0;
+    }
+}
+
+int emb_sketch_candidates(const emb_kernels *kern, const emb_matrix *m, const float *q,
+                          size_t n_q, const emb_sketch_key *key, size_t k, const uint8_t *allow,
+                          emb_sketch_cands *out, emb_sketch_stats *stats, emb_err *err)
+{
+    if (!kern || !m || (!q && n_q) || !key || (!out && n_q))
+        return emb_err_set(err, EMB_EINVAL, "sketch: NULL argument");
+    if (key->kind < 0 || key->kind > EMB_SKETCH_KEY_SIM ||
+        (key->kind != EMB_SKETCH_KEY_DOT && key->kind != EMB_SKETCH_KEY_L2 && !key->rnorm))
+        return emb_err_set(err, EMB_EINVAL, "sketch: bad key");
+    if (stats)
+        stats->scanned = stats->rescored = 0;
+    if (!sketch_fits(m))
+        return emb_err_set(err, EMB_EUNSUP, "sketch: none for this matrix");
+    if (k == 0 || n_q == 0) {
+        for (size_t j = 0; j < n_q; j++)
+            out[j] = (emb_sketch_cands){NULL, 0};
+        return EMB_OK;
+    }
+    const size_t d = m->dim;
+    const emb_sketch *sk = m->sketch;
+    qstate *st = emb_calloc(n_q ? n_q : 1, sizeof *st);
+    int8_t *qcs = emb_malloc(n_q * d + 1); /* query j's codes at qcs + j*d */
+    size_t n_ub;
+    emb_hit *ubh = emb_mul_size(n_q, k, &n_ub) == 0 && n_ub < SIZE_MAX / sizeof *ubh
+                       ? emb_malloc(n_ub * sizeof *ubh)
+                       : NULL;
+    int rc = st && qcs && ubh ? EMB_OK : EMB_ENOMEM;
+    for (size_t j = 0; rc == EMB_OK && j < n_q; j++) {
+        st[j].qc = qcs + j * d;
+        st[j].ubh = ubh + j * k;
+        emb_topk_init(&st[j].uh, st[j].ubh, k);
+        st[j].cap = 256;
+        st[j].cut_T = NAN;
+        if (!(st[j].list = emb_malloc(st[j].cap * sizeof(cand))))
+            rc = EMB_ENOMEM;
+        else if (query_setup(&st[j], kern, q + j * d, d, key))
+            rc = EMB_EUNSUP;
+    }
+    int32_t *dots = emb_malloc(SKETCH_BLOCK * (n_q ? n_q : 1) * sizeof *dots);
+    block_soa *bs = emb_malloc(sizeof *bs);
+    if (!dots || !bs)
+        rc = EMB_ENOMEM;
+    const int wide = strcmp(kern->name, "avx2") == 0 || strcmp(kern->name, "avx512") == 0;
+    const float *rn = key->kind == EMB_SKETCH_KEY_DOT || key->kind == EMB_SKETCH_KEY_L2
+                          ? NULL
+                          : key->rnorm;
+    size_t scanned = 0;
     for (size_t b0 = 0; b0 < m->n_rows && rc == EMB_OK; b0 += SKETCH_BLOCK) {
         size_t lo = b0, hi = m->n_rows - b0 < SKETCH_BLOCK ? m->n_rows : b0 + SKETCH_BLOCK;
         if (m->valid || allow) {
@@ -410,52 +652,92 @@ int emb_sketch_search(const emb_kernels *kern, const emb_matrix *m, const float 
             if (lo == hi)
                 continue;
         }
-        kern->scan_dot_i8i8(dots, qc, sk->codes + lo * d, hi - lo, d);
+        for (size_t r = lo; stats && r < hi; r++)
+            scanned += (!m->valid || m->valid[r]) && (!allow || allow[r]);
+        /* one query: the row kernel; several: the tiled one (the block of
+         * codes stays in L2 while every query visits it) */
+        if (n_q == 1)
+            kern->scan_dot_i8i8(dots, st[0].qc, sk->codes + lo * d, hi - lo, d);
+        else
+            kern->scan_dot_i8i8_multi(dots, qcs, n_q, sk->codes + lo * d, hi - lo, d);
         for (size_t r = lo; r < hi; r++) {
-            if ((m->valid && !m->valid[r]) || (allow && !allow[r]))
-                continue;
-            scanned++;
-            const float T = uh.count < k ? INFINITY : uh.h[0].distance;
-            float lb, ub = INFINITY;
-            row_bounds(&b, m, &sk->rows[r], r, dots[r - lo], 0, &lb, &ub);
-            if (lb > T)
-                continue;
-            row_bounds(&b, m, &sk->rows[r], r, dots[r - lo], 1, &lb, &ub);
-            emb_topk_push(&uh, (int64_t)r, ub);
-            if (n_list == cap) {
-                cand *nl = emb_realloc(list, 2 * cap * sizeof *nl);
-                if (!nl) {
-                    rc = emb_err_set(err, EMB_ENOMEM, "sketch: out of memory");
-                    break;
-                }
-                list = nl;
-                cap *= 2;
-            }
-            list[n_list++] = (cand){(uint32_t)r, lb};
+            const emb_sketch_row *sr = &sk->rows[r];
+            bs->s[r - lo] = sr->s;
+            bs->g[r - lo] = sr->g;
+            bs->e[r - lo] = sr->e;
+            bs->rn[r - lo] = rn ? rn[r] : 1.0f;
         }
+        for (size_t j = 0; j < n_q && rc == EMB_OK; j++)
+            rc = query_block(&st[j], m, allow, k, dots + j * (hi - lo), lo, hi, bs, wide);
     }
-    size_t rescored = 0;
-    if (rc == EMB_OK) {
-        /* pass 2 */
-        const float T = uh.count < k ? INFINITY : uh.h[0].distance;
-        const float qn = (metric == EMB_METRIC_COSINE) ? b.qnorm : 0;
-        emb_topk heap;
-        emb_topk_init(&heap, out, k);
-        for (size_t i = 0; i < n_list; i++) {
-            if (list[i].lb > T)
-                continue;
-            size_t r = list[i].r;
-            emb_topk_push(&heap, (int64_t)r, emb_matrix_row_distance(kern, m, q, metric, qn, r));
-            rescored++;
+    /* pass 2's list: the rows whose lower bound does not exceed the final
+     * threshold, ascending (the list is in row order) */
+    for (size_t j = 0; rc == EMB_OK && j < n_q; j++) {
+        const float T = st[j].uh.count < k ? INFINITY : st[j].uh.h[0].distance;
+        uint32_t *rows = emb_malloc((st[j].n_list ? st[j].n_list : 1) * sizeof *rows);
+        if (!rows) {
+            emb_sketch_cands_free(out, j);
+            rc = EMB_ENOMEM;
+            break;
         }
-        *n_out = emb_topk_finish(&heap);
-        if (stats) {
-            stats->scanned = scanned;
-            stats->rescored = rescored;
-        }
+        size_t n = 0;
+        for (size_t i = 0; i < st[j].n_list; i++)
+            if (!(st[j].list[i].lb > T))
+                rows[n++] = st[j].list[i].r;
+        out[j].rows = rows;
+        out[j].n = n;
+        if (stats)
+            stats->rescored += n;
     }
-    emb_free(qc);
-    emb_free(list);
+    if (stats)
+        stats->scanned = scanned * (rc == EMB_OK ? n_q : 0);
+    for (size_t j = 0; st && j < n_q; j++)
+        emb_free(st[j].list);
+    emb_free(st);
+    emb_free(qcs);
     emb_free(ubh);
+    emb_free(dots);
+    emb_free(bs);
+    if (rc == EMB_ENOMEM)
+        return emb_err_set(err, rc, "sketch: out of memory");
+    if (rc == EMB_EUNSUP)
+        return emb_err_set(err, rc, "sketch: non-finite query");
     return rc;
+}
+
+int emb_sketch_search(const emb_kernels *kern, const emb_matrix *m, const float *q, int metric,
+                      size_t k, const uint8_t *allow, emb_hit *out, size_t *n_out,
+                      emb_sketch_stats *stats, emb_err *err)
+{
+    if (!kern || !m || !q || !out || !n_out)
+        return emb_err_set(err, EMB_EINVAL, "sketch: NULL argument");
+    if (metric < 0 || metric > 2)
+        return emb_err_set(err, EMB_EINVAL, "sketch: unknown metric %d", metric);
+    if (stats)
+        stats->scanned = stats->rescored = 0;
+    if (k == 0 || m->n_rows == 0 || !sketch_fits(m) || (metric == EMB_METRIC_COSINE && !m->norms))
+        return emb_matrix_search_plain(kern, m, q, metric, k, allow, out, n_out, err);
+    /* (emb_sketch_usable's k <= n_rows / 8 is a speed rule, not needed here) */
+    emb_sketch_key key = {metric == EMB_METRIC_COSINE ? EMB_SKETCH_KEY_COSINE
+                          : metric == EMB_METRIC_DOT  ? EMB_SKETCH_KEY_DOT
+                                                      : EMB_SKETCH_KEY_L2,
+                          m->norms};
+    emb_sketch_cands c = {NULL, 0};
+    emb_sketch_stats st;
+    int rc = emb_sketch_candidates(kern, m, q, 1, &key, k, allow, &c, &st, err);
+    if (rc == EMB_EUNSUP)
+        return emb_matrix_search_plain(kern, m, q, metric, k, allow, out, n_out, err);
+    if (rc != EMB_OK)
+        return rc;
+    const float qn = metric == EMB_METRIC_COSINE ? kern->norm_f32(q, m->dim) : 0;
+    emb_topk heap;
+    emb_topk_init(&heap, out, k);
+    for (size_t i = 0; i < c.n; i++)
+        emb_topk_push(&heap, (int64_t)c.rows[i],
+                      emb_matrix_row_distance(kern, m, q, metric, qn, c.rows[i]));
+    *n_out = emb_topk_finish(&heap);
+    if (stats)
+        *stats = st;
+    emb_sketch_cands_free(&c, 1);
+    return EMB_OK;
 }

@@ -57,9 +57,12 @@ void emb_sketch_unset(emb_sketch *sk, size_t r);
 /* Bytes held (codes and per-row bounds). */
 size_t emb_sketch_bytes(const emb_sketch *sk);
 
-/* Should emb_matrix_search use m->sketch for this query?  Yes when the
- * sketch covers the rows, the dtype is not int8, cosine has norms, and k is
- * small next to the table (k * 8 <= n_rows), so that rescoring is rare. */
+/* Is m->sketch worth scanning for a top k?  Yes when it covers the rows
+ * (same dim, capacity >= n_rows), the dtype is not int8, and k is small next
+ * to the table (k * 8 <= n_rows), so that rescoring is rare. */
+int emb_sketch_usable(const emb_matrix *m, size_t k);
+/* Should emb_matrix_search use m->sketch for this query?  emb_sketch_usable,
+ * and cosine needs m->norms. */
 int emb_sketch_applies(const emb_matrix *m, const float *q, int metric, size_t k);
 
 typedef struct emb_sketch_stats {
@@ -69,9 +72,62 @@ typedef struct emb_sketch_stats {
 
 /* Exactly emb_matrix_search_plain(kern, m, q, metric, k, allow, ...), using
  * m->sketch (which must cover m->n_rows rows of m->dim); a non-finite query
- * goes to the plain scan.  stats may be NULL.  Allocates a candidate list. */
+ * or a matrix the sketch does not fit goes to the plain scan.  stats may be
+ * NULL.  Allocates a candidate list. */
 int emb_sketch_search(const emb_kernels *kern, const emb_matrix *m, const float *q, int metric,
                       size_t k, const uint8_t *allow, emb_hit *out, size_t *n_out,
                       emb_sketch_stats *stats, emb_err *err);
+
+/*
+ * The general form, for every caller that ranks rows by a function of the
+ * float dot product s of the query with each row, whatever order the
+ * caller's kernel sums in (the bound covers any order): the rows that can
+ * rank among the k smallest keys, ties by smaller id.  The caller rescores
+ * exactly those rows with its own kernel call and formula and keeps the k
+ * best: that is its plain result, bit for bit (proof in sketch.c).
+ *
+ * Keys (smaller ranks first), each monotone nonincreasing in s for a row:
+ *   COSINE  emb_distance_from_dot(EMB_METRIC_COSINE, s, |q|, rnorm[r])
+ *   DOT     -s (emb_matrix_search's dot distance, emb_logits' order)
+ *   L2      sqrtf of the float sum of (q_i - x_i)^2 (scan_l2sq_*; not a
+ *           function of s: bounded directly, see sketch.c)
+ *   L2X     emb_distance_from_dot(EMB_METRIC_L2, s, |q|, rnorm[r]) (the
+ *           batched search's l2 ranking)
+ *   SIM     -(rnorm[r] > 0 ? s / rnorm[r] : 0) (most_similar's 3CosAdd)
+ * |q| is kern->norm_f32(q, dim), as the plain paths compute it.
+ */
+enum {
+    EMB_SKETCH_KEY_COSINE = 0,
+    EMB_SKETCH_KEY_DOT = 1,
+    EMB_SKETCH_KEY_L2 = 2,
+    EMB_SKETCH_KEY_L2X = 3,
+    EMB_SKETCH_KEY_SIM = 4
+};
+
+typedef struct emb_sketch_key {
+    int kind;            /* EMB_SKETCH_KEY_* */
+    const float *rnorm;  /* n_rows norms (COSINE, L2X, SIM), borrowed */
+} emb_sketch_key;
+
+/* One query's candidate rows, ascending; rows is malloc'd (free with
+ * emb_sketch_cands_free). */
+typedef struct emb_sketch_cands {
+    uint32_t *rows;
+    size_t n;
+} emb_sketch_cands;
+
+void emb_sketch_cands_free(emb_sketch_cands *c, size_t n_q);
+
+/* For each of n_q queries (q + j*dim), the rows among those present (valid)
+ * and allowed (allow, NULL = all) that may rank among the k best under key:
+ * a superset of the exact top k, in out[j] (room for n_q).  The sketch is
+ * read once per block of rows for all queries.  Returns EMB_OK, EMB_ENOMEM,
+ * EMB_EINVAL, or EMB_EUNSUP when the sketch cannot answer (no sketch fitting
+ * m, or a query with a non-finite value): the caller then runs its plain
+ * path.  On failure out holds nothing to free.  stats (may be NULL) sums
+ * over the queries. */
+int emb_sketch_candidates(const emb_kernels *kern, const emb_matrix *m, const float *q,
+                          size_t n_q, const emb_sketch_key *key, size_t k, const uint8_t *allow,
+                          emb_sketch_cands *out, emb_sketch_stats *stats, emb_err *err);
 
 #endif

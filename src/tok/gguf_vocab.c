@@ -481,6 +481,10 @@ int emb_tok_load_gguf(const uint8_t *data, size_t n, emb_tok **out, emb_err *err
     t->add_eos = m.add_eos >= 0 ? m.add_eos : 0;
     t->add_space_prefix = kind == EMB_TOK_SPM && (m.add_space >= 0 ? m.add_space : 1);
     emb_tok_byte_tokens(t);
+    if (kind == EMB_TOK_SPM && (rc = emb_tok_spm_pairs(t, err))) {
+        emb_tok_free(t);
+        return rc;
+    }
     t->spm_split = kind == EMB_TOK_SPM;
     for (size_t i = 0; i < nt && t->spm_split; i++) {
         const char *s = t->pool + t->off[i];

@@ -194,9 +194,30 @@ int emb_tok_out_grow(emb_tok_out *o, emb_err *err)
     return EMB_OK;
 }
 
+emb_tok_cache *emb_tok_cache_new(void)
+{
+    return emb_calloc(1, sizeof(emb_tok_cache));
+}
+
+void emb_tok_cache_free(emb_tok_cache *c)
+{
+    emb_free(c);
+}
+
 int emb_tok_encode(const emb_tok *t, const char *text, size_t n, int add_bos, int add_eos,
                    size_t max_tokens, int32_t **ids, size_t *n_ids, emb_err *err)
 {
+    return emb_tok_encode_cached(t, NULL, text, n, add_bos, add_eos, max_tokens, ids, n_ids, err);
+}
+
+int emb_tok_encode_cached(const emb_tok *t, emb_tok_cache *c, const char *text, size_t n,
+                          int add_bos, int add_eos, size_t max_tokens, int32_t **ids,
+                          size_t *n_ids, emb_err *err)
+{
+    if (c && c->tok != t) {
+        memset(c->slots, 0, sizeof c->slots);
+        c->tok = t;
+    }
     emb_tok_out o = {NULL, 0, 0, max_tokens && max_tokens < EMB_TOK_MAX_TOKENS
                                      ? max_tokens : EMB_TOK_MAX_TOKENS};
     if (add_bos < 0)
@@ -207,9 +228,9 @@ int emb_tok_encode(const emb_tok *t, const char *text, size_t n, int add_bos, in
     if (add_bos && t->bos >= 0)
         rc = emb_tok_out_push(&o, t->bos, err);
     if (!rc && n)
-        rc = t->kind == EMB_TOK_SPM   ? emb_tok_spm_encode(t, text, n, &o, err)
-             : t->kind == EMB_TOK_BPE ? emb_tok_bpe_encode(t, text, n, &o, err)
-                                      : emb_tok_cbpe_encode(t, text, n, &o, err);
+        rc = t->kind == EMB_TOK_SPM   ? emb_tok_spm_encode(t, c, text, n, &o, err)
+             : t->kind == EMB_TOK_BPE ? emb_tok_bpe_encode(t, c, text, n, &o, err)
+                                      : emb_tok_cbpe_encode(t, c, text, n, &o, err);
     if (!rc && add_eos && t->eos >= 0)
         rc = emb_tok_out_push(&o, t->eos, err);
     if (rc) {

@@ -1,8 +1,9 @@
 /*
  * tok.h - the model's own tokenizer: text -> token ids -> text, as the
- * model file describes it (GGUF tokenizer.ggml.* metadata).
+ * model file describes it (GGUF tokenizer.ggml.* metadata, or a Hugging Face
+ * tokenizer.json).
  *
- * Two kinds, chosen by tokenizer.ggml.model:
+ * From GGUF, two kinds, chosen by tokenizer.ggml.model:
  *   "llama"  SentencePiece-style: the text (with a leading space when
  *            add_space_prefix, the default) has its spaces replaced by U+2581
  *            "▁", is cut into UTF-8 characters, and adjacent pieces are merged
@@ -25,13 +26,19 @@
  *            token), and pairs merge lowest merge rank first (ties:
  *            leftmost), as tokenizers' BPE model does.
  * BOS (and EOS) are added as tokenizer.ggml.add_bos_token / add_eos_token say
- * (defaults: "llama" BOS yes, "gpt2" BOS no), unless the caller overrides.
+ * (defaults: "llama" BOS yes, "gpt2" BOS no) or as a tokenizer.json's
+ * TemplateProcessing says, unless the caller overrides.
  * Control tokens in the text are not parsed (text is text).
  *
  * Decoding: control and unused tokens give nothing, <0xNN> byte tokens give
  * their byte, "▁" gives a space ("llama"; the first token's leading space is
  * removed when add_space_prefix), byte-level text maps back to bytes
  * ("gpt2"), and the unknown token gives U+2585 "▅" ("llama") as llama.cpp does.
+ * "bpe" decodes like "llama" (the first space dropped when the decoder
+ * strips it; special added tokens are control tokens).
+ *
+ * Speed, same ids: words (SentencePiece segments, pre-tokenizer chunks) are
+ * merged independently, so emb_tok_encode_cached can remember them.
  *
  * The tokenizer keeps no pointer into the bytes it was loaded from.  It is
  * read-only after load: encode/decode may run from several threads.
@@ -100,6 +107,20 @@ const char *emb_tok_piece(const emb_tok *t, int32_t id, size_t *n);
  * EMB_TOK_MAX_TOKENS) is EMB_ERANGE. */
 int emb_tok_encode(const emb_tok *t, const char *text, size_t n, int add_bos, int add_eos,
                    size_t max_tokens, int32_t **ids, size_t *n_ids, emb_err *err);
+
+/* A word cache for emb_tok_encode_cached: speeds up encoding text whose
+ * words repeat (about 350 KB; NULL when out of memory).  A cache is used
+ * by one thread at a time and belongs to the tokenizer it is first used
+ * with (passing another one empties it); free it when freeing that
+ * tokenizer, since a new tokenizer at the same address would find the old
+ * words.  _free(NULL) is fine. */
+typedef struct emb_tok_cache emb_tok_cache;
+emb_tok_cache *emb_tok_cache_new(void);
+void emb_tok_cache_free(emb_tok_cache *c);
+/* emb_tok_encode with a cache (NULL: none); same ids. */
+int emb_tok_encode_cached(const emb_tok *t, emb_tok_cache *c, const char *text, size_t n,
+                          int add_bos, int add_eos, size_t max_tokens, int32_t **ids,
+                          size_t *n_ids, emb_err *err);
 
 /* Decode ids into *text (malloc'd, NUL-terminated, *n_text bytes).  An id
  * outside 0..n_tokens-1 is EMB_ERANGE naming its position. */

@@ -270,8 +270,8 @@ static int bpe_word(const emb_tok *t, bwork *w, int32_t *ids, size_t m, emb_tok_
     return m < SHORT_CHUNK ? bpe_short(t, ids, m, o, err) : bpe_long(t, ids, m, w->sy, &w->h, o, err);
 }
 
-int emb_tok_bpe_encode(const emb_tok *t, const char *text, size_t n, emb_tok_out *o,
-                       emb_err *err)
+int emb_tok_bpe_encode(const emb_tok *t, emb_tok_cache *cache, const char *text, size_t n,
+                       emb_tok_out *o, emb_err *err)
 {
     if (n > INT32_MAX - 1)
         return emb_err_set(err, EMB_ERANGE, "tok: text of %zu bytes is too long", n);
@@ -288,7 +288,11 @@ int emb_tok_bpe_encode(const emb_tok *t, const char *text, size_t n, emb_tok_out
     bwork w = {NULL, NULL, 0, {NULL, 0, 0}};
     int rc = EMB_OK;
     for (size_t i = 0; i < n && !rc;) {
-        size_t len = chunk_len(s, n, i);
+        size_t len = chunk_len(s, n, i), at = o->n;
+        if (emb_tok_cache_get(cache, (const char *)s + i, len, o, err, &rc)) {
+            i += len;
+            continue;
+        }
         int32_t stack[SHORT_CHUNK], *ids = stack;
         if (len >= SHORT_CHUNK) {
             if ((rc = bwork_room(&w, len, err)))
@@ -298,6 +302,8 @@ int emb_tok_bpe_encode(const emb_tok *t, const char *text, size_t n, emb_tok_out
         for (size_t k = 0; k < len; k++)
             ids[k] = t->byte_tok[s[i + k]];
         rc = bpe_word(t, &w, ids, len, o, err);
+        if (!rc && o->n > at) /* a word of no tokens (all unknown) is not cached */
+            emb_tok_cache_put(cache, (const char *)s + i, len, o->ids + at, o->n - at);
         i += len;
     }
     bwork_free(&w);
@@ -347,8 +353,8 @@ static size_t cbpe_symbols(const emb_tok *t, const unsigned char *s, size_t n, i
     return m;
 }
 
-int emb_tok_cbpe_encode(const emb_tok *t, const char *text, size_t n, emb_tok_out *o,
-                        emb_err *err)
+int emb_tok_cbpe_encode(const emb_tok *t, emb_tok_cache *cache, const char *text, size_t n,
+                        emb_tok_out *o, emb_err *err)
 {
     static const char sp[] = "\xE2\x96\x81";
     size_t spaces = 0;
@@ -383,10 +389,17 @@ int emb_tok_cbpe_encode(const emb_tok *t, const char *text, size_t n, emb_tok_ou
         if (t->ms_split) /* each "▁" starts a word */
             for (b = a + 1; b < len && !(b + 3 <= len && memcmp(s + b, sp, 3) == 0); b++)
                 ;
+        size_t at = o->n;
+        if (t->ms_split && emb_tok_cache_get(cache, (const char *)s + a, b - a, o, err, &rc)) {
+            a = b;
+            continue;
+        }
         if ((rc = bwork_room(&w, b - a, err)))
             break;
         size_t m = cbpe_symbols(t, s + a, b - a, w.ids);
         rc = bpe_word(t, &w, w.ids, m, o, err);
+        if (!rc && t->ms_split && o->n > at)
+            emb_tok_cache_put(cache, (const char *)s + a, b - a, o->ids + at, o->n - at);
         a = b;
     }
     bwork_free(&w);

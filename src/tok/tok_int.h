@@ -45,8 +45,12 @@ struct emb_tok {
     int add_bos, add_eos, add_space_prefix;
     int32_t byte_tok[256];    /* SPM: <0xNN> token of each byte; BPE: token of
                                  each byte's one-character text; -1 = none */
-    emb_tok_pair *pairs;      /* BPE merges, open addressing */
-    size_t pair_cap;          /* power of two (0 for SPM) */
+    int32_t char_tok[128];    /* SPM: token of each ASCII character's text
+                                 (' ' -> "▁"), -1 = none */
+    emb_tok_pair *pairs;      /* BPE merges, open addressing; SPM: every pair
+                                 of tokens whose texts joined are a token
+                                 (emb_tok_spm_pairs) */
+    size_t pair_cap;          /* power of two */
     /* tokenizer.json options (0 for GGUF files) */
     int prefix_space;         /* BPE: ByteLevel add_prefix_space (a ' ' in front
                                  of a text that does not start with one) */
@@ -128,15 +132,64 @@ int emb_tok_pairs_alloc(emb_tok *t, size_t n, emb_err *err);
 void emb_tok_pair_add(emb_tok *t, int32_t l, int32_t r, int32_t rank, int32_t id, int overwrite);
 /* Per byte: SPM/CBPE its <0xNN> token, BPE its byte-level character's. */
 void emb_tok_byte_tokens(emb_tok *t);
+/* SPM: fill t->pairs with every (left, right) token pair whose texts
+ * joined are a token, split at a character boundary, and t->char_tok. */
+int emb_tok_spm_pairs(emb_tok *t, emb_err *err);
 
 int emb_tok_load_hf(const uint8_t *data, size_t n, emb_tok **out, emb_err *err);
 
-int emb_tok_spm_encode(const emb_tok *t, const char *text, size_t n, emb_tok_out *o,
-                       emb_err *err);
-int emb_tok_bpe_encode(const emb_tok *t, const char *text, size_t n, emb_tok_out *o,
-                       emb_err *err);
-int emb_tok_cbpe_encode(const emb_tok *t, const char *text, size_t n, emb_tok_out *o,
-                        emb_err *err);
+/* The word cache (emb_tok_cache, tok.c): a direct-mapped table from a
+ * word's text (a SentencePiece segment, a pre-tokenizer chunk) to its ids,
+ * for words of up to TOK_CACHE_TEXT bytes giving up to TOK_CACHE_IDS ids.
+ * Words are encoded independently of their neighbours, so a hit gives what
+ * encoding would. */
+#define TOK_CACHE_SLOTS 8192
+#define TOK_CACHE_TEXT 22
+#define TOK_CACHE_IDS 8
+typedef struct emb_tok_cache_slot {
+    uint32_t tag;
+    uint8_t n_text, n_ids;
+    char text[TOK_CACHE_TEXT];
+    int32_t ids[TOK_CACHE_IDS];
+} emb_tok_cache_slot;
+struct emb_tok_cache {
+    const emb_tok *tok; /* the tokenizer the slots belong to */
+    emb_tok_cache_slot slots[TOK_CACHE_SLOTS];
+};
+/* On a hit: the ids pushed to o, 1 returned (*rc set when pushing fails). */
+static inline int emb_tok_cache_get(emb_tok_cache *c, const char *s, size_t n, emb_tok_out *o,
+                                    emb_err *err, int *rc)
+{
+    if (!c || n > TOK_CACHE_TEXT || n == 0)
+        return 0;
+    uint64_t h = emb_tok_hash(s, n);
+    const emb_tok_cache_slot *e = &c->slots[h & (TOK_CACHE_SLOTS - 1)];
+    if (e->tag != (uint32_t)(h >> 32) || e->n_text != n || memcmp(e->text, s, n) != 0)
+        return 0;
+    for (size_t i = 0; i < e->n_ids && !*rc; i++)
+        *rc = emb_tok_out_push(o, e->ids[i], err);
+    return 1;
+}
+static inline void emb_tok_cache_put(emb_tok_cache *c, const char *s, size_t n, const int32_t *ids,
+                                     size_t n_ids)
+{
+    if (!c || n > TOK_CACHE_TEXT || n == 0 || n_ids > TOK_CACHE_IDS)
+        return;
+    uint64_t h = emb_tok_hash(s, n);
+    emb_tok_cache_slot *e = &c->slots[h & (TOK_CACHE_SLOTS - 1)];
+    e->tag = (uint32_t)(h >> 32);
+    e->n_text = (uint8_t)n;
+    e->n_ids = (uint8_t)n_ids;
+    memcpy(e->text, s, n);
+    memcpy(e->ids, ids, n_ids * sizeof *ids);
+}
+
+int emb_tok_spm_encode(const emb_tok *t, emb_tok_cache *cache, const char *text, size_t n,
+                       emb_tok_out *o, emb_err *err);
+int emb_tok_bpe_encode(const emb_tok *t, emb_tok_cache *cache, const char *text, size_t n,
+                       emb_tok_out *o, emb_err *err);
+int emb_tok_cbpe_encode(const emb_tok *t, emb_tok_cache *cache, const char *text, size_t n,
+                        emb_tok_out *o, emb_err *err);
 static inline uint64_t emb_tok_pair_hash(uint64_t k)
 {
     k ^= k >> 33;

@@ -4,11 +4,25 @@
 Run from the repository root with Debian's python (the Unicode version of
 that Python is recorded in the output):
     /usr/bin/python3 tests/ref/gen_unicase.py > src/lm/unicase.c
+    /usr/bin/python3 tests/ref/gen_unicase.py --hash   # tests/unit/test_unicase.c's value
 Each code point c with c.upper() != c gets one entry: the UTF-8 of
 c.upper() (1 to 3 code points, e.g. U+00DF 'ß' -> "SS", U+FB03 'ﬃ' -> "FFI").
 """
 import sys
 import unicodedata
+
+if "--hash" in sys.argv:
+    # The check value of tests/unit/test_unicase.c, computed from str.upper()
+    # itself (not from the table): FNV-1a 64 over, for every code point but
+    # the surrogates in order, the UTF-8 of chr(cp).upper() and a NUL byte.
+    h = 0xcbf29ce484222325
+    for cp in range(0x110000):
+        if 0xD800 <= cp <= 0xDFFF:
+            continue
+        for byte in chr(cp).upper().encode("utf-8") + b"\0":
+            h = ((h ^ byte) * 0x100000001b3) & 0xFFFFFFFFFFFFFFFF
+    print("0x%016xull /* Python %s, Unicode %s */" % (h, sys.version.split()[0], unicodedata.unidata_version))
+    sys.exit(0)
 
 rows = []
 pool = bytearray()

@@ -86,6 +86,7 @@ bags = [
     bag_case("sum-maxnorm-l1", ids, offs, "sum", max_norm=3.0, norm_type=1.0),
     bag_case("max-maxnorm-p3", ids, offs, "max", max_norm=2.0, norm_type=3.0),
     bag_case("sum-psw-maxnorm", ids, offs, "sum", psw=psw, max_norm=1.5),
+    bag_case("mean-maxnorm-p1.7", ids, offs, "mean", max_norm=1.2, norm_type=1.7),
 ]
 embs = [
     emb_case("plain", [3, 7, 0, 7]),
@@ -94,6 +95,12 @@ embs = [
     emb_case("maxnorm-p3.5", [3, 7, 1], max_norm=2.0, norm_type=3.5),
     emb_case("maxnorm-inf", [3, 7, 1], max_norm=0.5, norm_type=float("inf")),
     emb_case("maxnorm-2d", [[3, 7], [1, 3]], max_norm=2.0),
+    # every row, norm types whose norm is a float sum of powf (src/lm/bag.c)
+    emb_case("maxnorm-p0.5-all", list(range(40)), max_norm=3.0, norm_type=0.5),
+    emb_case("maxnorm-p1.5-all", list(range(40)), max_norm=1.5, norm_type=1.5),
+    emb_case("maxnorm-p2.5-all", list(range(40)), max_norm=2.0, norm_type=2.5),
+    emb_case("maxnorm-p4-all", list(range(40)), max_norm=1.0, norm_type=4.0),
+    emb_case("maxnorm-p3.3-all", list(range(40)), max_norm=1.1, norm_type=3.3),
 ]
 json.dump({"torch": torch.__version__, "numpy": np.__version__, "bags": bags, "embeddings": embs},
           sys.stdout, indent=1)

@@ -8,9 +8,9 @@ insert into wte(token_id, token, vector) select token_id, token, vector from emb
 create virtual table bare using embedding(dim=2);
 create table plain(x);
 
--- error: emb_tokenize: table wte has no tokenizer (store one with emb_tokenizer_load('wte', 'model.gguf'))
+-- error: emb_tokenize: table wte has no tokenizer (store one with emb_tokenizer_load('wte', path) from a GGUF file or a tokenizer.json)
 select * from emb_tokenize('wte', 'I love dogs');
--- error: emb_tokens_json: table bare has no tokenizer (store one with emb_tokenizer_load('bare', 'model.gguf'))
+-- error: emb_tokens_json: table bare has no tokenizer (store one with emb_tokenizer_load('bare', path) from a GGUF file or a tokenizer.json)
 select emb_tokens_json('bare', 'x');
 -- error: emb_detokenize: no such embedding table: nope
 select emb_detokenize('nope', '[1]');

@@ -16,8 +16,12 @@ create virtual table bad using embedding(dim=65537);
 create virtual table bad using embedding(dim=4, dtype=f64);
 -- error: embedding: unknown metric 'hamming' (expected cosine, dot or l2)
 create virtual table bad using embedding(dim=4, metric=hamming);
--- error: embedding: unknown option 'size' (expected dim, dtype, metric, chunk_rows or sketch)
+-- error: embedding: unknown option 'size' (expected dim, dtype, metric, chunk_rows, sketch or layout)
 create virtual table bad using embedding(dim=4, size=3);
+-- error: embedding: unknown layout 'dense' (expected aligned or packed)
+create virtual table bad using embedding(dim=4, layout=dense);
+-- error: embedding: option layout given twice
+create virtual table bad using embedding(dim=4, layout=packed, layout=aligned);
 -- error: embedding: option dim given twice
 create virtual table bad using embedding(dim=4, dim=5);
 -- error: embedding: option 'dim' needs a value (e.g. dim=768)
@@ -37,6 +41,47 @@ create virtual table dflt using embedding(dim=768);
 select 'config-06', (select value from dflt_config where key = 'chunk_rows') = 32;
 select 'config-07', (select value from dflt_config where key = 'metric') = 'cosine';
 drop table dflt;
+
+-- storage format 2 (ext/vtab_layout.c), 4096-byte pages: a slot is the row,
+-- [its int8 scale,] one valid byte; page-aligned slabs of 4092 bytes (one
+-- overflow page each) after a pad that fills the record's local part
+-- (489 bytes on 4096-byte pages: 7 header bytes + 482)
+create virtual table d64 using embedding(dim=64);
+create virtual table d768 using embedding(dim=768);
+create virtual table p768 using embedding(dim=768, layout=packed);
+create virtual table d512 using embedding(dim=512);
+create virtual table d3 using embedding(dim=3, chunk_rows=2);
+create view lay as select 'd64' t, * from d64_config union all select 'd768', * from d768_config
+  union all select 'p768', * from p768_config union all select 'd512', * from d512_config
+  union all select 'd3', * from d3_config;
+create view lays as select t, group_concat(key || '=' || value, ' ') as v from (select * from lay
+  where key in ('format', 'chunk_rows', 'slab_rows', 'slab_bytes', 'pad_bytes', 'chunk_bytes') order by t, key) group by t;
+-- 15 slots of 257 bytes per page, 32 pages per chunk
+select 'fmt-01', v = 'chunk_bytes=130944 chunk_rows=480 format=2 pad_bytes=482 slab_bytes=4092 slab_rows=15' from lays where t = 'd64';
+-- one 3073-byte slot per page (1019 bytes unused, as in a plain table with one such row per page)
+select 'fmt-02', v = 'chunk_bytes=130944 chunk_rows=32 format=2 pad_bytes=482 slab_bytes=4092 slab_rows=1' from lays where t = 'd768';
+-- packed: slots back to back (98,336 bytes rounded up to 25 overflow pages)
+select 'fmt-03', v = 'chunk_bytes=102300 chunk_rows=32 format=2 pad_bytes=482 slab_bytes=3073 slab_rows=1' from lays where t = 'p768';
+-- 2049-byte slots would leave half of each page unused: packed by default
+-- (32 x 2049 = 65,568 bytes rounded up to 17 overflow pages)
+select 'fmt-04', v = 'chunk_bytes=69564 chunk_rows=32 format=2 pad_bytes=482 slab_bytes=2049 slab_rows=1' from lays where t = 'd512';
+-- a small chunk stays inside its b-tree leaf: no pad, no alignment
+select 'fmt-05', v = 'chunk_bytes=26 chunk_rows=2 format=2 pad_bytes=0 slab_bytes=26 slab_rows=2' from lays where t = 'd3';
+insert into p768(token_id, vector) select 40 + value, (select vector from emb_random(1, 768, value)) from json_each('[0,1,2,3,4,5,6,7,8,9]');
+insert into d768(token_id, vector) select token_id, vector from p768;
+update p768 set vector = emb_scale(vector, 2) where token_id = 45;
+update d768 set vector = emb_scale(vector, 2) where token_id = 45;
+delete from p768 where token_id in (41, 48);
+delete from d768 where token_id in (41, 48);
+select 'fmt-06', (select group_concat(token_id || hex(vector)) from p768) = (select group_concat(token_id || hex(vector)) from d768) and (select count(*) from d768) = 8;
+select 'fmt-07', emb_cache_release('p768') + emb_cache_release('d768') >= 0 and (select group_concat(token_id || hex(vector)) from p768) = (select group_concat(token_id || hex(vector)) from d768);
+drop view lays;
+drop view lay;
+drop table d64;
+drop table d768;
+drop table p768;
+drop table d512;
+drop table d3;
 
 -- inserts: automatic ids (max + 1), explicit ids, JSON and blob vectors
 insert into wte(token, vector) values ('the', '[1, 0, 0]'), ('cat', '[0, 1, 0]');

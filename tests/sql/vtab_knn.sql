@@ -138,8 +138,10 @@ select 'f16-02', max(emb_l2(w16.vector, src.v) / emb_norm(src.v)) > 0 from w16 j
 select 'bf16-01', max(emb_l2(wbf.vector, src.v) / emb_norm(src.v)) <= 1.0 / 256 from wbf join src on src.id = wbf.token_id;
 select 'i8-01', max(emb_l2(wi8.vector, src.v) / emb_norm(src.v)) <= sqrt(8) / 254 from wi8 join src on src.id = wi8.token_id;
 select 'i8-02', emb_json(vector) = '[0,0,0]' from (select 1), (select vector from wi8 where 0 union all select emb_vec('[0,0,0]')) where 1 limit 1;
-select 'dt-01', (select value from w16_config where key = 'chunk_rows') = 4096 and length(vectors) = 4096 * 8 * 2 from w16_chunks;
-select 'dt-02', length(vectors) = 4096 * 8 and length(scales) = 4096 * 4 from wi8_chunks;
+-- format 2 slots: f16 dim 8 = 16 bytes + 1 valid byte, 240 per 4092-byte page, 4096 rows
+-- in 18 pages; int8 dim 8 = 8 + 4 (scale) + 1, 314 per page, 4096 rows in 14 pages
+select 'dt-01', (select value from w16_config where key = 'chunk_rows') = 4096 and length(slots) = 18 * 4092 from w16_chunks;
+select 'dt-02', (select value from wi8_config where key = 'slab_rows') = 314 and length(slots) = 14 * 4092 from wi8_chunks;
 create table r16 as select token_id, vector from w16;
 create table rbf as select token_id, vector from wbf;
 create table ri8 as select token_id, vector from wi8;

@@ -110,3 +110,57 @@ select 'w-rollback', (select token_id from s32 where vector match (select q from
 create virtual table bad using embedding(dim=4, sketch=int4);
 -- error: embedding: option sketch given twice
 create virtual table bad using embedding(dim=4, sketch=none, sketch=none);
+
+-- emb_knn (batched), emb_most_similar / emb_analogy (3CosAdd) and the top k
+-- of emb_logits take the same sketch path: the same ids, order and values
+create table qj(js);
+insert into qj select '[' || group_concat(emb_json(q)) || ']' from (select q from qs order by qid);
+select 'knn-' || t || '-' || m || '-' || kk,
+  (select group_concat(query || '/' || rank || '/' || token_id || ':' || printf('%.17g', distance))
+     from emb_knn(t, (select js from qj), kk, m)) =
+  (select group_concat(query || '/' || rank || '/' || token_id || ':' || printf('%.17g', distance))
+     from emb_knn(n, (select js from qj), kk, m))
+from (select 's32' as t, 'n32' as n union all select 's16', 'n16' union all select 'sbf', 'nbf'),
+     (select 'cosine' as m union all select 'dot' union all select 'l2'),
+     (select 1 as kk union all select 10 union all select 40);
+select 'sim-' || t || '-' || a || '-' || kk,
+  (select group_concat(token_id || ':' || printf('%.17g', score)) from emb_most_similar(t, '[' || a || ', 11]', '[' || (a + 5) || ']', kk)) =
+  (select group_concat(token_id || ':' || printf('%.17g', score)) from emb_most_similar(n, '[' || a || ', 11]', '[' || (a + 5) || ']', kk))
+  and (select count(*) from emb_most_similar(t, '[' || a || ', 11]', '[' || (a + 5) || ']', kk)) = kk
+from (select 's32' as t, 'n32' as n union all select 's16', 'n16' union all select 'sbf', 'nbf'),
+     (select 3 as a union all select 4 union all select 8 union all select 100),
+     (select 1 as kk union all select 10);
+select 'analogy-s32-3',
+  (select group_concat(token_id || ':' || printf('%.17g', score)) from emb_analogy('s32', 3, 4, 5, 10)) =
+  (select group_concat(token_id || ':' || printf('%.17g', score)) from emb_analogy('n32', 3, 4, 5, 10));
+select 'analogy-s32-4',
+  (select group_concat(token_id || ':' || printf('%.17g', score)) from emb_analogy('s32', 4, 5, 6, 10)) =
+  (select group_concat(token_id || ':' || printf('%.17g', score)) from emb_analogy('n32', 4, 5, 6, 10));
+select 'analogy-s32-30',
+  (select group_concat(token_id || ':' || printf('%.17g', score)) from emb_analogy('s32', 30, 31, 32, 10)) =
+  (select group_concat(token_id || ':' || printf('%.17g', score)) from emb_analogy('n32', 30, 31, 32, 10));
+select 'analogy-s16-3',
+  (select group_concat(token_id || ':' || printf('%.17g', score)) from emb_analogy('s16', 3, 4, 5, 10)) =
+  (select group_concat(token_id || ':' || printf('%.17g', score)) from emb_analogy('n16', 3, 4, 5, 10));
+select 'analogy-s16-4',
+  (select group_concat(token_id || ':' || printf('%.17g', score)) from emb_analogy('s16', 4, 5, 6, 10)) =
+  (select group_concat(token_id || ':' || printf('%.17g', score)) from emb_analogy('n16', 4, 5, 6, 10));
+select 'analogy-s16-30',
+  (select group_concat(token_id || ':' || printf('%.17g', score)) from emb_analogy('s16', 30, 31, 32, 10)) =
+  (select group_concat(token_id || ':' || printf('%.17g', score)) from emb_analogy('n16', 30, 31, 32, 10));
+select 'analogy-sbf-3',
+  (select group_concat(token_id || ':' || printf('%.17g', score)) from emb_analogy('sbf', 3, 4, 5, 10)) =
+  (select group_concat(token_id || ':' || printf('%.17g', score)) from emb_analogy('nbf', 3, 4, 5, 10));
+select 'analogy-sbf-4',
+  (select group_concat(token_id || ':' || printf('%.17g', score)) from emb_analogy('sbf', 4, 5, 6, 10)) =
+  (select group_concat(token_id || ':' || printf('%.17g', score)) from emb_analogy('nbf', 4, 5, 6, 10));
+select 'analogy-sbf-30',
+  (select group_concat(token_id || ':' || printf('%.17g', score)) from emb_analogy('sbf', 30, 31, 32, 10)) =
+  (select group_concat(token_id || ':' || printf('%.17g', score)) from emb_analogy('nbf', 30, 31, 32, 10));
+select 'logits-' || t || '-' || qid,
+  (select group_concat(token_id || ':' || printf('%.17g', logit)) from emb_logits(t, q, 10)) =
+  (select group_concat(token_id || ':' || printf('%.17g', logit)) from emb_logits(n, q, 10))
+  and (select group_concat(token_id || ':' || printf('%.17g', logit) || ':' || printf('%.17g', prob)) from emb_logits(t, q, 10)) =
+  (select group_concat(token_id || ':' || printf('%.17g', logit) || ':' || printf('%.17g', prob)) from emb_logits(n, q, 10))
+from (select 's32' as t, 'n32' as n union all select 's16', 'n16' union all select 'sbf', 'nbf'), qs
+where t <> 's16' or qid <> 101;

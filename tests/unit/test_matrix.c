@@ -83,7 +83,7 @@ static void test_matrix_encode_roundtrip(void **state)
                 case EMB_DTYPE_F32: tol = 0; break;
                 case EMB_DTYPE_F16: tol = fabs(src[i]) / 2048 + 6e-8; break;
                 case EMB_DTYPE_BF16: tol = fabs(src[i]) / 256; break;
-                default: tol = amax / 254 * 1.0001; break;
+                default: tol = amax * (1.0 / 254 + 0x1p-23); break; /* README's bound */
                 }
                 if (!(e <= tol))
                     fail_msg("%s dtype %d elem %d: %g vs %g", ks[t]->name, dt, i, back[i], src[i]);
@@ -97,6 +97,44 @@ static void test_matrix_encode_roundtrip(void **state)
     int8_t q[3] = {1, 1, 1};
     emb_row_encode(&emb_kernels_serial, EMB_DTYPE_I8, q, &s, zero, 3);
     assert_true(s == 0 && q[0] == 0 && q[1] == 0 && q[2] == 0);
+}
+
+/* The int8 bound the README states: |x - q * scale| <= max|row| * (1/254 +
+ * 2^-23) for every element, over rows of 1 .. 768 values whose magnitudes
+ * span 1e-6 .. 1e6, with every kernel set. */
+static void test_matrix_int8_bound(void **state)
+{
+    (void)state;
+    const emb_kernels *ks[8];
+    size_t nk = tables(ks);
+    enum { MAXD = 768 };
+    static float src[MAXD], back[MAXD];
+    static int8_t q[MAXD];
+    double worst = 0;
+    for (int r = 0; r < 3000; r++) {
+        int dim = 1 + (int)((rnd() + 1) / 2 * (MAXD - 1));
+        double mag = pow(10.0, -6 + 12 * (rnd() + 1) / 2);
+        for (int i = 0; i < dim; i++)
+            src[i] = (float)(rnd() * mag);
+        double amax = 0;
+        for (int i = 0; i < dim; i++)
+            amax = fmax(amax, fabs(src[i]));
+        for (size_t t = 0; t < nk; t++) {
+            float scale = -1;
+            emb_row_encode(ks[t], EMB_DTYPE_I8, q, &scale, src, (size_t)dim);
+            emb_matrix m = {1, (size_t)dim, EMB_DTYPE_I8, q, &scale, NULL, NULL, NULL};
+            emb_matrix_row_f32(ks[t], &m, 0, back);
+            for (int i = 0; i < dim; i++) {
+                double e = fabs((double)back[i] - src[i]);
+                if (!(e <= amax * (1.0 / 254 + 0x1p-23)))
+                    fail_msg("%s row %d elem %d: error %.9g > max|row| (%.9g) * (1/254 + 2^-23)",
+                             ks[t]->name, r, i, e, amax);
+                if (amax > 0)
+                    worst = fmax(worst, e / (amax / 254));
+            }
+        }
+    }
+    assert_true(worst > 1.0 && worst < 1.0 + 254 * 0x1p-23); /* the step is reached, the bound holds */
 }
 
 typedef struct ref_hit {
@@ -334,6 +372,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_matrix_names),
         cmocka_unit_test(test_matrix_encode_roundtrip),
+        cmocka_unit_test(test_matrix_int8_bound),
         cmocka_unit_test(test_matrix_search_vs_reference),
         cmocka_unit_test(test_matrix_search_ties_and_edges),
         cmocka_unit_test(test_matrix_distances_batches),

@@ -1,6 +1,7 @@
 /*
- * test_semantics_oom.c - out-of-memory sweep over the semantics functions
- * (ext/tvf_semantics.c, ext/tvf.c, ext/fn_posenc.c): SQLite allocation
+ * test_semantics_oom.c - out-of-memory sweeps over the semantics functions
+ * (ext/tvf_semantics.c, tvf_keyed.c, tvf_torch.c, tvf_table.c, tvf.c,
+ * fn_posenc.c): SQLite allocation
  * number k fails (k = 0, 1, 2, ...) while a script of calls runs; every
  * statement must succeed or fail with an out-of-memory error (never another
  * error, never a crash; ASan checks leaks), and once nothing fails any more
@@ -53,6 +54,12 @@ static int collect(void *ctx, int n, char **vals, char **cols)
     return 0;
 }
 
+/* Run script[0..n) once without failures (want), then with SQLite
+ * allocation k failing for k = 0, 1, ... until a run sees no failure; the
+ * statement iErr fails on purpose with an error containing zErr. */
+static void sweep(char (*script)[1100], size_t n, size_t iErr, const char *zErr,
+                  const char *zWant);
+
 static void test_semantics_oom_sweep(void **state)
 {
     (void)state;
@@ -72,7 +79,36 @@ static void test_semantics_oom_sweep(void **state)
     snprintf(script[n++], sizeof script[0], "select * from emb_eval_analogies('w', '%s')",
              questions);
     snprintf(script[n++], sizeof script[0], "select * from emb_eval_pairs('w', '%s')", pairs);
+    sweep(script, n, 4, "unknown token 'nope'", "Total accuracy|3|3|");
+}
 
+/* The other KeyedVectors calls and torch's (tvf_keyed.c, tvf_torch.c, and
+ * the shared prologue of tvf_table.c), in a sweep of their own (the cost of
+ * a sweep grows with the square of the script). */
+static void test_semantics_oom_keyed_torch(void **state)
+{
+    (void)state;
+    static const char *const fixed[] = {
+        "select * from emb_most_similar('w', '[[1, 0.5], \"rome\"]', NULL, 2, NULL, 3)",
+        "select * from emb_doesnt_match('w', '[\"athens\", \"rome\", \"zz\"]')",
+        "select * from emb_most_similar_to_given('w', 'athens', '[\"rome\", 3]')",
+        "select * from emb_distances('w', 'rome', '[\"athens\", 3]')",
+        "select emb_rank('w', 'rome', 'italy'), emb_n_similarity('w', '[\"rome\", \"zz\"]', '[3]')",
+        "select * from emb_distances('w', 'zz')", /* an error, also under OOM */
+        "select bag, emb_json(vector) from emb_bag('w', '[[0,1],[2,3]]', NULL, 'sum',"
+        " '[[0.5,1],[1,2]]', 1)",
+        "select pos, emb_json(vector) from emb_embedding('w', '[0,3]', 0.5)",
+    };
+    static char script[10][1100];
+    size_t n = 0;
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
+        snprintf(script[n++], sizeof script[0], "%s", fixed[i]);
+    sweep(script, n, 5, "unknown token 'zz'", "1|[1.9000001,1.9]|");
+}
+
+static void sweep(char (*script)[1100], size_t n, size_t iErr, const char *zErr,
+                  const char *zWant)
+{
     static char want[8192], got[8192];
     want[0] = 0;
     sqlite3 *db = open_db();
@@ -85,8 +121,12 @@ static void test_semantics_oom_sweep(void **state)
         sqlite3_free(err);
     }
     sqlite3_close(db);
-    assert_non_null(strstr(want, "unknown token 'nope'"));
-    assert_non_null(strstr(want, "Total accuracy|3|3|"));
+    int n_err = 0; /* the expected error, and no other */
+    for (const char *e = strstr(want, "emb_"); e; e = strstr(e + 1, "emb_"))
+        n_err++;
+    assert_int_equal(n_err, 1);
+    assert_non_null(strstr(want, zErr));
+    assert_non_null(strstr(want, zWant));
 
     int done = 0;
     long k;
@@ -100,7 +140,7 @@ static void test_semantics_oom_sweep(void **state)
             int rc = sqlite3_exec(db, script[i], collect, got, &err);
             if (rc != SQLITE_OK) {
                 int oom = oom_error(rc, err);
-                int expected = i == 4 && strstr(err ? err : "", "unknown token 'nope'");
+                int expected = i == iErr && strstr(err ? err : "", zErr);
                 if (!oom && !expected) {
                     oom_fail_after = -1;
                     fprintf(stderr, "k=%ld: %s -> %d %s\n", k, script[i], rc, err ? err : "");
@@ -119,6 +159,8 @@ static void test_semantics_oom_sweep(void **state)
         }
         sqlite3_close(db);
     }
+    if (getenv("EMB_OOM_VERBOSE"))
+        fprintf(stderr, "sweep: %ld allocations\n", k);
     assert_true(done);
     assert_true(k > 50); /* the script allocates: the sweep really failed things */
 }
@@ -158,6 +200,7 @@ int main(void)
     oom_install();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_semantics_oom_sweep),
+        cmocka_unit_test(test_semantics_oom_keyed_torch),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -18,7 +18,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "search/knn.h"
 #include "search/sketch.h"
+#include "lm/analogy.h"
+#include "lm/logits.h"
 
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
 static uint64_t rng(void)
@@ -56,14 +59,75 @@ static void test_kernel_exact(void **state)
                 for (size_t i = 0; i < d; i++)
                     want[r] += (int64_t)q[i] * rows[r * d + i];
             }
-            for (const emb_kernels *const *k = emb_kernels_all(); *k; k++) {
-                (*k)->scan_dot_i8i8(out, q, rows, 3, d);
-                for (int r = 0; r < 3; r++) {
-                    if (out[r] != want[r])
-                        fail_msg("%s d=%zu mode %d row %d: %lld vs %lld", (*k)->name, d, mode, r,
-                                 (long long)out[r], (long long)want[r]);
+            for (int vnni = 0; vnni < 2; vnni++) {
+                emb_kernels_use_vnni(vnni);
+                for (const emb_kernels *const *k = emb_kernels_all(); *k; k++) {
+                    (*k)->scan_dot_i8i8(out, q, rows, 3, d);
+                    for (int r = 0; r < 3; r++) {
+                        if (out[r] != want[r])
+                            fail_msg("%s%s d=%zu mode %d row %d: %lld vs %lld", (*k)->name,
+                                     emb_kernels_vnni() ? "+vnni" : "", d, mode, r,
+                                     (long long)out[r], (long long)want[r]);
+                    }
+                    /* the tiled form: 3 rows x n_q queries (rows as queries too) */
+                    for (size_t nq = 1; nq <= 6; nq++) {
+                        int32_t mo[3 * 6];
+                        const int8_t *qq = nq <= 3 ? rows : q;
+                        (*k)->scan_dot_i8i8_multi(mo, qq, nq <= 3 ? nq : 1, rows, 3, d);
+                        size_t nqq = nq <= 3 ? nq : 1;
+                        for (int r = 0; r < 3; r++)
+                            for (size_t j = 0; j < nqq; j++) {
+                                int64_t w = 0;
+                                for (size_t i = 0; i < d; i++)
+                                    w += (int64_t)qq[j * d + i] * rows[r * d + i];
+                                if (mo[j * 3 + r] != w)
+                                    fail_msg("%s%s multi d=%zu nq %zu row %d q %zu: %lld vs %lld",
+                                             (*k)->name, emb_kernels_vnni() ? "+vnni" : "", d, nqq,
+                                             r, j, (long long)mo[j * 3 + r], (long long)w);
+                            }
+                    }
                 }
             }
+            emb_kernels_use_vnni(1);
+        }
+    }
+    free(q);
+    free(rows);
+}
+
+/* The tiled int8 kernel: 9 rows x 1..7 queries (tiles of 4 with edges),
+ * random and extreme codes, every tail length, with and without VNNI. */
+static void test_kernel_multi(void **state)
+{
+    (void)state;
+    static const size_t dims[] = {1, 3, 17, 63, 64, 65, 100, 128, 129, 768, 1100};
+    int8_t *q = malloc(7 * 1100), *rows = malloc(9 * 1100);
+    int32_t out[9 * 7];
+    for (size_t di = 0; di < sizeof dims / sizeof *dims; di++) {
+        size_t d = dims[di];
+        for (int mode = 0; mode < 2; mode++) {
+            for (size_t i = 0; i < 7 * d; i++)
+                q[i] = mode ? (int8_t)((i % 3) ? -127 : 127) : (int8_t)(rng() % 255 - 127);
+            for (size_t i = 0; i < 9 * d; i++)
+                rows[i] = mode ? (int8_t)((i % 2) ? -127 : 127) : (int8_t)(rng() % 255 - 127);
+            for (int vnni = 0; vnni < 2; vnni++) {
+                emb_kernels_use_vnni(vnni);
+                for (const emb_kernels *const *k = emb_kernels_all(); *k; k++)
+                    for (size_t nq = 1; nq <= 7; nq++) {
+                        (*k)->scan_dot_i8i8_multi(out, q, nq, rows, 9, d);
+                        for (size_t r = 0; r < 9; r++)
+                            for (size_t j = 0; j < nq; j++) {
+                                int64_t w = 0;
+                                for (size_t i = 0; i < d; i++)
+                                    w += (int64_t)q[j * d + i] * rows[r * d + i];
+                                if (out[j * 9 + r] != w)
+                                    fail_msg("%s%s multi d=%zu nq %zu row %zu q %zu: %lld vs %lld",
+                                             (*k)->name, emb_kernels_vnni() ? "+vnni" : "", d, nq,
+                                             r, j, (long long)out[j * 9 + r], (long long)w);
+                            }
+                    }
+            }
+            emb_kernels_use_vnni(1);
         }
     }
     free(q);
@@ -139,6 +203,98 @@ static void check_same(const emb_kernels *k, const tmat *t, const float *q, int 
                      a[i].distance, (long long)b[i].id, b[i].distance);
     free(a);
     free(b);
+}
+
+static int same_bits(float a, float b)
+{
+    return memcmp(&a, &b, sizeof a) == 0;
+}
+
+/* emb_matrix_search_batch (emb_knn) with and without the sketch agree
+ * exactly for a batch of n_q queries. */
+static void check_batch(const emb_kernels *k, const tmat *t, const float *q, size_t n_q,
+                        int metric, size_t kk, const char *what)
+{
+    emb_hit *a = malloc((n_q * kk + 1) * sizeof *a), *b = malloc((n_q * kk + 1) * sizeof *b);
+    size_t na[8], nb[8];
+    emb_err err;
+    emb_matrix plain = t->m;
+    plain.sketch = NULL;
+    assert_true(n_q <= 8);
+    assert_int_equal(emb_matrix_search_batch(k, &plain, q, n_q, metric, kk, a, na, &err), 0);
+    assert_int_equal(emb_matrix_search_batch(k, &t->m, q, n_q, metric, kk, b, nb, &err), 0);
+    for (size_t j = 0; j < n_q; j++) {
+        if (na[j] != nb[j])
+            fail_msg("batch %s %s %s metric %d k %zu query %zu: %zu vs %zu hits", what, k->name,
+                     emb_dtype_name(t->dtype), metric, kk, j, na[j], nb[j]);
+        for (size_t i = 0; i < na[j]; i++) {
+            const emb_hit *x = &a[j * kk + i], *y = &b[j * kk + i];
+            if (x->id != y->id || !same_bits(x->distance, y->distance))
+                fail_msg("batch %s %s %s metric %d k %zu query %zu hit %zu: plain (%lld, %.9g) "
+                         "sketch (%lld, %.9g)",
+                         what, k->name, emb_dtype_name(t->dtype), metric, kk, j, i,
+                         (long long)x->id, x->distance, (long long)y->id, y->distance);
+        }
+    }
+    free(a);
+    free(b);
+}
+
+static void check_scored(const emb_scored *a, size_t na, const emb_scored *b, size_t nb,
+                         const char *fn, const char *what, const emb_kernels *k, const tmat *t,
+                         size_t kk)
+{
+    if (na != nb)
+        fail_msg("%s %s %s %s k %zu: %zu vs %zu results", fn, what, k->name,
+                 emb_dtype_name(t->dtype), kk, na, nb);
+    for (size_t i = 0; i < na; i++)
+        if (a[i].id != b[i].id || !same_bits(a[i].score, b[i].score))
+            fail_msg("%s %s %s %s k %zu item %zu: plain (%lld, %.9g) sketch (%lld, %.9g)", fn,
+                     what, k->name, emb_dtype_name(t->dtype), kk, i, (long long)a[i].id,
+                     a[i].score, (long long)b[i].id, b[i].score);
+}
+
+/* most_similar (3CosAdd, ids and a raw vector as terms, rows limited by
+ * row_end) and logits' top k (no probabilities, and with them) with and
+ * without the sketch. */
+static void check_lm(const emb_kernels *k, const tmat *t, const float *q, size_t kk,
+                     const char *what)
+{
+    emb_scored *a = malloc((kk + 1) * sizeof *a), *b = malloc((kk + 1) * sizeof *b);
+    double *pa = malloc((kk + 1) * sizeof *pa), *pb = malloc((kk + 1) * sizeof *pb);
+    size_t na = 0, nb = 0;
+    emb_err err;
+    emb_matrix plain = t->m;
+    plain.sketch = NULL;
+    int64_t ids[3];
+    size_t found = 0;
+    for (size_t r = 0; r < t->n && found < 3; r++)
+        if (emb_matrix_has_row(&t->m, r))
+            ids[found++] = (int64_t)r;
+    if (found == 3) {
+        emb_term pos[2] = {{ids[1], NULL}, {-1, q}}, neg[1] = {{ids[0], NULL}};
+        for (int shape = 0; shape < 3; shape++) {
+            size_t np = shape == 0 ? 1 : 2, nn = shape == 2 ? 0 : 1;
+            size_t end = shape == 1 ? t->n / 2 : t->n;
+            int ra = emb_most_similar_terms(k, &plain, pos, np, neg, nn, EMB_SIM_3COSADD, end, kk,
+                                            a, &na, &err);
+            int rb = emb_most_similar_terms(k, &t->m, pos, np, neg, nn, EMB_SIM_3COSADD, end, kk,
+                                            b, &nb, &err);
+            assert_int_equal(ra, rb);
+            if (ra == 0)
+                check_scored(a, na, b, nb, "most_similar", what, k, t, kk);
+        }
+    }
+    assert_int_equal(emb_logits_topk(k, &plain, q, kk, 1.0, a, NULL, &na, &err), 0);
+    assert_int_equal(emb_logits_topk(k, &t->m, q, kk, 1.0, b, NULL, &nb, &err), 0);
+    check_scored(a, na, b, nb, "logits", what, k, t, kk);
+    assert_int_equal(emb_logits_topk(k, &t->m, q, kk, 0.5, b, pb, &nb, &err), 0);
+    assert_int_equal(emb_logits_topk(k, &plain, q, kk, 0.5, a, pa, &na, &err), 0);
+    check_scored(a, na, b, nb, "logits+prob", what, k, t, kk);
+    free(a);
+    free(b);
+    free(pa);
+    free(pb);
 }
 
 typedef void (*fill_fn)(float *src, size_t n, size_t dim);
@@ -221,6 +377,7 @@ static void run_case(const char *what, fill_fn fill, size_t n, size_t dim)
     }
     static const int dtypes[] = {EMB_DTYPE_F32, EMB_DTYPE_F16, EMB_DTYPE_BF16};
     static const size_t ks[] = {1, 3, 10, 1000};
+    float *qs = malloc(6 * dim * sizeof *qs);
     for (const emb_kernels *const *kp = emb_kernels_all(); *kp; kp++) {
         const emb_kernels *k = *kp;
         for (int di = 0; di < 3; di++) {
@@ -240,10 +397,19 @@ static void run_case(const char *what, fill_fn fill, size_t n, size_t dim)
                         check_same(k, &t, q, metric, ks[ki], NULL, what);
                         check_same(k, &t, q, metric, ks[ki], allow, what);
                     }
+                for (size_t ki = 0; ki < 4; ki++)
+                    check_lm(k, &t, q, ks[ki], what);
+                memcpy(qs + qi * dim, q, dim * sizeof *q);
             }
+            for (int metric = 0; metric < 3; metric++)
+                for (size_t ki = 0; ki < 4; ki++) {
+                    check_batch(k, &t, qs, 6, metric, ks[ki], what);
+                    check_batch(k, &t, qs + dim, 1, metric, ks[ki], what);
+                }
             tmat_free(&t);
         }
     }
+    free(qs);
     free(src);
     free(q);
     free(valid);
@@ -423,7 +589,8 @@ static void test_prunes(void **s)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_kernel_exact),       cmocka_unit_test(test_random),
+        cmocka_unit_test(test_kernel_exact),       cmocka_unit_test(test_kernel_multi),
+        cmocka_unit_test(test_random),
         cmocka_unit_test(test_duplicates),         cmocka_unit_test(test_integers),
         cmocka_unit_test(test_zeros),              cmocka_unit_test(test_scaled),
         cmocka_unit_test(test_subnormal),          cmocka_unit_test(test_outlier),

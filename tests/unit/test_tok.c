@@ -238,6 +238,35 @@ static void test_tok_max_tokens(void **state)
     emb_tok_free(t);
 }
 
+/* The word cache gives what encoding gives, and a cache passed with
+ * another tokenizer forgets the first one's words. */
+static void test_tok_cache(void **state)
+{
+    (void)state;
+    emb_tok *a = load(legacy_json), *b = load(meta_json);
+    emb_tok_cache *c = emb_tok_cache_new();
+    assert_non_null(c);
+    const char *texts[] = {"ab a", "ab a", "xy\xC3\xA9 ab", "xy\xC3\xA9 ab"};
+    for (int round = 0; round < 2; round++)
+        for (size_t i = 0; i < 4; i++) {
+            emb_tok *t = round ? b : a;
+            int32_t *x = NULL, *y = NULL;
+            size_t nx = 0, ny = 0;
+            emb_err err;
+            size_t n = strlen(texts[i]);
+            assert_int_equal(emb_tok_encode(t, texts[i], n, 0, 0, 0, &x, &nx, &err), EMB_OK);
+            assert_int_equal(emb_tok_encode_cached(t, c, texts[i], n, 0, 0, 0, &y, &ny, &err), EMB_OK);
+            assert_int_equal(nx, ny);
+            assert_memory_equal(x, y, nx * sizeof *x);
+            free(x);
+            free(y);
+        }
+    emb_tok_cache_free(c);
+    emb_tok_cache_free(NULL);
+    emb_tok_free(a);
+    emb_tok_free(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -247,6 +276,7 @@ int main(void)
         cmocka_unit_test(test_tok_hf_refused),
         cmocka_unit_test(test_tok_truncated),
         cmocka_unit_test(test_tok_max_tokens),
+        cmocka_unit_test(test_tok_cache),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -199,6 +199,81 @@ static void test_vtab_files_dropped_by_other(void **state)
     sqlite3_close(b);
 }
 
+/* A database written by embext 0.2.0 (chunk format 1, tests/data/format1-0.2.0.sql
+ * says how it was made) opens, reads and takes writes of every kind; its
+ * tables stay format 1.  An unknown format is refused by name. */
+static void copy_file(const char *from, const char *to)
+{
+    FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
+    assert_non_null(in);
+    assert_non_null(out);
+    char buf[8192];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, in)) > 0)
+        assert_int_equal(fwrite(buf, 1, n, out), n);
+    fclose(in);
+    assert_int_equal(fclose(out), 0);
+}
+
+static void test_vtab_files_format1(void **state)
+{
+    (void)state;
+    const char *data = getenv("EMB_DATA");
+    char src[600];
+    snprintf(src, sizeof src, "%s/format1-0.2.0.db", data && *data ? data : "tests/data");
+    copy_file(src, db_path);
+    sqlite3 *db = open_db(), *b = open_db();
+    /* what embext 0.2.0 read from it (same statements, same answers) */
+    expect(db, "select group_concat(token_id || coalesce(token, '-') || emb_json(vector), ' ') from f",
+           "0a[1,0,0] 1b[0,1,0] 2c[0,0,1] 5f[1,1,0] 6-[0.5,0.25,-2]");
+    expect(db, "select group_concat(token_id || token || emb_json(vector), ' ') from q",
+           "0x[1,-0.503937,0.2519685,0] 2z[3,3,3,3]");
+    expect(db, "select count(*) || ' ' || printf('%.6f', sum(emb_norm(vector))) from h", "300 601.155822");
+    expect(db, "select group_concat(token_id) from (select token_id from h where vector match "
+               "(select vector from h where token_id = 17) and k = 3)", "17,149,262");
+    expect(db, "select token_id from q where vector match '[1,1,1,1]' and k = 1", "2");
+    /* writes: in place into stored chunks, buffered into new ones, every dtype */
+    exec_ok(db, "insert into f(token_id, token, vector) values (3, 'd', '[2,0,0]')");   /* chunk 1 */
+    exec_ok(db, "insert into f(token, vector) values ('g', '[0,2,0]')");              /* id 7 */
+    exec_ok(db, "insert into f(token_id, vector) values (20, '[0,0,2]')");            /* new chunk */
+    exec_ok(db, "update f set vector = '[9,9,9]' where token_id = 0");
+    exec_ok(db, "update f set token = 'bb' where token_id = 1");
+    exec_ok(db, "delete from f where token_id = 2");
+    exec_ok(db, "insert into q(token, vector) values ('w', '[0,0,1,0]')");
+    exec_ok(db, "update q set vector = '[0,0,0,4]' where token_id = 0");
+    exec_ok(db, "begin; insert into h(token_id, vector) select token_id + 300, vector from h where token_id < 50;"
+                "update h set vector = emb_scale(vector, 2) where token_id = 5; commit");
+    exec_ok(db, "begin; delete from f where token_id = 5; savepoint s; update f set vector = '[7,7,7]' where token_id = 3;"
+                "rollback to s; release s; commit");
+    static const char *const checks[][2] = {
+        {"select group_concat(token_id || coalesce(token, '-') || emb_json(vector), ' ') from f",
+         "0a[9,9,9] 1bb[0,1,0] 3d[2,0,0] 6-[0.5,0.25,-2] 7g[0,2,0] 20-[0,0,2]"},
+        {"select group_concat(token_id || token || emb_json(vector), ' ') from q",
+         "0x[0,0,0,4] 2z[3,3,3,3] 3w[0,0,1,0]"},
+        {"select count(*) from h", "350"},
+        {"select emb_l2((select vector from h where token_id = 5), emb_scale(emb_lookup('h', 305), 2)) = 0", "1"},
+        {"select token_id from h where vector match (select vector from h where token_id = 17) and k = 1", "17"},
+        {"select group_concat(value) from (select value from f_config where key = 'format' union all "
+         "select count(*) from pragma_table_info('f_chunks') where name in ('valid', 'vectors', 'scales'))", "1,3"},
+    };
+    for (size_t i = 0; i < sizeof checks / sizeof checks[0]; i++) {
+        expect(db, checks[i][0], checks[i][1]);
+        expect(b, checks[i][0], checks[i][1]); /* the other connection sees them too */
+    }
+    sqlite3_close(b);
+    sqlite3_close(db);
+    db = open_db(); /* and after reopening */
+    for (size_t i = 0; i < sizeof checks / sizeof checks[0]; i++)
+        expect(db, checks[i][0], checks[i][1]);
+    exec_ok(db, "update f_config set value = 3 where key = 'format'");
+    sqlite3_close(db);
+    db = open_db();
+    expect_error(db, "select count(*) from f",
+                 "embedding f: unknown storage format 3 (this embext reads formats 1 to 2; a newer "
+                 "embext wrote it?)");
+    sqlite3_close(db);
+}
+
 static void test_vtab_files_reopen(void **state)
 {
     (void)state;
@@ -350,6 +425,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_vtab_files_two_connections, setup, teardown),
         cmocka_unit_test_setup_teardown(test_vtab_files_reopen, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_vtab_files_format1, setup, teardown),
         cmocka_unit_test_setup_teardown(test_vtab_files_token_conflicts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_vtab_files_dropped_by_other, setup, teardown),
         cmocka_unit_test_setup_teardown(test_vtab_files_query_plans, setup, teardown),
