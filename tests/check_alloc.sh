@@ -6,6 +6,9 @@
 # sqlite3_malloc64 / sqlite3_free.  Prints "<passed> passed, <failed> failed".
 cd "$(dirname "$0")/.." || exit 2
 pat='(^|[^_A-Za-z0-9.>])(malloc|calloc|realloc|free|strdup|strndup|posix_memalign|aligned_alloc|memalign|valloc|reallocarray)[[:space:]]*\('
+# free handed over as a destructor (sqlite3_result_text(..., free)) counts too
+pat="$pat|(^|[^_A-Za-z0-9.>])free[[:space:]]*[,)]"
+
 # comment lines (starting with / or *) are not calls
 hits=$(grep -nE "$pat" $(find src ext -name '*.[ch]' ! -path src/core/alloc.c | sort) |
        grep -vE '^[^:]*:[0-9]+:[[:space:]]*(/\*|\*|//)')

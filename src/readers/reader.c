@@ -136,9 +136,9 @@ int emb_reader_open(int kind, const char *path, const char *tensor, emb_reader *
             if (rc == EMB_OK) {
                 char index_label[sizeof r->label];
                 memcpy(index_label, r->label, sizeof index_label);
-                int w = snprintf(r->label, sizeof r->label, "%s -> %s", index_label,
-                                 emb_basename(shard));
-                (void)w; /* a long name is cut at sizeof r->label */
+                /* each name cut at 60 bytes: "index -> shard" fits r->label */
+                snprintf(r->label, sizeof r->label, "%.60s -> %.60s", index_label,
+                         emb_basename(shard));
                 emb_map_close(&index);
                 char open_label[2 * sizeof shard];
                 snprintf(open_label, sizeof open_label, "%s -> %s", path, shard);

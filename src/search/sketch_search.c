@@ -370,7 +370,13 @@ static void quick_generic(const qbounds *b, float R, const block_soa *bs, const 
 }
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-__attribute__((target("avx2"), optimize("O3"))) static void
+/* gcc vectorises the quick test at O3 only; clang has no optimize attribute */
+#if defined(__clang__)
+#define QUICK_O3
+#else
+#define QUICK_O3 , optimize("O3")
+#endif
+__attribute__((target("avx2") QUICK_O3)) static void
 quick_avx2(const qbounds *b, float R, const block_soa *bs, const int32_t *dots, size_t n,
            uint8_t *keep)
 {
