@@ -87,6 +87,17 @@ static void fnImportGguf(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     int rc = zExists && zDim && zInsert ? SQLITE_OK : SQLITE_NOMEM, created = 0;
     sqlite3_int64 exists = 0, dim = 0, rows = 0, nTok = 0;
     char *zErr = NULL;
+    /* All steps inside one savepoint whose ROLLBACK TO / RELEASE are
+     * prepared before any change: a failure (out of memory included, when
+     * no new statement could be prepared) leaves nothing behind. */
+    sqlite3_stmt *spUndo = NULL, *spEnd = NULL;
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v2(db, "ROLLBACK TO emb_import_gguf", -1, &spUndo, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v2(db, "RELEASE emb_import_gguf", -1, &spEnd, NULL);
+    if (rc == SQLITE_OK)
+        rc = runStep(db, "SAVEPOINT emb_import_gguf", NULL, NULL, NULL);
+    int inSavepoint = rc == SQLITE_OK;
     if (rc == SQLITE_OK)
         rc = runStep(db, zExists, NULL, NULL, &exists);
     if (rc == SQLITE_OK && !exists) {
@@ -109,6 +120,20 @@ static void fnImportGguf(sqlite3_context *ctx, int argc, sqlite3_value **argv)
                              &zErr);
     if (rc != SQLITE_OK && !zErr && rc != SQLITE_NOMEM)
         zErr = sqlite3_mprintf("emb_import_gguf: %s", sqlite3_errmsg(db));
+    /* On failure: roll back to the savepoint and release it.  If even the
+     * rollback fails (no memory), keep the savepoint open: the statement
+     * then ends with SQLITE_NOMEM and SQLite rolls the whole transaction
+     * back, while a RELEASE here would commit the half import. */
+    int undone = 0;
+    if (inSavepoint && rc != SQLITE_OK && sqlite3_step(spUndo) == SQLITE_DONE)
+        undone = 1, created = 0; /* rolled back: nothing to drop */
+    if (inSavepoint && (rc == SQLITE_OK || undone) && sqlite3_step(spEnd) != SQLITE_DONE &&
+        rc == SQLITE_OK)
+        rc = SQLITE_NOMEM;
+    if (inSavepoint && rc != SQLITE_OK && !undone)
+        created = 0, rc = SQLITE_NOMEM; /* SQLite's rollback will undo it all */
+    sqlite3_finalize(spUndo);
+    sqlite3_finalize(spEnd);
     if (rc != SQLITE_OK && created) { /* leave no half import behind */
         char *zDrop = sqlite3_mprintf("DROP TABLE IF EXISTS \"%w\".\"%w\";"
                                       "DROP TABLE IF EXISTS \"%w\".\"%w_tokenizer\"", zDb, zTab, zDb, zTab);

@@ -438,7 +438,7 @@ static void fnDetokenize(sqlite3_context *ctx, int argc, sqlite3_value **argv)
         emb_free(text);
         sqlite3_result_error_toobig(ctx);
     } else {
-        sqlite3_result_text(ctx, text, (int)nText, free);
+        sqlite3_result_text(ctx, text, (int)nText, emb_free);
     }
 }
 
@@ -552,8 +552,15 @@ int embTokStoreFile(EmbConn *conn, sqlite3 *db, const char *zFunc, const char *z
             *pzErr = sqlite3_mprintf("%s: cannot store the tokenizer of %s: %s", zFunc, zName,
                                      sqlite3_errmsg(db));
         sqlite3_finalize(st);
-        sqlite3_step(spUndo);
-        sqlite3_step(spEnd);
+        /* release only after a successful rollback: a RELEASE would commit
+         * the half-stored tokenizer; left open, nothing is committed (a
+         * ROLLBACK or closing the connection discards it) */
+        if (sqlite3_step(spUndo) == SQLITE_DONE)
+            sqlite3_step(spEnd);
+        else if (*pzErr) {
+            sqlite3_free(*pzErr);
+            *pzErr = NULL;
+        }
         sqlite3_finalize(spUndo);
         sqlite3_finalize(spEnd);
         return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;

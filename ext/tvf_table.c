@@ -125,17 +125,18 @@ static int parseTermVector(TvfTable *t, const char *zWhat, int i, const char *z,
     return SQLITE_OK;
 }
 
-/* Is arg a valid JSON array; its element count in *pCount. */
+/* Is arg a valid JSON array; its element count in *pCount.  Not with
+ * json_valid(): under memory pressure it answers 0 ("not JSON") where
+ * json_type() and json_array_length() report out of memory. */
 static int jsonArrayCount(TvfTable *t, sqlite3_value *arg, int *pIsArray, int *pCount)
 {
     sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(t->p->db,
-                                "SELECT CASE WHEN json_valid(?1) THEN json_type(?1) END, "
-                                "(SELECT count(*) FROM json_each(CASE WHEN json_valid(?1) "
-                                "THEN ?1 ELSE '[]' END))",
-                                -1, &st, NULL);
+    int rc = sqlite3_prepare_v2(t->p->db, "SELECT json_type(?1), json_array_length(?1)", -1, &st,
+                                NULL);
     if (rc != SQLITE_OK)
-        return embTvfError(t->p, "%s: %s", t->p->spec->zName, sqlite3_errmsg(t->p->db));
+        return rc == SQLITE_NOMEM ? rc
+                                  : embTvfError(t->p, "%s: %s", t->p->spec->zName,
+                                                sqlite3_errmsg(t->p->db));
     sqlite3_bind_value(st, 1, arg);
     *pIsArray = 0;
     *pCount = 0;
@@ -146,11 +147,12 @@ static int jsonArrayCount(TvfTable *t, sqlite3_value *arg, int *pIsArray, int *p
         *pCount = sqlite3_column_int(st, 1);
         rc = !type && sqlite3_errcode(t->p->db) == SQLITE_NOMEM ? SQLITE_NOMEM : SQLITE_OK;
     } else {
-        rc = sqlite3_errcode(t->p->db);
+        /* malformed JSON is "not an array"; a failed step for lack of
+         * memory is not */
+        rc = sqlite3_errcode(t->p->db) == SQLITE_NOMEM ? SQLITE_NOMEM : SQLITE_OK;
     }
     sqlite3_finalize(st);
-    /* out of memory is itself; any other failure reads as "not an array" */
-    return rc == SQLITE_NOMEM ? SQLITE_NOMEM : SQLITE_OK;
+    return rc;
 }
 
 static int parseTerms(TvfTable *t, sqlite3_value *arg, const char *zWhat, int flags,

@@ -152,8 +152,10 @@ static int parseTensor(TvfVtab *p, sqlite3_value *arg, const char *zWhat, int is
         return embTvfError(p, "%s: %s must be a JSON array of %s (found %s)", p->spec->zName,
                            zWhat, zKind, embTypeName(arg ? sqlite3_value_type(arg) : SQLITE_NULL));
     sqlite3_stmt *st = NULL;
-    int isArray = 0, rcv = sqlite3_prepare_v2(
-                         p->db, "SELECT json_valid(?1) AND json_type(?1) = 'array'", -1, &st, NULL);
+    /* json_type, not json_valid: under memory pressure json_valid answers 0
+     * where json_type reports out of memory (malformed JSON is an error) */
+    int isArray = 0, rcv = sqlite3_prepare_v2(p->db, "SELECT json_type(?1) = 'array'", -1, &st,
+                                              NULL);
     if (rcv == SQLITE_OK) {
         sqlite3_bind_value(st, 1, arg);
         rcv = sqlite3_step(st);

@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -150,22 +149,13 @@ const char *emb_basename(const char *path)
  * the bytes read: the whole file for the text, word2vec and npy formats,
  * and for GGUF / safetensors the header and the bytes up to the end of the
  * tensor used (emb_map_open_prefix + emb_map_grow, driven by reader.c).
- * Big buffers are 2 MiB aligned and advised as huge pages (fewer page
- * faults while they are filled). */
+ * The buffer is plain heap memory: advising it as transparent huge pages
+ * made filling it 3 times slower here (the kernel compacts memory to find
+ * 2 MiB pages on each fault). */
 #define MAP_CHUNK ((size_t)8 << 20)  /* bytes per pread call */
-#define MAP_HUGE_PAGE ((size_t)2 << 20)
 
 static void *buffer_alloc(size_t n)
 {
-#if defined(__linux__) && defined(MADV_HUGEPAGE)
-    if (n >= 4 * MAP_HUGE_PAGE) {
-        size_t rounded = (n + MAP_HUGE_PAGE - 1) / MAP_HUGE_PAGE * MAP_HUGE_PAGE;
-        void *p = emb_aligned_alloc(MAP_HUGE_PAGE, rounded);
-        if (p)
-            (void)madvise(p, rounded, MADV_HUGEPAGE);
-        return p;
-    }
-#endif
     return emb_malloc(n ? n : 1);
 }
 

@@ -58,11 +58,12 @@ typedef struct emb_map {
 } emb_map;
 
 /* Open `path` and read all of it.  Errors name `component` and `label`
- * (callers pass the path as the user gave it, so the message points at that
- * file) and the OS reason:
+ * (callers pass the path as the user gave it, so the message points at
+ * that file) and the OS reason:
  * "<component>: <label>: cannot open (No such file or directory)",
- * "... cannot read (Is a directory)", "... is empty", "... file shrank while being read
- * (N bytes expected, M read)", "... out of memory (file of N bytes)". */
+ * "... cannot read (Is a directory)", "... not a regular file",
+ * "... file is empty", "... file shrank while being read (N bytes
+ * expected, M read)", "... out of memory (file of N bytes)". */
 int emb_map_open(emb_map *m, const char *path, const char *component, const char *label,
                  emb_err *err);
 /* Open `path` and read only its first min(size, max_bytes) bytes (more with

@@ -67,7 +67,8 @@ int emb_reader_open_mem(int kind, const void *bytes, size_t n, const char *label
 #define PREFIX_FIRST ((size_t)1 << 20)
 
 /* Open the file at path as r->kind with the reader *pr (replaced: each try
- * parses with a fresh reader).  GGUF and safetensors readers need the
+ * parses with a fresh reader; I/O errors name open_label, the path as the
+ * user gave it).  GGUF and safetensors readers need the
  * header and one tensor, not the whole file: they parse the first
  * PREFIX_FIRST bytes, and while parsing fails and the file has more, read 4
  * times as much and parse again.  Their checks are all of the form "ends
@@ -104,7 +105,7 @@ static int open_file(emb_reader **pr, const char *path, const char *open_label,
         }
         memcpy(r->label, label, sizeof label);
         size_t want = map.n > SIZE_MAX / 4 ? SIZE_MAX : map.n * 4;
-        rc = emb_map_grow(&map, want, r->comp, label, err);
+        rc = emb_map_grow(&map, want, r->comp, open_label, err);
         if (rc)
             emb_map_close(&map);
     }
@@ -120,11 +121,12 @@ int emb_reader_open(int kind, const char *path, const char *tensor, emb_reader *
     int rc = EMB_OK;
     if (kind == EMB_READ_SAFETENSORS) {
         emb_map index;
+        /* open errors name the path as given; later ones the file name (r->label) */
         rc = emb_map_open_prefix(&index, path, PREFIX_FIRST, r->comp, path, err);
         /* an index is JSON, not a safetensors file: read it all, follow it
          * to the shard, then read that shard as usual */
         if (rc == EMB_OK && emb_safetensors_is_index(index.data, index.n) &&
-            (rc = emb_map_grow(&index, SIZE_MAX, r->comp, r->label, err)) == EMB_OK) {
+            (rc = emb_map_grow(&index, SIZE_MAX, r->comp, path, err)) == EMB_OK) {
             r->data = index.data;
             r->n = index.n;
             char shard[4096];

@@ -281,3 +281,8 @@ select emb_tokenizer_load('w', '$FIX/gguf/bad_magic.gguf')
 select emb_tokenize('w', 'x')
 select count(*) from emb_sequence('tiny', emb_tokens_json('tiny', 'I love dogs', 0), 'rope')
 select count(*) from emb_tokenize('tiny', (select group_concat(token, ' ') from tiny where token_id between 300 and 500))
+-- one-call import (table created or filled) and the gensim alias
+select emb_import_gguf('imp', '$DATA/stories260k-v3.gguf')
+select emb_import_gguf('tiny', '$DATA/stories260k-f32.gguf', 'token_embd.weight')
+select emb_import_gguf('w', '$DATA/stories260k-v3.gguf')
+select token from emb_words_closer_than('w', 'king', 'man')
