@@ -162,7 +162,7 @@ oom:
 fuzz: deps
 	sh tests/fuzz/run.sh $(FUZZ_SECONDS)
 
-# --- hardening (tests/harden, tests/fuzz; docs/SECURITY-tests.md) ----------
+# --- hardening (tests/harden, tests/fuzz; docs/SECURITY.md) ----------
 # Short forms run in tests/run.sh for both builds (and the TSan one in
 # `make test`); the targets below are the long forms.
 FUZZ_LONG_SECONDS ?= 600

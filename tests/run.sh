@@ -178,7 +178,7 @@ if [ -z "$preload" ]; then
     EMBEXT_PATH="$abs_ext" /usr/bin/python3 scripts/figure_pca.py --check docs/pca-glove.svg
     verdict $? "docs/pca-glove.svg differs from what make figures renders"
 fi
-# Hardening, short forms (the long ones: make harden; docs/SECURITY-tests.md):
+# Hardening, short forms (the long ones: make harden; docs/SECURITY.md):
 # hostile database files (tests/fuzz/fuzz_dbfile.c driven by
 # tests/harden/standalone.c), SIGKILL crash safety in WAL and rollback-journal
 # mode (tests/harden/crash.c), a writer and readers as processes and as
