@@ -124,13 +124,16 @@ test: deps
 
 # ThreadSanitizer: the one-copy-per-process registry (ext/vtab_shared.c)
 # under threads (tests/unit/test_shared.c: a writer and readers on their
-# own connections); also run by `make test`.
+# own connections) and the two-thread sketch pass (test_sketch's
+# test_two_threads); also run by `make test`.
 TSAN_FLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=thread
 tsan:
 	$(MAKE) BUILD=build/tsan CFLAGS="$(TSAN_FLAGS)" LDFLAGS="-fsanitize=thread" \
-	    build/tsan/embext.so build/tsan/tests/test_shared
+	    build/tsan/embext.so build/tsan/tests/test_shared build/tsan/tests/test_sketch
 	EMB_EXT=build/tsan/embext.so TSAN_OPTIONS="halt_on_error=1 exitcode=66" \
 	    build/tsan/tests/test_shared
+	EMB_TEST_FILTER=test_two_threads TSAN_OPTIONS="halt_on_error=1 exitcode=66" \
+	    build/tsan/tests/test_sketch
 
 test-only: $(BUILD)/embext.so $(BUILD)/sqlrun $(UNIT_BIN) $(BUILD)/static/example $(BUILD)/oom_sweep $(HARDEN_BIN)
 	@mkdir -p $(BUILD)

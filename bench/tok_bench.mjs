@@ -3,7 +3,8 @@
 //   node bench/tok_bench.mjs tiktoken - TEXT_FILE         js-tiktoken r50k_base encode
 // The text is split into paragraphs at blank lines, as bench/tok_bench.c
 // does; one untimed warm-up pass, then one timed pass; prints
-// "seconds bytes tokens digest".  Packages come from bench/vendor/tok (see tok_run.sh).
+// "seconds cpu_seconds bytes tokens digest" (cpu: the process's user +
+// system time, all its threads).  Packages come from bench/vendor/tok (see tok_run.sh).
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
@@ -29,11 +30,12 @@ if (kind === "llama") {
 }
 const pass = () => paras.map(p => encode(p));
 pass();
-const t0 = process.hrtime.bigint();
+const t0 = process.hrtime.bigint(), c0 = process.cpuUsage();
 const out = pass();
 const sec = Number(process.hrtime.bigint() - t0) / 1e9;
+const cu = process.cpuUsage(c0), cpu = (cu.user + cu.system) / 1e6;
 let tokens = 0, digest = 2166136261; // FNV-1a over the ids, as tok_bench.c
 for (const ids of out)
   for (const id of ids) { digest = Math.imul((digest ^ id) >>> 0, 16777619) >>> 0; tokens++; }
-console.log(`${sec.toFixed(6)} ${bytes} ${tokens} ${digest.toString(16).padStart(8, "0")}`);
+console.log(`${sec.toFixed(6)} ${cpu.toFixed(6)} ${bytes} ${tokens} ${digest.toString(16).padStart(8, "0")}`);
 await done();

@@ -69,9 +69,9 @@ paras = open(sys.argv[2], encoding="utf-8").read().split("\n\n")
 q = ("select emb_tokens_json('t', ?, 0)" if sys.argv[3] == "json" else
      "select json_group_array(token_id) from emb_tokenize('t', ?, 0)")
 db.execute(q, ("Warm up.",)).fetchone()
-t0 = time.perf_counter()
+t0, c0 = time.perf_counter(), time.process_time()
 out = [db.execute(q, (p,)).fetchone()[0] for p in paras]
-sec = time.perf_counter() - t0
+sec, cpu = time.perf_counter() - t0, time.process_time() - c0
 digest, n = 2166136261, 0
 for j in out:
     if j == "[]":
@@ -79,7 +79,7 @@ for j in out:
     for x in j[1:-1].split(","):
         digest = ((digest ^ int(x)) * 16777619) & 0xffffffff
         n += 1
-print("%.6f %d %d %08x" % (sec, sum(len(p.encode()) for p in paras), n, digest))
+print("%.6f %.6f %d %d %08x" % (sec, cpu, sum(len(p.encode()) for p in paras), n, digest))
 PY
 }
 
@@ -103,12 +103,15 @@ for r in $(seq "$ROUNDS"); do
 done
 /usr/bin/python3 - "$RES" "$OUT" "$ROUNDS" <<'PY'
 import statistics, sys, subprocess
-rows = {}
+rows, cpus = {}, {}
 for line in open(sys.argv[1]):
-    text, name, sec, nbytes, ntok, digest = line.split()
+    text, name, sec, cpu, nbytes, ntok, digest = line.split()
     rows.setdefault((text, name), []).append((float(sec), int(nbytes), int(ntok), digest))
+    cpus.setdefault((text, name), []).append(float(cpu))
 med = {k: statistics.median(s for s, _, _, _ in v) for k, v in rows.items()}
+cmed = {k: statistics.median(v) for k, v in cpus.items()}
 mbs = {k: rows[k][0][1] / med[k] / 1e6 for k in rows}
+cmbs = {k: rows[k][0][1] / cmed[k] / 1e6 for k in rows}
 bad = []
 texts = ("licences", "copyright")
 kinds = (("spm", "llama.cpp-spm"), ("bpe", "js-tiktoken-bpe"))
@@ -129,11 +132,13 @@ out = ["# Tokenizer speed (bench/tok_run.sh)", "",
         f"MISMATCH: {', '.join(bad)} gave other ids than the reference"), ""]
 for text in texts:
     out += [f"## {text}: {rows[(text, 'embext-spm')][0][1] / 1e6:.2f} MB, by paragraph", "",
-            "| case | tokens | median s | MB/s | vs reference |", "|---|---|---|---|---|"]
+            "| case | tokens | median s (wall) | MB/s (wall) | median CPU s | MB/s per CPU second | vs reference (CPU) |",
+            "|---|---|---|---|---|---|---|"]
     for kind, ref in kinds:
         for k in (ref,) + cases(kind):
-            ratio = "1.00" if k == ref else f"{med[(text, ref)] / med[(text, k)]:.2f} x faster"
-            out.append(f"| {k} | {rows[(text, k)][0][2]} | {med[(text, k)]:.3f} | {mbs[(text, k)]:.1f} | {ratio} |")
+            ratio = "1.00" if k == ref else f"{cmed[(text, ref)] / cmed[(text, k)]:.2f} x faster"
+            out.append(f"| {k} | {rows[(text, k)][0][2]} | {med[(text, k)]:.3f} | {mbs[(text, k)]:.1f} | "
+                       f"{cmed[(text, k)]:.3f} | {cmbs[(text, k)]:.1f} | {ratio} |")
     out.append("")
 out += ["licences: /usr/share/common-licenses (GPL-3, Apache-2.0, GFDL-1.3, LGPL-2.1, MPL-2.0) x 20; "
         "copyright: distinct paragraphs of /usr/share/doc/*/copyright up to 2.2 MB.",
@@ -144,7 +149,10 @@ out += ["licences: /usr/share/common-licenses (GPL-3, Apache-2.0, GFDL-1.3, LGPL
         "embext = the C core (bench/tok_bench.c) with its word cache, empty at the start of the pass; "
         "-nocache without it; embext-sql = emb_tokens_json per paragraph, embext-sql-tvf = "
         "json_group_array(token_id) over emb_tokenize per paragraph, from Debian's python3 sqlite3 on a "
-        "new connection (includes the statement, Python and JSON text costs)."]
+        "new connection (includes the statement, Python and JSON text costs).",
+        "CPU s = the process's CPU time during the timed pass (C: CLOCK_PROCESS_CPUTIME_ID, Python: "
+        "time.process_time, node: process.cpuUsage, all threads): on a shared machine the wall time "
+        "also counts waiting for a core; MB/s per CPU second is the one-core rate."]
 open(sys.argv[2], "w").write("\n".join(out) + "\n")
 print("\n".join(out))
 sys.exit(1 if bad else 0)

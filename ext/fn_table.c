@@ -38,6 +38,7 @@
  * the cached matrix, with the positional encoding applied per row.
  */
 #include "embtab.h"
+#include "search/sketch.h"
 #include "lm/posenc.h"
 #include "value.h"
 #include "vtab_store.h"
@@ -145,6 +146,28 @@ static void fnCacheInfo(sqlite3_context *ctx, int argc, sqlite3_value **argv)
         sqlite3_result_error_nomem(ctx);
     else
         sqlite3_result_text(ctx, z, -1, sqlite3_free);
+}
+
+/* emb_search_threads([n]): threads of the sketch pass for the whole process
+ * (1 or 2, never more than the cores; src/search/sketch.h); returns the value
+ * in force.  Without an argument it only reads it. */
+static void fnSearchThreads(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    if (argc == 1) {
+        if (sqlite3_value_type(argv[0]) != SQLITE_INTEGER) {
+            embResultError(ctx, "emb_search_threads: n must be an integer 1 or 2 (found %s)",
+                           embTypeName(sqlite3_value_type(argv[0])));
+            return;
+        }
+        sqlite3_int64 n = sqlite3_value_int64(argv[0]);
+        if (n < 1 || n > 2) {
+            embResultError(ctx, "emb_search_threads: n must be 1 or 2 (found %lld)", (long long)n);
+            return;
+        }
+        sqlite3_result_int(ctx, emb_sketch_set_threads((int)n));
+        return;
+    }
+    sqlite3_result_int(ctx, emb_sketch_get_threads());
 }
 
 /* ---- emb_sequence ------------------------------------------------------------ */
@@ -499,6 +522,9 @@ int embRegisterTableFns(sqlite3 *db, EmbConn *conn)
     if (rc == SQLITE_OK)
         rc = sqlite3_create_function(db, "emb_cache_info", 1, flags, conn, fnCacheInfo, NULL,
                                      NULL);
+    for (int n = 0; n <= 1 && rc == SQLITE_OK; n++)
+        rc = sqlite3_create_function(db, "emb_search_threads", n, SQLITE_UTF8 | SQLITE_DIRECTONLY,
+                                     NULL, fnSearchThreads, NULL, NULL);
     if (rc == SQLITE_OK)
         rc = sqlite3_create_function(db, "emb_cache_release", 1, flags, conn, fnCacheRelease,
                                      NULL, NULL);

@@ -438,7 +438,7 @@ static void fnDetokenize(sqlite3_context *ctx, int argc, sqlite3_value **argv)
         emb_free(text);
         sqlite3_result_error_toobig(ctx);
     } else {
-        sqlite3_result_text(ctx, text, (int)nText, free);
+        sqlite3_result_text(ctx, text, (int)nText, emb_free);
     }
 }
 

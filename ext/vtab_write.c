@@ -29,6 +29,7 @@
 #include "vtab_store.h"
 #include "value.h"
 
+#include <float.h>
 #include <math.h>
 #include <string.h>
 
@@ -81,7 +82,14 @@ static int vecArg(EmbVtab *p, sqlite3_value *v, unsigned char *row, float *scale
         return embVtabError(p, SQLITE_MISMATCH, "embedding %s: vector has %d values; table %s has dim %d%s",
                             p->zName, d, p->zName, p->dim, embFloat64Hint(v, p->dim));
     }
-    for (int i = 0; i < vec.dim; i++) {
+    /* One SIMD pass first: when |v| is finite and within the dtype's range,
+     * so is every element (a NaN or inf makes it NaN or inf); only other
+     * vectors are looked at element by element (rows of large but valid
+     * values included, which then pass). */
+    const emb_kernels *k = emb_kernels_get();
+    float lim = p->dtype == EMB_DTYPE_F16 ? 65504.0f : p->dtype == EMB_DTYPE_BF16 ? 3.38953139e38f : FLT_MAX;
+    float norm = k->norm_f32(vec.v, (size_t)vec.dim);
+    for (int i = 0; !(norm <= lim) && i < vec.dim; i++) {
         float x = vec.v[i];
         if (!isfinite(x)) {
             embVecFree(&vec);
@@ -103,7 +111,7 @@ static int vecArg(EmbVtab *p, sqlite3_value *v, unsigned char *row, float *scale
                                 p->zName, i, (double)x);
         }
     }
-    emb_row_encode(emb_kernels_get(), p->dtype, row, scale, vec.v, (size_t)p->dim);
+    emb_row_encode(k, p->dtype, row, scale, vec.v, (size_t)p->dim);
     embVecFree(&vec);
     return SQLITE_OK;
 }

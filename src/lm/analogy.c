@@ -42,6 +42,8 @@ void emb_row_widen(const emb_kernels *kern, const emb_matrix *m, size_t r, float
 void emb_scan_dot_range(const emb_kernels *kern, const emb_matrix *m, const float *q, size_t r0,
                         size_t n, float *out)
 {
+    if (n == 0) /* an empty table has no data pointer to offset (UBSan) */
+        return;
     const size_t off = r0 * m->dim;
     switch (m->dtype) {
     case EMB_DTYPE_F16:

@@ -12,10 +12,17 @@
  * codes with the exact integer kernel (scan_dot_i8i8), turns each row's
  * integer dot into an interval that provably holds the distance the plain
  * scan would compute for that row (float rounding included; the proof is
- * in sketch.c), keeps the k-th smallest upper end as a threshold, and
+ * in sketch_search.c), keeps the k-th smallest upper end as a threshold, and
  * rescores exactly, with the plain scan's own kernel call, only the rows
  * whose lower end does not exceed the final threshold.  The result equals
  * emb_matrix_search_plain's bit for bit: ids, distances, tie order.
+ *
+ * The same pass serves every exact top k of the library through
+ * emb_sketch_candidates (a key per caller): emb_matrix_search (vector MATCH,
+ * ORDER BY distance LIMIT), emb_matrix_search_batch (emb_knn: a block of
+ * codes is read once for up to 64 queries), most_similar / analogies
+ * (3CosAdd) and the top k of logits.  Each caller rescores the candidates
+ * with its own kernel call, so each gets its own plain result bit for bit.
  *
  * Int8-stored matrices have no sketch (their rows are already int8, the
  * plain scan reads the same bytes).  The sketch is owned by whoever owns
@@ -84,13 +91,13 @@ int emb_sketch_search(const emb_kernels *kern, const emb_matrix *m, const float 
  * caller's kernel sums in (the bound covers any order): the rows that can
  * rank among the k smallest keys, ties by smaller id.  The caller rescores
  * exactly those rows with its own kernel call and formula and keeps the k
- * best: that is its plain result, bit for bit (proof in sketch.c).
+ * best: that is its plain result, bit for bit (proof in sketch_search.c).
  *
  * Keys (smaller ranks first), each monotone nonincreasing in s for a row:
  *   COSINE  emb_distance_from_dot(EMB_METRIC_COSINE, s, |q|, rnorm[r])
  *   DOT     -s (emb_matrix_search's dot distance, emb_logits' order)
  *   L2      sqrtf of the float sum of (q_i - x_i)^2 (scan_l2sq_*; not a
- *           function of s: bounded directly, see sketch.c)
+ *           function of s: bounded directly, see sketch_search.c)
  *   L2X     emb_distance_from_dot(EMB_METRIC_L2, s, |q|, rnorm[r]) (the
  *           batched search's l2 ranking)
  *   SIM     -(rnorm[r] > 0 ? s / rnorm[r] : 0) (most_similar's 3CosAdd)
@@ -117,6 +124,12 @@ typedef struct emb_sketch_cands {
 } emb_sketch_cands;
 
 void emb_sketch_cands_free(emb_sketch_cands *c, size_t n_q);
+
+/* Threads for the sketch pass (process-wide): 1 (the default) or 2, never
+ * more than the online cores; the pass splits the rows in two halves when
+ * rows x queries is large enough.  Returns the value in force. */
+int emb_sketch_set_threads(int n);
+int emb_sketch_get_threads(void);
 
 /* For each of n_q queries (q + j*dim), the rows among those present (valid)
  * and allowed (allow, NULL = all) that may rank among the k best under key:

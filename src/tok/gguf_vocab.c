@@ -319,19 +319,8 @@ static int load_tokens(emb_tok *t, const tok_meta *m, int len_bytes, emb_err *er
             return emb_err_set(err, EMB_EFORMAT, "gguf: token %zu past the end of the file", i);
         pool_n += sn + 1;
     }
-    t->n_tokens = nt;
-    t->pool = emb_malloc(pool_n);
-    t->off = emb_malloc(nt * sizeof *t->off);
-    t->len = emb_malloc(nt * sizeof *t->len);
-    t->score = emb_calloc(nt, sizeof *t->score);
-    t->type = emb_malloc(nt);
-    size_t cap = 16;
-    while (cap < 2 * nt)
-        cap <<= 1;
-    t->slots = emb_calloc(cap, sizeof *t->slots);
-    t->slot_cap = cap;
-    if (!t->pool || !t->off || !t->len || !t->score || !t->type || !t->slots)
-        return emb_err_set(err, EMB_ENOMEM, "gguf: out of memory for %zu tokens", nt);
+    if (emb_tok_alloc(t, nt, pool_n, err))
+        return EMB_ENOMEM;
     c = m->tokens.at;
     size_t o = 0;
     for (size_t i = 0; i < nt; i++) {
@@ -343,17 +332,8 @@ static int load_tokens(emb_tok *t, const tok_meta *m, int len_bytes, emb_err *er
         t->off[i] = o;
         t->len[i] = (uint32_t)sn;
         o += sn + 1;
-        if (sn > t->max_len)
-            t->max_len = (uint32_t)sn;
-        uint64_t hash = emb_tok_hash((const char *)s, sn);
-        size_t mask = cap - 1, h = hash & mask;
-        for (; t->slots[h]; h = (h + 1) & mask) {
-            uint32_t other = (uint32_t)t->slots[h] - 1;
-            if (t->len[other] == sn && memcmp(t->pool + t->off[other], s, sn) == 0)
-                break;
-        }
-        t->slots[h] = (hash >> 32) << 32 | ((uint64_t)i + 1);
         t->type[i] = EMB_TT_NORMAL;
+        emb_tok_map_add(t, (int32_t)i); /* a repeated text: the last id wins */
     }
     if (m->scores.present) {
         if (m->scores.et != G_F32 || m->scores.count != nt)
@@ -383,13 +363,9 @@ static int load_merges(emb_tok *t, const tok_meta *m, int len_bytes, emb_err *er
     if (m->merges.count > EMB_TOK_MAX_VOCAB)
         return emb_err_set(err, EMB_ERANGE, "gguf: %llu merges (at most %d)",
                            (unsigned long long)m->merges.count, EMB_TOK_MAX_VOCAB);
-    size_t nm = (size_t)m->merges.count, cap = 16;
-    while (cap < 2 * nm + 2)
-        cap <<= 1;
-    t->pairs = emb_calloc(cap, sizeof *t->pairs);
-    if (!t->pairs)
-        return emb_err_set(err, EMB_ENOMEM, "gguf: out of memory for %zu merges", nm);
-    t->pair_cap = cap;
+    size_t nm = (size_t)m->merges.count;
+    if (emb_tok_pairs_alloc(t, nm, err))
+        return EMB_ENOMEM;
     emb_cur c = m->merges.at;
     char *buf = NULL;
     size_t buf_cap = 0;
@@ -418,15 +394,8 @@ static int load_merges(emb_tok *t, const tok_meta *m, int len_bytes, emb_err *er
         int32_t id = emb_tok_find(t, buf, ln + rn);
         if (l < 0 || rr < 0 || id < 0)
             continue; /* a merge whose parts or result are no tokens never applies */
-        uint64_t key = ((uint64_t)(uint32_t)l << 32 | (uint32_t)rr) + 1;
-        size_t mask = cap - 1, i = emb_tok_pair_hash(key) & mask;
-        while (t->pairs[i].key && t->pairs[i].key != key)
-            i = (i + 1) & mask;
-        if (t->pairs[i].key == key)
-            continue; /* the first (lowest) rank of a repeated merge counts */
-        t->pairs[i].key = key;
-        t->pairs[i].rank = (int32_t)r;
-        t->pairs[i].id = (int32_t)id;
+        /* the first (lowest) rank of a repeated merge counts, as in llama.cpp */
+        emb_tok_pair_add(t, l, rr, (int32_t)r, id, 0);
     }
     emb_free(buf);
     return EMB_OK;

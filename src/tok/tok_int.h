@@ -181,7 +181,8 @@ static inline void emb_tok_cache_put(emb_tok_cache *c, const char *s, size_t n, 
     e->n_text = (uint8_t)n;
     e->n_ids = (uint8_t)n_ids;
     memcpy(e->text, s, n);
-    memcpy(e->ids, ids, n_ids * sizeof *ids);
+    if (n_ids) /* ids may be NULL when nothing was pushed */
+        memcpy(e->ids, ids, n_ids * sizeof *ids);
 }
 
 int emb_tok_spm_encode(const emb_tok *t, emb_tok_cache *cache, const char *text, size_t n,

@@ -96,6 +96,7 @@ static void fuzz_touch_column(sqlite3_stmt *st, int i)
     default:
         sink += (unsigned)sqlite3_column_int64(st, i);
     }
+    (void)sink;
 }
 
 /* Run every statement of sql (up to max_rows rows each); returns the number

@@ -12,7 +12,8 @@
  * of mutations applied to a copy of it:
  *   - through SQL with writable_schema on and defensive off: the shadow
  *     tables' config values (dim, dtype, chunk_rows, version, format,
- *     metric: wrong values, wrong types, NULL, deleted), chunk blobs
+ *     metric, the chunk layout: slab_rows, slab_bytes, pad_bytes,
+ *     chunk_bytes: wrong values, wrong types, NULL, deleted), chunk blobs
  *     (truncated, extended, empty, NULL, text, random), chunk ids (negative,
  *     huge, moved, deleted, added), token rows (invalid UTF-8, empty, ids of
  *     missing rows), the tokenizer row, and the schema itself (the declared
@@ -50,7 +51,8 @@ static const char *const tabs[] = {"w", "h", "q", "b"};
 static const int tab_dim[] = {4, 3, 5, 2};
 
 static const char *const config_keys[] = {"format", "dim", "dtype", "metric", "chunk_rows",
-                                          "version", "nosuch"};
+                                          "version", "slab_rows", "slab_bytes", "pad_bytes",
+                                          "chunk_bytes", "nosuch"};
 static const char *const config_values[] = {
     "0", "1", "-1", "2", "3", "4", "5", "7", "65536", "65537", "4096", "1048576",
     "16777216", "2147483648", "9223372036854775807", "-9223372036854775808", "NULL",
@@ -117,10 +119,11 @@ static sqlite3 *mutate_sql(sqlite3 *db, Src *s)
     char e[256];
     const char *t = tabs[pick(s, N(tabs))];
     switch (pick(s, 16)) {
-    case 14: case 15: { /* one byte inside a stored blob: valid flags, vectors, scales, tokenizer */
-        static const char *const where[] = {"%s_chunks set valid", "%s_chunks set vectors",
-                                            "%s_chunks set scales", "w_tokenizer set data"};
-        static const char *const cols[] = {"valid", "vectors", "scales", "data"};
+    case 14: case 15: { /* one byte inside a stored blob: a chunk's slots (flags, rows,
+                         * int8 scales), its padding, the stored tokenizer */
+        static const char *const where[] = {"%s_chunks set slots", "%s_chunks set slots",
+                                            "%s_chunks set pad", "w_tokenizer set data"};
+        static const char *const cols[] = {"slots", "slots", "pad", "data"};
         unsigned i = pick(s, 4);
         char target[64];
         snprintf(target, sizeof target, where[i], t);
@@ -143,7 +146,7 @@ static sqlite3 *mutate_sql(sqlite3 *db, Src *s)
                  config_keys[pick(s, N(config_keys))], config_values[pick(s, N(config_values))]);
         break;
     case 3: case 4: {
-        static const char *const cols[] = {"vectors", "valid", "scales"};
+        static const char *const cols[] = {"slots", "slots", "pad"};
         const char *col = cols[pick(s, 3)];
         blob_expr(e, sizeof e, pick(s, N(blob_exprs)), col);
         sqlf(db, "update %s_chunks set %s = %s where chunk_id = %u", t, col, e, pick(s, 6));
@@ -157,7 +160,7 @@ static sqlite3 *mutate_sql(sqlite3 *db, Src *s)
         sqlf(db, "delete from %s_chunks where chunk_id = %u", t, pick(s, 6));
         break;
     case 7:
-        sqlf(db, "insert or replace into %s_chunks select %s, valid, vectors, scales from %s_chunks where chunk_id = %u",
+        sqlf(db, "insert or replace into %s_chunks select %s, pad, slots from %s_chunks where chunk_id = %u",
              t, id_values[pick(s, N(id_values))], t, pick(s, 3));
         break;
     case 8:
@@ -197,9 +200,9 @@ static sqlite3 *mutate_sql(sqlite3 *db, Src *s)
     case 12: { /* looser shadow tables: NOT NULL / UNIQUE / types gone */
         static const char *const ddl[] = {
             "CREATE TABLE \"%s_tokens\"(token_id INTEGER PRIMARY KEY, token)",
-            "CREATE TABLE \"%s_chunks\"(chunk_id INTEGER PRIMARY KEY, valid, vectors, scales)",
+            "CREATE TABLE \"%s_chunks\"(chunk_id INTEGER PRIMARY KEY, pad, slots)",
             "CREATE TABLE \"%s_config\"(key, value)",
-            "CREATE TABLE \"%s_chunks\"(chunk_id INTEGER PRIMARY KEY, vectors)",
+            "CREATE TABLE \"%s_chunks\"(chunk_id INTEGER PRIMARY KEY, slots)",
         };
         static const char *const suffix[] = {"tokens", "chunks", "config", "chunks"};
         unsigned i = pick(s, N(ddl));

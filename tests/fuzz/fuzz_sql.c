@@ -15,6 +15,8 @@
  * a read cursor is open), DDL (CREATE / DROP / RENAME) and transactions
  * (BEGIN / COMMIT / ROLLBACK / SAVEPOINT / ROLLBACK TO) are mixed with reads.
  *
+ * (emb_import_gguf and emb_tokenizer_load write tables too.)
+ *
  * Each input starts from the same image (made once in LLVMFuzzerInitialize):
  * tables w32 (f32, dim 4), w16 (f16, dot), wbf (bf16, dim 3, l2), w8 (int8,
  * chunk_rows 2), wtok (stories260k, 512 x 64, with its tokenizer), wuni
@@ -149,9 +151,12 @@ static const char *const words[] = {
 };
 #define N_WORDS (sizeof words / sizeof words[0])
 
+/* (no 16777215, the largest token_id: one row there makes the in-memory copy
+ * 16.7 M slots, seconds under ASan, which libFuzzer reports as a timeout;
+ * 1048575 takes the same path at a sixteenth of the cost) */
 static const char *const numbers[] = {
     "0", "1", "-1", "2", "3", "4", "5", "7", "8", "10", "64", "100", "511", "512", "4096",
-    "65535", "65536", "65537", "16777215", "16777216", "2147483647", "-2147483648",
+    "65535", "65536", "65537", "1048575", "16777216", "2147483647", "-2147483648",
     "4294967296", "9223372036854775807", "-9223372036854775808", "0.5", "-0.0", "1e-45",
     "1e38", "3.5e38", "1e308", "-1e308", "1e999", "-1e999", "0.000001", "1000000", "-3",
 };
@@ -290,7 +295,9 @@ static void gen_token_list(Src *s, Buf *b)
     for (unsigned i = 0; i < n; i++) {
         if (i)
             buf_str(b, ",");
-        switch (fuzz_pick(s, 6)) {
+        switch (fuzz_pick(s, 9)) {
+        case 6: case 7: buf_fmt(b, "%u", fuzz_pick(s, 6)); break; /* mostly rows that exist */
+        case 8: buf_str(b, fuzz_pick(s, 2) ? "\"café\"" : "\"straße\""); break;
         case 0: buf_fmt(b, "%u", fuzz_pick(s, 600)); break;
         case 1: buf_str(b, "-1"); break;
         case 2: buf_str(b, "[1,0,0,0]"); break;
@@ -375,10 +382,10 @@ static void gen_value(Src *s, Buf *b, int depth)
 
 /* ---- table-valued and table functions ------------------------------------ */
 
-enum { A_ANY, A_TABLE, A_VEC, A_TOKS, A_TOK, A_INT, A_WORD, A_IDS, A_TENSOR,
+enum { A_ANY, A_TABLE, A_VEC, A_TOKS, A_TOK, A_INT, A_WORD, A_IDS, A_TENSOR, A_TOKTABLE, A_TEXT, A_NEWTABLE,
        /* file names: A_PATH_x prefers the fixtures that suit the function */
        A_PATH, A_PATH_TEXT, A_PATH_W2V, A_PATH_NPY, A_PATH_ST, A_PATH_GGUF, A_PATH_VOCAB,
-       A_PATH_PAIRS, A_PATH_ANALOGY };
+       A_PATH_PAIRS, A_PATH_ANALOGY, A_PATH_TOKZ };
 static const unsigned char path_pref[][6] = {
     [A_PATH_TEXT - A_PATH] = {0, 1, 2, 4, 5, 19},
     [A_PATH_W2V - A_PATH] = {22, 22, 22, 1, 3, 12},
@@ -388,6 +395,7 @@ static const unsigned char path_pref[][6] = {
     [A_PATH_VOCAB - A_PATH] = {15, 16, 17, 15, 16, 17},
     [A_PATH_PAIRS - A_PATH] = {20, 20, 20, 21, 3, 2},
     [A_PATH_ANALOGY - A_PATH] = {21, 21, 21, 20, 3, 2},
+    [A_PATH_TOKZ - A_PATH] = {10, 15, 11, 15, 12, 17},
 };
 
 typedef struct {
@@ -414,11 +422,12 @@ static const Fn table_fns[] = {
     {"emb_doesnt_match", {A_TABLE, A_TOKS}, 2},
     {"emb_most_similar_to_given", {A_TABLE, A_TOK, A_TOKS}, 3},
     {"emb_closer_than", {A_TABLE, A_TOK, A_TOK}, 3},
+    {"emb_words_closer_than", {A_TABLE, A_TOK, A_TOK}, 3},
     {"emb_distances", {A_TABLE, A_TOK, A_TOKS}, 3},
     {"emb_bag", {A_TABLE, A_IDS, A_IDS, A_WORD, A_IDS, A_INT, A_INT, A_ANY, A_ANY}, 9},
     {"emb_embedding", {A_TABLE, A_IDS, A_ANY, A_ANY}, 4},
     {"emb_pca", {A_TABLE, A_TOKS, A_INT}, 3},
-    {"emb_tokenize", {A_TABLE, A_ANY, A_INT}, 3},
+    {"emb_tokenize", {A_TOKTABLE, A_TEXT, A_INT}, 3},
     /* scalar functions over a table */
     {"emb_lookup", {A_TABLE, A_INT}, 2},
     {"emb_token_id", {A_TABLE, A_TOK}, 2},
@@ -427,13 +436,14 @@ static const Fn table_fns[] = {
     {"emb_rank", {A_TABLE, A_TOK, A_TOK}, 3},
     {"emb_n_similarity", {A_TABLE, A_TOKS, A_TOKS}, 3},
     {"emb_relative_cosine_similarity", {A_TABLE, A_TOK, A_TOK, A_INT}, 4},
-    {"emb_tokens_json", {A_TABLE, A_ANY, A_INT}, 3},
-    {"emb_detokenize", {A_TABLE, A_IDS}, 2},
-    {"emb_tokenizer_info", {A_TABLE}, 1},
-    {"emb_tokenizer_load", {A_TABLE, A_PATH_GGUF}, 2},
+    {"emb_tokens_json", {A_TOKTABLE, A_TEXT, A_INT}, 3},
+    {"emb_detokenize", {A_TOKTABLE, A_IDS}, 2},
+    {"emb_tokenizer_info", {A_TOKTABLE}, 1},
+    {"emb_tokenizer_load", {A_TABLE, A_PATH_TOKZ}, 2},
+    {"emb_import_gguf", {A_NEWTABLE, A_PATH_GGUF, A_TENSOR}, 3},
 };
 #define N_TABLE_FNS (sizeof table_fns / sizeof table_fns[0])
-#define FIRST_SCALAR_TABLE_FN 22
+#define FIRST_SCALAR_TABLE_FN 23
 
 static void gen_arg(Src *s, Buf *b, int kind)
 {
@@ -468,9 +478,39 @@ static void gen_arg(Src *s, Buf *b, int kind)
         buf_str(b, toks[fuzz_pick(s, sizeof toks / sizeof toks[0])]);
         break;
     }
-    case A_INT:
-        buf_str(b, numbers[fuzz_pick(s, N_NUMBERS)]);
+    case A_INT: /* half the time a small count that works */
+        if (fuzz_pick(s, 2))
+            buf_fmt(b, "%u", 1 + fuzz_pick(s, 10));
+        else
+            buf_str(b, numbers[fuzz_pick(s, N_NUMBERS)]);
         break;
+    case A_NEWTABLE: /* a table that may not exist yet */
+        if (fuzz_pick(s, 2)) {
+            buf_str(b, fuzz_pick(s, 2) ? "'wnew'" : "'wnew2'");
+            break;
+        }
+        buf_fmt(b, "'%s'", pick_table(s));
+        break;
+    case A_TOKTABLE: /* the table with a tokenizer, mostly */
+        if (fuzz_pick(s, 4)) {
+            cur_dim = 64;
+            buf_str(b, "'wtok'");
+        } else {
+            buf_fmt(b, "'%s'", pick_table(s));
+        }
+        break;
+    case A_TEXT: { /* text to tokenize */
+        static const char *const texts[] = {
+            "'I love dogs'", "''", "' '", "'   leading and trailing   '", "'Once upon a time, there was a cat.'",
+            "'héllo wörld ▁ ∑ 🙂'", "'<s></s><unk>'", "'\t\n\r'", "char(0, 65, 0)", "'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa'",
+            "printf('%.*c', 5000, 'x')", "printf('%.*c', 100000, ' ')",
+        };
+        if (fuzz_pick(s, 3))
+            buf_str(b, texts[fuzz_pick(s, sizeof texts / sizeof texts[0])]);
+        else
+            gen_raw_text(s, b);
+        break;
+    }
     case A_WORD:
         buf_str(b, words[fuzz_pick(s, N_WORDS)]);
         break;

@@ -117,7 +117,7 @@ static int hit_cmp(const void *x, const void *y)
 static int harden_knn_equal(const Hit *got, size_t n_got, Hit *all, size_t n_all, size_t k,
                             double tol, char *why, size_t why_cap)
 {
-    if (n_all > 0)
+    if (n_all > 0) /* all may be NULL when empty (nothing committed yet) */
         qsort(all, n_all, sizeof *all, hit_cmp);
     size_t want = k < n_all ? k : n_all;
     if (n_got != want) {

@@ -10,6 +10,8 @@
  *
  * Prints "<target>: N inputs run (seed S)".  Exit status 0; a finding stops
  * the program through the sanitizer (non-zero status, report on stderr).
+ * Under ASan one allocation above 2 GB is a finding too (as libFuzzer's
+ * -malloc_limit_mb in tests/fuzz/run.sh).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -18,6 +20,12 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
+
+const char *__asan_default_options(void);
+const char *__asan_default_options(void)
+{
+    return "max_allocation_size_mb=2048:allocator_may_return_null=0";
+}
 
 static uint64_t rng_state;
 

@@ -123,7 +123,7 @@ for fn, (sql, want) in bit_msgs.items():
     check("vec_bit-refused-" + fn, got == want, "%r vs %r" % (got, want))
 # Coverage: every embext function is either called above with vec_f32 or
 # takes no vector (so a new vector function must be added to this test).
-no_vector = {"emb_cache_release", "emb_cache_info", "emb_isa", "emb_lookup", "emb_pe", "emb_token_id",
+no_vector = {"emb_cache_release", "emb_cache_info", "emb_search_threads", "emb_isa", "emb_lookup", "emb_pe", "emb_token_id",
              "emb_version", "emb_pca"}
 covered = set(calls) | {"embedding", "emb_knn", "emb_logits", "emb_similar_by_vector", "emb_distances"}
 no_vector_tvf = {"emb_most_similar", "emb_analogy", "emb_random", "emb_sequence",

@@ -182,3 +182,14 @@ select 'i8-dist-l2', max(abs(distance - emb_l2(vector, q))) < 1e-3
   from wi8, qs where vector match qs.q and k = 20 and metric = 'l2';
 -- error: embedding w16: vector element 2 (70000) exceeds the f16 range (65504)
 insert into w16(vector) values ('[0, 0, 70000, 0, 0, 0, 0, 0]');
+-- the range check looks at |v| first: a vector whose norm exceeds 65504 with every
+-- element in range is stored; an f32 one whose squares overflow too
+insert into w16(token_id, vector) values (9000, '[60000, 60000, -60000, 60000, 0, 0, 0, 1]');
+select 'f16-big-01', emb_json(vector) = '[6e+04,6e+04,-6e+04,6e+04,0,0,0,1]' and emb_dot(vector, '[1,0,0,0,0,0,0,0]') = 60000 from w16 where token_id = 9000;
+delete from w16 where token_id = 9000;
+create virtual table wbig using embedding(dim=3);
+insert into wbig(vector) values ('[3e38, -3e38, 1e30]');
+select 'f32-big-01', emb_json(vector) = '[3e+38,-3e+38,1e+30]' from wbig;
+-- error: embedding wbig: vector element 2 is inf (expected a finite float)
+insert into wbig(vector) values (x'0000803f000080bf0000807f');
+drop table wbig;

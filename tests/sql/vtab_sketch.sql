@@ -164,3 +164,17 @@ select 'logits-' || t || '-' || qid,
   (select group_concat(token_id || ':' || printf('%.17g', logit) || ':' || printf('%.17g', prob)) from emb_logits(n, q, 10))
 from (select 's32' as t, 'n32' as n union all select 's16', 'n16' union all select 'sbf', 'nbf'), qs
 where t <> 's16' or qid <> 101;
+
+-- two threads for the sketch pass (process-wide; never more than the cores):
+-- the same results as one thread, then back to one
+select 'threads-default', emb_search_threads() = 1;
+select 'threads-set', emb_search_threads(2) between 1 and 2;
+select 'threads-knn-' || qid,
+  (select group_concat(token_id || ':' || printf('%.17g', distance)) from s32 where vector match q and k = 10) =
+  (select group_concat(token_id || ':' || printf('%.17g', distance)) from n32 where vector match q and k = 10)
+from qs;
+select 'threads-off', emb_search_threads(1) = 1;
+-- error: emb_search_threads: n must be 1 or 2 (found 3)
+select emb_search_threads(3);
+-- error: emb_search_threads: n must be an integer 1 or 2 (found text)
+select emb_search_threads('2');

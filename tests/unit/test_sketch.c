@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/alloc.h"
 #include "search/knn.h"
 #include "search/sketch.h"
 #include "lm/analogy.h"
@@ -586,8 +587,132 @@ static void test_prunes(void **s)
     free(src);
 }
 
+/* Two threads (emb_sketch_set_threads(2)): each half of the rows has its
+ * own thresholds; the results must not change (single, batch, most_similar
+ * and logits), also with absent rows, an allow mask and ties. */
+static void test_two_threads(void **s)
+{
+    (void)s;
+    const size_t n = 34000, dim = 16; /* rows x 1 query above the threads' minimum work */
+    float *src = malloc(n * dim * sizeof *src), *qs = malloc(8 * dim * sizeof *qs);
+    uint8_t *valid = malloc(n), *allow = malloc(n);
+    fill_duplicates(src, n, dim);
+    for (size_t r = 0; r < n; r++) {
+        valid[r] = r % 13 != 5;
+        allow[r] = r % 3 != 1;
+        if (r % 7 == 3)
+            for (size_t i = 0; i < dim; i++)
+                src[r * dim + i] = rnd();
+    }
+    for (size_t i = 0; i < 8 * dim; i++)
+        qs[i] = rnd();
+    memcpy(qs + 3 * dim, src + 17003 * dim, dim * sizeof *qs); /* a row near the split */
+    int was = emb_sketch_get_threads();
+    assert_true(emb_sketch_set_threads(2) >= 1);
+    assert_int_equal(emb_sketch_set_threads(64) <= 2, 1);
+    for (const emb_kernels *const *kp = emb_kernels_all(); *kp; kp++) {
+        tmat t = {.n = n, .dim = dim, .src = src, .valid = valid};
+        tmat_build(&t, *kp, EMB_DTYPE_F32);
+        for (int metric = 0; metric < 3; metric++) {
+            for (size_t j = 0; j < 8; j++) {
+                check_same(*kp, &t, qs + j * dim, metric, 10, NULL, "threads");
+                check_same(*kp, &t, qs + j * dim, metric, 7, allow, "threads");
+            }
+            check_batch(*kp, &t, qs, 8, metric, 10, "threads");
+        }
+        for (size_t j = 0; j < 8; j++)
+            check_lm(*kp, &t, qs + j * dim, 10, "threads");
+        tmat_free(&t);
+    }
+    emb_sketch_set_threads(was);
+    free(src);
+    free(qs);
+    free(valid);
+    free(allow);
+}
+
+/* Out of memory (src/core/alloc.h failure injection, allocation k fails and
+ * every later one): the sketch's candidate search returns EMB_ENOMEM or
+ * EMB_OK cleanly, and every caller then still answers (through the plain
+ * path) with the plain result, or reports EMB_ENOMEM; nothing leaks (ASan). */
+static void test_oom(void **s)
+{
+    (void)s;
+    const size_t n = 2000, dim = 20;
+    float *src = malloc(n * dim * sizeof *src), *qs = malloc(4 * dim * sizeof *qs);
+    fill_random(src, n, dim);
+    for (size_t i = 0; i < 4 * dim; i++)
+        qs[i] = rnd();
+    const emb_kernels *k = emb_kernels_get();
+    tmat t = {.n = n, .dim = dim, .src = src, .valid = NULL};
+    tmat_build(&t, k, EMB_DTYPE_F32);
+    emb_matrix plain = t.m;
+    plain.sketch = NULL;
+    emb_hit want[4 * 10], got[4 * 10];
+    size_t nw[4], ng[4];
+    emb_err err;
+    assert_int_equal(emb_matrix_search_batch(k, &plain, qs, 4, 0, 10, want, nw, &err), 0);
+    int sticky_done = 0;
+    for (long fail = 0; fail < 200 && !sticky_done; fail++) {
+        emb_sketch_cands c[4];
+        emb_sketch_key key = {EMB_SKETCH_KEY_COSINE, t.norms};
+        emb_alloc_fail_after(fail, 1);
+        int rc = emb_sketch_candidates(k, &t.m, qs, 4, &key, 10, NULL, c, NULL, &err);
+        emb_alloc_fail_after(-1, 0);
+        assert_true(rc == EMB_OK || rc == EMB_ENOMEM);
+        if (rc == EMB_OK) {
+            emb_sketch_cands_free(c, 4);
+            sticky_done = 1;
+        }
+        /* the callers: a result equal to the plain one, or EMB_ENOMEM */
+        emb_alloc_fail_after(fail, 1);
+        rc = emb_matrix_search_batch(k, &t.m, qs, 4, 0, 10, got, ng, &err);
+        emb_alloc_fail_after(-1, 0);
+        assert_true(rc == EMB_OK || rc == EMB_ENOMEM);
+        for (size_t j = 0; rc == EMB_OK && j < 4; j++) {
+            assert_int_equal(nw[j], ng[j]);
+            for (size_t i = 0; i < nw[j]; i++) {
+                assert_int_equal(want[j * 10 + i].id, got[j * 10 + i].id);
+                assert_true(same_bits(want[j * 10 + i].distance, got[j * 10 + i].distance));
+            }
+        }
+        emb_alloc_fail_after(fail, 1);
+        rc = emb_matrix_search(k, &t.m, qs, 0, 10, NULL, got, ng, &err);
+        emb_alloc_fail_after(-1, 0);
+        assert_int_equal(rc, EMB_OK); /* the plain scan allocates nothing */
+        assert_int_equal(ng[0], nw[0]);
+        for (size_t i = 0; i < nw[0]; i++)
+            assert_int_equal(want[i].id, got[i].id);
+        emb_scored sa[10], sb[10];
+        size_t na = 0, nb = 0;
+        assert_int_equal(emb_logits_topk(k, &plain, qs, 10, 1.0, sa, NULL, &na, &err), 0);
+        emb_alloc_fail_after(fail, 1);
+        rc = emb_logits_topk(k, &t.m, qs, 10, 1.0, sb, NULL, &nb, &err);
+        emb_alloc_fail_after(-1, 0);
+        assert_true(rc == EMB_OK || rc == EMB_ENOMEM);
+        if (rc == EMB_OK)
+            check_scored(sa, na, sb, nb, "logits", "oom", k, &t, 10);
+        int64_t ids[2] = {3, 9};
+        assert_int_equal(emb_most_similar(k, &plain, ids, 1, ids + 1, 1, EMB_SIM_3COSADD, 10, sa,
+                                          &na, &err), 0);
+        emb_alloc_fail_after(fail, 1);
+        rc = emb_most_similar(k, &t.m, ids, 1, ids + 1, 1, EMB_SIM_3COSADD, 10, sb, &nb, &err);
+        emb_alloc_fail_after(-1, 0);
+        assert_true(rc == EMB_OK || rc == EMB_ENOMEM);
+        if (rc == EMB_OK)
+            check_scored(sa, na, sb, nb, "most_similar", "oom", k, &t, 10);
+    }
+    assert_true(sticky_done);
+    tmat_free(&t);
+    free(src);
+    free(qs);
+}
+
 int main(void)
 {
+    /* `make tsan` runs only the threaded test (EMB_TEST_FILTER=test_two_threads) */
+    if (getenv("EMB_TEST_FILTER"))
+        cmocka_set_test_filter(getenv("EMB_TEST_FILTER"));
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_kernel_exact),       cmocka_unit_test(test_kernel_multi),
         cmocka_unit_test(test_random),
@@ -597,6 +722,7 @@ int main(void)
         cmocka_unit_test(test_nonfinite),          cmocka_unit_test(test_near_dups),
         cmocka_unit_test(test_one_dim),            cmocka_unit_test(test_wide),
         cmocka_unit_test(test_writes_between_queries), cmocka_unit_test(test_exact_ties), cmocka_unit_test(test_prunes),
+        cmocka_unit_test(test_two_threads),        cmocka_unit_test(test_oom),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
