@@ -374,13 +374,18 @@ static int embInit(sqlite3 *db, void *pAux, int argc, const char *const *argv,
     int rc;
     *ppVtab = NULL;
     if (isCreate) {
-        if ((rc = parseOptions(argc, argv, &o, pzErr)) != SQLITE_OK)
-            return rc;
-        if ((rc = createShadow(db, zDb, zName, &o, pzErr)) != SQLITE_OK)
-            return rc;
-    } else if ((rc = readConfig(db, zDb, zName, &o, pzErr)) != SQLITE_OK) {
-        return rc;
+        rc = parseOptions(argc, argv, &o, pzErr);
+        if (rc == SQLITE_OK)
+            rc = createShadow(db, zDb, zName, &o, pzErr);
+    } else {
+        rc = readConfig(db, zDb, zName, &o, pzErr);
     }
+    /* an error whose message could not be allocated is a lack of memory
+     * (else SQLite reports a bare "vtable constructor failed") */
+    if (rc == SQLITE_ERROR && !*pzErr)
+        rc = SQLITE_NOMEM;
+    if (rc != SQLITE_OK)
+        return rc;
     if ((rc = sqlite3_declare_vtab(db, schema_sql)) != SQLITE_OK)
         return rc;
     sqlite3_vtab_config(db, SQLITE_VTAB_CONSTRAINT_SUPPORT, 1);
