@@ -125,9 +125,10 @@ typedef struct emb_sketch_cands {
 
 void emb_sketch_cands_free(emb_sketch_cands *c, size_t n_q);
 
-/* Threads for the sketch pass (process-wide): 1 (the default) or 2, never
- * more than the online cores; the pass splits the rows in two halves when
- * rows x queries is large enough.  Returns the value in force. */
+/* Threads for the sketch pass (process-wide): 1 or 2, never more than the
+ * online cores; the default is 2 on a machine with 2 cores or more, else 1.
+ * The pass splits the rows in two halves when rows x queries is large
+ * enough.  Returns the value in force. */
 int emb_sketch_set_threads(int n);
 int emb_sketch_get_threads(void);
 

@@ -512,30 +512,38 @@ static void *worker_run(void *arg)
     return NULL;
 }
 
-/* Threads for pass 1: 1, or 2 when allowed (emb_sketch_set_threads), the
- * machine has 2 cores or more, and the work is large enough to pay for
- * starting one (rows x queries). */
-static int sketch_threads = 1;
+/* Threads for pass 1: 2 when the machine has 2 cores or more (the default;
+ * bench/SKETCH.md measured 1.4-1.7x on 2 cores) and the work is large enough
+ * to pay for starting one (rows x queries), else 1; emb_sketch_set_threads(1)
+ * turns the second thread off.  0 = not set: the default, found on first use. */
+static int sketch_threads = 0;
 
-int emb_sketch_set_threads(int n)
+static int sketch_cores(void)
 {
     long cores = 1;
 #ifdef _SC_NPROCESSORS_ONLN
     cores = sysconf(_SC_NPROCESSORS_ONLN);
 #endif
+    return cores >= 2 ? 2 : 1;
+}
+
+int emb_sketch_set_threads(int n)
+{
+    int cores = sketch_cores();
     if (n < 1)
         n = 1;
     if (n > 2)
         n = 2;
     if (n > cores)
-        n = (int)(cores > 0 ? cores : 1);
+        n = cores;
     __atomic_store_n(&sketch_threads, n, __ATOMIC_RELAXED);
     return n;
 }
 
 int emb_sketch_get_threads(void)
 {
-    return __atomic_load_n(&sketch_threads, __ATOMIC_RELAXED);
+    int n = __atomic_load_n(&sketch_threads, __ATOMIC_RELAXED);
+    return n ? n : sketch_cores();
 }
 
 #define SKETCH_THREAD_MIN_WORK ((size_t)1 << 15) /* rows x queries */

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/alloc.h"
 #include "search/knn.h"
@@ -608,6 +609,9 @@ static void test_two_threads(void **s)
         qs[i] = rnd();
     memcpy(qs + 3 * dim, src + 17003 * dim, dim * sizeof *qs); /* a row near the split */
     int was = emb_sketch_get_threads();
+    /* nothing has set it yet: the default, 2 threads where there are 2 cores */
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    assert_int_equal(was, cores >= 2 ? 2 : 1);
     assert_true(emb_sketch_set_threads(2) >= 1);
     assert_int_equal(emb_sketch_set_threads(64) <= 2, 1);
     for (const emb_kernels *const *kp = emb_kernels_all(); *kp; kp++) {
