@@ -259,14 +259,9 @@ static int scan_rows(const emb_kernels *kern, const emb_matrix *m, const float *
         size_t b1 = m->n_rows - b0 < EMB_SEARCH_BLOCK ? m->n_rows : b0 + EMB_SEARCH_BLOCK;
         /* narrow to the first..last candidate of the block */
         size_t lo = b0, hi = b1;
-        if (m->valid || allow) {
-            while (lo < hi && !((!m->valid || m->valid[lo]) && (!allow || allow[lo])))
-                lo++;
-            while (hi > lo && !((!m->valid || m->valid[hi - 1]) && (!allow || allow[hi - 1])))
-                hi--;
-            if (lo == hi)
-                continue;
-        }
+        emb_matrix_narrow(m, allow, &lo, &hi);
+        if (lo == hi)
+            continue;
         size_t n = hi - lo;
         scan_block(kern, m, q, is_l2 && !i8, lo, n, buf);
         for (size_t i = 0; i < n; i++) {

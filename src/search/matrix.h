@@ -56,6 +56,22 @@ static inline int emb_matrix_has_row(const emb_matrix *m, size_t r)
     return r < m->n_rows && (m->valid == NULL || m->valid[r]);
 }
 
+/* Narrow rows [*lo, *hi) to its first..last candidate: a row stored (m->valid)
+ * and allowed (allow, NULL = all).  *lo == *hi when the range has none. */
+static inline void emb_matrix_narrow(const emb_matrix *m, const uint8_t *allow, size_t *lo,
+                                     size_t *hi)
+{
+    if (!m->valid && !allow)
+        return;
+    size_t a = *lo, b = *hi;
+    while (a < b && !((!m->valid || m->valid[a]) && (!allow || allow[a])))
+        a++;
+    while (b > a && !((!m->valid || m->valid[b - 1]) && (!allow || allow[b - 1])))
+        b--;
+    *lo = a;
+    *hi = b;
+}
+
 /* One search result: distance under the metric (smaller = nearer):
  * cosine: 1 - cos (cos of a zero vector is 0), dot: -dot, l2: Euclidean. */
 typedef struct emb_hit {

@@ -481,14 +481,9 @@ static void *worker_run(void *arg)
                           : w->key->rnorm;
     for (size_t b0 = w->r_begin; b0 < w->r_end && w->rc == EMB_OK; b0 += SKETCH_BLOCK) {
         size_t lo = b0, hi = w->r_end - b0 < SKETCH_BLOCK ? w->r_end : b0 + SKETCH_BLOCK;
-        if (m->valid || allow) {
-            while (lo < hi && !((!m->valid || m->valid[lo]) && (!allow || allow[lo])))
-                lo++;
-            while (hi > lo && !((!m->valid || m->valid[hi - 1]) && (!allow || allow[hi - 1])))
-                hi--;
-            if (lo == hi)
-                continue;
-        }
+        emb_matrix_narrow(m, allow, &lo, &hi);
+        if (lo == hi)
+            continue;
         for (size_t r = lo; r < hi; r++)
             w->scanned += (!m->valid || m->valid[r]) && (!allow || allow[r]);
         /* one query: the row kernel; several: the tiled one (the block of
