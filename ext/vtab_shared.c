@@ -127,18 +127,23 @@ void embSharedRetain(EmbCache *c)
     pthread_mutex_unlock(&sharedMu);
 }
 
+/* Take c out of the registry (sharedMu held): no connection finds it again. */
+static void sharedUnlink(EmbCache *c)
+{
+    EmbCache **pp = &sharedList;
+    while (*pp && *pp != c)
+        pp = &(*pp)->pNextShared;
+    if (*pp)
+        *pp = c->pNextShared;
+    c->shared = 0;
+}
+
 int embSharedRelease(EmbCache *c)
 {
     pthread_mutex_lock(&sharedMu);
     int last = --c->nRef == 0;
-    if (last) {
-        EmbCache **pp = &sharedList;
-        while (*pp && *pp != c)
-            pp = &(*pp)->pNextShared;
-        if (*pp)
-            *pp = c->pNextShared;
-        c->shared = 0;
-    }
+    if (last)
+        sharedUnlink(c);
     pthread_mutex_unlock(&sharedMu);
     return last;
 }
@@ -147,14 +152,8 @@ int embSharedUnshare(EmbCache *c)
 {
     pthread_mutex_lock(&sharedMu);
     int only = c->nRef == 1;
-    if (only) {
-        EmbCache **pp = &sharedList;
-        while (*pp && *pp != c)
-            pp = &(*pp)->pNextShared;
-        if (*pp)
-            *pp = c->pNextShared;
-        c->shared = 0;
-    }
+    if (only)
+        sharedUnlink(c);
     pthread_mutex_unlock(&sharedMu);
     return only;
 }
