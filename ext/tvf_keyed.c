@@ -314,17 +314,25 @@ static void scalarEnd(ScalarCall *c, int rc)
     sqlite3_free(c->v.base.zErrMsg);
 }
 
+/* Open the table of argv[0] and resolve the terms argv[1] ("a") and
+ * argv[2] ("b") to row ids: the start of every (table, a, b) call. */
+static int scalarOpenPair(ScalarCall *c, sqlite3_value **argv, int64_t *a, int64_t *b)
+{
+    int rc = embTvfTableOpen(&c->v, argv[0], &c->t);
+    if (rc == SQLITE_OK)
+        rc = embTvfTableTerm(&c->t, argv[1], "a", a);
+    if (rc == SQLITE_OK)
+        rc = embTvfTableTerm(&c->t, argv[2], "b", b);
+    return rc;
+}
+
 /* emb_similarity(table, a, b) and emb_rank(table, a, b) */
 static void fnPairOp(sqlite3_context *ctx, sqlite3_value **argv, const char *zName, int isRank)
 {
     ScalarCall c;
     int64_t a, b;
     scalarBegin(&c, ctx, zName);
-    int rc = embTvfTableOpen(&c.v, argv[0], &c.t);
-    if (rc == SQLITE_OK)
-        rc = embTvfTableTerm(&c.t, argv[1], "a", &a);
-    if (rc == SQLITE_OK)
-        rc = embTvfTableTerm(&c.t, argv[2], "b", &b);
+    int rc = scalarOpenPair(&c, argv, &a, &b);
     if (rc == SQLITE_OK) {
         emb_err err;
         int st;
@@ -396,11 +404,7 @@ static void fnRelCosine(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     scalarBegin(&c, ctx, "emb_relative_cosine_similarity");
     int rc = embTvfArgInt(&c.v, argc > 3 ? argv[3] : NULL, "topn", 1, 10, &topn);
     if (rc == SQLITE_OK)
-        rc = embTvfTableOpen(&c.v, argv[0], &c.t);
-    if (rc == SQLITE_OK)
-        rc = embTvfTableTerm(&c.t, argv[1], "a", &a);
-    if (rc == SQLITE_OK)
-        rc = embTvfTableTerm(&c.t, argv[2], "b", &b);
+        rc = scalarOpenPair(&c, argv, &a, &b);
     if (rc == SQLITE_OK) {
         emb_err err;
         double r;
