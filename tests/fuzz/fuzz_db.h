@@ -27,6 +27,26 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 
+/* The fuzzer's input read as a stream of choices. */
+typedef struct {
+    const uint8_t *p;
+    size_t n;
+} Src;
+
+/* A choice in 0 .. n-1 (0 once the input is used up). */
+static unsigned fuzz_pick(Src *s, unsigned n)
+{
+    if (n <= 1 || s->n == 0)
+        return 0;
+    unsigned v = s->p[0];
+    s->p++, s->n--;
+    if (n > 256 && s->n) {
+        v = v << 8 | s->p[0];
+        s->p++, s->n--;
+    }
+    return v % n;
+}
+
 #ifndef FUZZ_STMT_MS
 #define FUZZ_STMT_MS 300
 #endif

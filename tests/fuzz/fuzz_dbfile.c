@@ -29,23 +29,6 @@
  */
 #include "fuzz_db.h"
 
-typedef struct {
-    const uint8_t *p;
-    size_t n;
-} Src;
-
-static unsigned pick(Src *s, unsigned n)
-{
-    if (n <= 1 || s->n == 0)
-        return 0;
-    unsigned v = s->p[0];
-    s->p++, s->n--;
-    if (n > 256 && s->n) {
-        v = v << 8 | s->p[0];
-        s->p++, s->n--;
-    }
-    return v % n;
-}
 
 static const char *const tabs[] = {"w", "h", "q", "b"};
 static const int tab_dim[] = {4, 3, 5, 2};
@@ -117,74 +100,74 @@ static void hostile_setup(sqlite3 *db)
 static sqlite3 *mutate_sql(sqlite3 *db, Src *s)
 {
     char e[256];
-    const char *t = tabs[pick(s, N(tabs))];
-    switch (pick(s, 16)) {
+    const char *t = tabs[fuzz_pick(s, N(tabs))];
+    switch (fuzz_pick(s, 16)) {
     case 14: case 15: { /* one byte inside a stored blob: a chunk's slots (flags, rows,
                          * int8 scales), its padding, the stored tokenizer */
         static const char *const where[] = {"%s_chunks set slots", "%s_chunks set slots",
                                             "%s_chunks set pad", "w_tokenizer set data"};
         static const char *const cols[] = {"slots", "slots", "pad", "data"};
-        unsigned i = pick(s, 4);
+        unsigned i = fuzz_pick(s, 4);
         char target[64];
         snprintf(target, sizeof target, where[i], t);
-        unsigned off = pick(s, 65536), val = pick(s, 256);
+        unsigned off = fuzz_pick(s, 65536), val = fuzz_pick(s, 256);
         sqlf(db, "update %s = substr(%s, 1, %u %% max(length(%s), 1)) || x'%02x' || "
                  "substr(%s, %u %% max(length(%s), 1) + 2)%s",
              target, cols[i], off, cols[i], val, cols[i], off, cols[i],
-             i < 3 ? (pick(s, 2) ? " where chunk_id = 0" : " where chunk_id = 1") : "");
+             i < 3 ? (fuzz_pick(s, 2) ? " where chunk_id = 0" : " where chunk_id = 1") : "");
         break;
     }
     case 0: case 1:
         sqlf(db, "update %s_config set value = %s where key = '%s'", t,
-             config_values[pick(s, N(config_values))], config_keys[pick(s, N(config_keys))]);
+             config_values[fuzz_pick(s, N(config_values))], config_keys[fuzz_pick(s, N(config_keys))]);
         break;
     case 2:
-        if (pick(s, 2))
-            sqlf(db, "delete from %s_config where key = '%s'", t, config_keys[pick(s, N(config_keys))]);
+        if (fuzz_pick(s, 2))
+            sqlf(db, "delete from %s_config where key = '%s'", t, config_keys[fuzz_pick(s, N(config_keys))]);
         else
             sqlf(db, "insert or replace into %s_config values ('%s', %s)", t,
-                 config_keys[pick(s, N(config_keys))], config_values[pick(s, N(config_values))]);
+                 config_keys[fuzz_pick(s, N(config_keys))], config_values[fuzz_pick(s, N(config_values))]);
         break;
     case 3: case 4: {
         static const char *const cols[] = {"slots", "slots", "pad"};
-        const char *col = cols[pick(s, 3)];
-        blob_expr(e, sizeof e, pick(s, N(blob_exprs)), col);
-        sqlf(db, "update %s_chunks set %s = %s where chunk_id = %u", t, col, e, pick(s, 6));
+        const char *col = cols[fuzz_pick(s, 3)];
+        blob_expr(e, sizeof e, fuzz_pick(s, N(blob_exprs)), col);
+        sqlf(db, "update %s_chunks set %s = %s where chunk_id = %u", t, col, e, fuzz_pick(s, 6));
         break;
     }
     case 5:
         sqlf(db, "update or replace %s_chunks set chunk_id = %s where chunk_id = %u", t,
-             id_values[pick(s, N(id_values))], pick(s, 6));
+             id_values[fuzz_pick(s, N(id_values))], fuzz_pick(s, 6));
         break;
     case 6:
-        sqlf(db, "delete from %s_chunks where chunk_id = %u", t, pick(s, 6));
+        sqlf(db, "delete from %s_chunks where chunk_id = %u", t, fuzz_pick(s, 6));
         break;
     case 7:
         sqlf(db, "insert or replace into %s_chunks select %s, pad, slots from %s_chunks where chunk_id = %u",
-             t, id_values[pick(s, N(id_values))], t, pick(s, 3));
+             t, id_values[fuzz_pick(s, N(id_values))], t, fuzz_pick(s, 3));
         break;
     case 8:
         sqlf(db, "update or replace %s_tokens set %s = %s where token_id = %u", t,
-             pick(s, 2) ? "token" : "token_id",
-             pick(s, 2) ? token_values[pick(s, N(token_values))] : id_values[pick(s, N(id_values))],
-             pick(s, 10));
+             fuzz_pick(s, 2) ? "token" : "token_id",
+             fuzz_pick(s, 2) ? token_values[fuzz_pick(s, N(token_values))] : id_values[fuzz_pick(s, N(id_values))],
+             fuzz_pick(s, 10));
         break;
     case 9:
-        if (pick(s, 2))
-            sqlf(db, "delete from %s_tokens where token_id = %u", t, pick(s, 10));
+        if (fuzz_pick(s, 2))
+            sqlf(db, "delete from %s_tokens where token_id = %u", t, fuzz_pick(s, 10));
         else
             sqlf(db, "insert or replace into %s_tokens values (%s, %s)", t,
-                 id_values[pick(s, N(id_values))], token_values[pick(s, N(token_values))]);
+                 id_values[fuzz_pick(s, N(id_values))], token_values[fuzz_pick(s, N(token_values))]);
         break;
     case 10: {
         static const char *const sets[] = {"model = 'gpt2'", "model = 'llama'", "model = NULL",
                                            "model = 'bert'", "version = 99", "version = NULL",
                                            "version = 0", "source = NULL", "id = 2"};
-        if (pick(s, 2)) {
-            blob_expr(e, sizeof e, pick(s, N(blob_exprs)), "data");
+        if (fuzz_pick(s, 2)) {
+            blob_expr(e, sizeof e, fuzz_pick(s, N(blob_exprs)), "data");
             sqlf(db, "update w_tokenizer set data = %s", e);
         } else {
-            sqlf(db, "update w_tokenizer set %s", sets[pick(s, N(sets))]);
+            sqlf(db, "update w_tokenizer set %s", sets[fuzz_pick(s, N(sets))]);
         }
         break;
     }
@@ -192,9 +175,9 @@ static sqlite3 *mutate_sql(sqlite3 *db, Src *s)
         static const char *const decl[] = {"dim=4", "dim=3", "dim=5", "dim=65536", "dim=0",
                                            "dim=4, dtype=f16", "dim=4, dtype=int8",
                                            "dim=4, chunk_rows=3", "dim=4, metric=l2", "", "dim=x"};
-        unsigned i = pick(s, N(tabs));
+        unsigned i = fuzz_pick(s, N(tabs));
         sqlf(db, "update sqlite_master set sql = 'CREATE VIRTUAL TABLE %s USING embedding(%s)' where name = '%s'",
-             tabs[i], decl[pick(s, N(decl))], tabs[i]);
+             tabs[i], decl[fuzz_pick(s, N(decl))], tabs[i]);
         return reopen(db);
     }
     case 12: { /* looser shadow tables: NOT NULL / UNIQUE / types gone */
@@ -205,7 +188,7 @@ static sqlite3 *mutate_sql(sqlite3 *db, Src *s)
             "CREATE TABLE \"%s_chunks\"(chunk_id INTEGER PRIMARY KEY, slots)",
         };
         static const char *const suffix[] = {"tokens", "chunks", "config", "chunks"};
-        unsigned i = pick(s, N(ddl));
+        unsigned i = fuzz_pick(s, N(ddl));
         char sql[256];
         snprintf(sql, sizeof sql, ddl[i], t);
         sqlf(db, "update sqlite_master set sql = '%q' where name = '%s_%s'", sql, t, suffix[i]);
@@ -213,15 +196,15 @@ static sqlite3 *mutate_sql(sqlite3 *db, Src *s)
         if (db) {
             hostile_setup(db);
             if (i == 0)
-                sqlf(db, "insert into %s_tokens values (%u, %s)", t, pick(s, 10),
-                     pick(s, 2) ? "NULL" : "x'6100'");
+                sqlf(db, "insert into %s_tokens values (%u, %s)", t, fuzz_pick(s, 10),
+                     fuzz_pick(s, 2) ? "NULL" : "x'6100'");
             else if (i == 2)
-                sqlf(db, "insert into %s_config values ('dim', %s)", t, config_values[pick(s, N(config_values))]);
+                sqlf(db, "insert into %s_config values ('dim', %s)", t, config_values[fuzz_pick(s, N(config_values))]);
         }
         return db;
     }
     default: /* drop a shadow table */
-        sqlf(db, "drop table %s_%s", t, pick(s, 2) ? "tokens" : "chunks");
+        sqlf(db, "drop table %s_%s", t, fuzz_pick(s, 2) ? "tokens" : "chunks");
         break;
     }
     return db;
@@ -251,7 +234,7 @@ static void standard_queries(sqlite3 *db, Src *s)
     sqlf(db, "select * from emb_tokenize('w', 'I love dogs')");
     sqlf(db, "select emb_tokenizer_info('w')");
     /* writes, in a transaction that is kept or rolled back */
-    int keep = (int)pick(s, 2);
+    int keep = (int)fuzz_pick(s, 2);
     fuzz_exec(db, "begin", 1);
     for (size_t i = 0; i < N(tabs); i++) {
         const char *t = tabs[i];
@@ -261,7 +244,7 @@ static void standard_queries(sqlite3 *db, Src *s)
         sqlf(db, "select token_id, distance from %s where vector match (select vector from %s where token_id = 0) and k = 2", t, t);
     }
     fuzz_exec(db, keep ? "commit" : "rollback", 1);
-    sqlf(db, "select count(*), sum(length(vector)) from %s", tabs[pick(s, N(tabs))]);
+    sqlf(db, "select count(*), sum(length(vector)) from %s", tabs[fuzz_pick(s, N(tabs))]);
     for (size_t i = 0; i < N(tabs); i++)
         sqlf(db, "drop table %s", tabs[i]);
 }
@@ -321,7 +304,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!db)
         return 0;
     hostile_setup(db);
-    unsigned n_sql = pick(&s, 6);
+    unsigned n_sql = fuzz_pick(&s, 6);
     for (unsigned i = 0; i < n_sql && db; i++)
         db = mutate_sql(db, &s);
     if (!db)
@@ -332,18 +315,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!img)
         return 0;
     /* raw bytes: a few overwrites, mostly past the 100-byte file header */
-    unsigned n_raw = pick(&s, 4) == 0 ? 1 + pick(&s, 8) : 0;
+    unsigned n_raw = fuzz_pick(&s, 4) == 0 ? 1 + fuzz_pick(&s, 8) : 0;
     for (unsigned i = 0; i < n_raw && n > 0; i++) {
-        uint32_t off = (uint32_t)pick(&s, 65536) << 8 | pick(&s, 256);
+        uint32_t off = (uint32_t)fuzz_pick(&s, 65536) << 8 | fuzz_pick(&s, 256);
         off %= (uint32_t)n;
         static const uint8_t vals[] = {0x00, 0xff, 0x7f, 0x80, 0x01, 0x04, 0x40};
-        img[off] = pick(&s, 2) ? (uint8_t)pick(&s, 256) : vals[pick(&s, N(vals))];
+        img[off] = fuzz_pick(&s, 2) ? (uint8_t)fuzz_pick(&s, 256) : vals[fuzz_pick(&s, N(vals))];
     }
     db = fuzz_open_image(img, n);
     sqlite3_free(img);
     if (!db)
         return 0;
-    sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, (int)pick(&s, 2), (int *)0);
+    sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, (int)fuzz_pick(&s, 2), (int *)0);
     standard_queries(db, &s);
     sqlite3_close(db);
     return 0;

@@ -37,24 +37,7 @@
 
 /* ---- choice stream --------------------------------------------------- */
 
-typedef struct {
-    const uint8_t *p;
-    size_t n;
-} Src;
-
-/* A choice in 0 .. n-1 (0 once the input is used up). */
-static unsigned fuzz_pick(Src *s, unsigned n)
-{
-    if (n <= 1 || s->n == 0)
-        return 0;
-    unsigned v = s->p[0];
-    s->p++, s->n--;
-    if (n > 256 && s->n) {
-        v = v << 8 | s->p[0];
-        s->p++, s->n--;
-    }
-    return v % n;
-}
+/* Src and fuzz_pick: fuzz_db.h */
 
 static uint32_t fuzz_u32(Src *s)
 {
