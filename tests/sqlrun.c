@@ -19,26 +19,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int n_pass, n_fail;
+#include "slurp.h"
 
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = malloc((size_t)n + 1);
-    if (s && fread(s, 1, (size_t)n, f) != (size_t)n) {
-        free(s);
-        s = NULL;
-    }
-    if (s)
-        s[n] = 0;
-    fclose(f);
-    return s;
-}
+static int n_pass, n_fail;
 
 static const char *env_or(const char *name, const char *def)
 {
@@ -112,7 +95,7 @@ static int line_of(const char *start, const char *p)
 
 static void run_file(const char *ext, const char *path)
 {
-    char *sql = slurp(path);
+    char *sql = emb_test_slurp(path);
     if (!sql) {
         fprintf(stderr, "FAIL %s: cannot read file\n", path);
         n_fail++;

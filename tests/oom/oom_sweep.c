@@ -49,6 +49,7 @@
 #include <unistd.h>
 
 #include "core/alloc.h"
+#include "../slurp.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define HAVE_LSAN 1
@@ -224,24 +225,6 @@ static int db_digest(sqlite3 *db, digest *out, int any_version)
 
 /* --- the statements -------------------------------------------------------- */
 
-static char *read_file(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = malloc((size_t)n + 1);
-    if (s && fread(s, 1, (size_t)n, f) != (size_t)n) {
-        free(s);
-        s = NULL;
-    }
-    if (s)
-        s[n] = 0;
-    fclose(f);
-    return s;
-}
 
 /* Copy s replacing $DATA, $FIX and $TMP. */
 static char *expand(const char *s, const char *data, const char *fix, const char *tmp)
@@ -282,7 +265,7 @@ static int n_stmts;
 
 static int load_statements(const char *path, const char *data, const char *fix, const char *tmp)
 {
-    char *raw = read_file(path);
+    char *raw = emb_test_slurp(path);
     if (!raw)
         return -1;
     char *text = expand(raw, data, fix, tmp);

@@ -26,20 +26,13 @@
 #include <unistd.h>
 
 #include "ext_harness.h"
+#include "../slurp.h"
 
 static char *slurp(const char *path)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        fail_msg("cannot open %s", path);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = malloc((size_t)n + 1);
-    assert_non_null(s);
-    assert_int_equal(fread(s, 1, (size_t)n, f), (size_t)n);
-    s[n] = 0;
-    fclose(f);
+    char *s = emb_test_slurp(path);
+    if (!s)
+        fail_msg("cannot read %s", path);
     return s;
 }
 
