@@ -65,19 +65,6 @@ static int64_t row_id(int i, long long t) { return i < R ? i : EXTRA + t; }
 
 /* ---- the writer ------------------------------------------------------------- */
 
-static void bind_vec(sqlite3_stmt *st, int i, int64_t id, long long t)
-{
-    float v[HARDEN_DIM];
-    harden_vec(id, t, v);
-    sqlite3_bind_blob(st, i, v, sizeof v, SQLITE_TRANSIENT);
-}
-
-static void step_done(sqlite3 *db, sqlite3_stmt *st)
-{
-    if (sqlite3_step(st) != SQLITE_DONE)
-        die("writer: %s: %s", sqlite3_sql(st), sqlite3_errmsg(db));
-    sqlite3_reset(st);
-}
 
 static void writer(int flags)
 {
@@ -90,26 +77,26 @@ static void writer(int flags)
     for (long long t = 1; t <= n_txn; t++) {
         exec_or_die(db, "begin immediate");
         for (int64_t id = 0; id < R; id++) {
-            bind_vec(upd, 1, id, t);
+            harden_bind_vec(upd, 1, id, t);
             sqlite3_bind_int64(upd, 2, id);
-            step_done(db, upd);
+            harden_step_done(db, upd, "writer");
         }
         int64_t old = (t - 1) % R;
         token_of(old, t, s, sizeof s); /* back to r<id> (or x<t> when old == t % R) */
         sqlite3_bind_text(tok, 1, s, -1, SQLITE_TRANSIENT);
         sqlite3_bind_int64(tok, 2, old);
-        step_done(db, tok);
+        harden_step_done(db, tok, "writer");
         token_of(t % R, t, s, sizeof s);
         sqlite3_bind_text(tok, 1, s, -1, SQLITE_TRANSIENT);
         sqlite3_bind_int64(tok, 2, t % R);
-        step_done(db, tok);
+        harden_step_done(db, tok, "writer");
         sqlite3_bind_int64(del, 1, EXTRA + t - 1);
-        step_done(db, del);
+        harden_step_done(db, del, "writer");
         sqlite3_bind_int64(ins, 1, EXTRA + t);
         token_of(EXTRA + t, t, s, sizeof s);
         sqlite3_bind_text(ins, 2, s, -1, SQLITE_TRANSIENT);
-        bind_vec(ins, 3, EXTRA + t, t);
-        step_done(db, ins);
+        harden_bind_vec(ins, 3, EXTRA + t, t);
+        harden_step_done(db, ins, "writer");
         exec_or_die(db, "commit");
         atomic_store(&sh->published, t);
     }
@@ -306,8 +293,8 @@ static void create_db(void)
         sqlite3_bind_int64(ins, 1, id);
         token_of(id, 0, s, sizeof s);
         sqlite3_bind_text(ins, 2, s, -1, SQLITE_TRANSIENT);
-        bind_vec(ins, 3, id, 0);
-        step_done(db, ins);
+        harden_bind_vec(ins, 3, id, 0);
+        harden_step_done(db, ins, "writer");
     }
     sqlite3_finalize(ins);
     exec_or_die(db, "commit");

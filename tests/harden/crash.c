@@ -86,19 +86,6 @@ static void expect_vec(sqlite3 *db, char t, int64_t id, int64_t ver, float *v)
 
 /* ---- the child ------------------------------------------------------------ */
 
-static void bind_vec(sqlite3_stmt *st, int i, int64_t id, int64_t ver)
-{
-    float v[HARDEN_DIM];
-    harden_vec(id, ver, v);
-    sqlite3_bind_blob(st, i, v, sizeof v, SQLITE_TRANSIENT);
-}
-
-static void step_or_die(sqlite3 *db, sqlite3_stmt *st)
-{
-    if (sqlite3_step(st) != SQLITE_DONE)
-        die("child: %s: %s", sqlite3_sql(st), sqlite3_errmsg(db));
-    sqlite3_reset(st);
-}
 
 static void child(const char *path, int64_t first, int fd)
 {
@@ -121,15 +108,15 @@ static void child(const char *path, int64_t first, int fd)
             sqlite3_bind_int64(bulk, 1, b * R);
             sqlite3_bind_int(bulk, 2, R);
             sqlite3_bind_int64(bulk, 3, b);
-            step_or_die(db, bulk);
+            harden_step_done(db, bulk, "child");
         }
         for (int64_t id = b * R; id < (b + 1) * R; id++) {
             if (b % 3 != 0) {
                 snprintf(tok, sizeof tok, "t%lld", (long long)id);
                 sqlite3_bind_int64(ins_a, 1, id);
                 sqlite3_bind_text(ins_a, 2, tok, -1, SQLITE_TRANSIENT);
-                bind_vec(ins_a, 3, id, b);
-                step_or_die(db, ins_a);
+                harden_bind_vec(ins_a, 3, id, b);
+                harden_step_done(db, ins_a, "child");
             }
             snprintf(tok, sizeof tok, "h%lld", (long long)id);
             sqlite3_bind_int64(ins_h, 1, id);
@@ -137,37 +124,37 @@ static void child(const char *path, int64_t first, int fd)
                 sqlite3_bind_text(ins_h, 2, tok, -1, SQLITE_TRANSIENT);
             else
                 sqlite3_bind_null(ins_h, 2);
-            bind_vec(ins_h, 3, id, b);
-            step_or_die(db, ins_h);
+            harden_bind_vec(ins_h, 3, id, b);
+            harden_step_done(db, ins_h, "child");
         }
         if (b >= 1) {
             static const int js[] = {0, 5, 11};
             for (int k = 0; k < 3; k++) {
                 int64_t id = (b - 1) * R + js[k];
-                bind_vec(upd_a, 1, id, b);
+                harden_bind_vec(upd_a, 1, id, b);
                 sqlite3_bind_int64(upd_a, 2, id);
-                step_or_die(db, upd_a);
-                bind_vec(upd_h, 1, id, b);
+                harden_step_done(db, upd_a, "child");
+                harden_bind_vec(upd_h, 1, id, b);
                 sqlite3_bind_int64(upd_h, 2, id);
-                step_or_die(db, upd_h);
+                harden_step_done(db, upd_h, "child");
             }
         }
         if (b >= 2) {
             sqlite3_bind_int64(del_a, 1, (b - 2) * R + 7);
-            step_or_die(db, del_a);
+            harden_step_done(db, del_a, "child");
             sqlite3_bind_int64(del_h, 1, (b - 2) * R + 7);
-            step_or_die(db, del_h);
+            harden_step_done(db, del_h, "child");
             int64_t id = (b - 2) * R + 3;
             snprintf(tok, sizeof tok, "u%lld_%lld", (long long)id, (long long)b);
             sqlite3_bind_text(tok_a, 1, tok, -1, SQLITE_TRANSIENT);
             sqlite3_bind_int64(tok_a, 2, id);
-            step_or_die(db, tok_a);
+            harden_step_done(db, tok_a, "child");
         }
         exec_or_die(db, "commit");
         if (write(fd, &b, sizeof b) != (ssize_t)sizeof b)
             _exit(3);
         if (b % 4 == 0) { /* keep this connection's in-memory copy live */
-            bind_vec(knn, 1, b, b + 1);
+            harden_bind_vec(knn, 1, b, b + 1);
             while (sqlite3_step(knn) == SQLITE_ROW)
                 ;
             sqlite3_reset(knn);

@@ -76,6 +76,22 @@ static void harden_vec(int64_t id, int64_t ver, float *v)
         v[j] = harden_elem(id, ver, j);
 }
 
+/* Bind the vector of row id at version ver as parameter i of st. */
+static void harden_bind_vec(sqlite3_stmt *st, int i, int64_t id, int64_t ver)
+{
+    float v[HARDEN_DIM];
+    harden_vec(id, ver, v);
+    sqlite3_bind_blob(st, i, v, sizeof v, SQLITE_TRANSIENT);
+}
+
+/* Step a statement that returns no rows, then reset it; die naming who. */
+static void harden_step_done(sqlite3 *db, sqlite3_stmt *st, const char *who)
+{
+    if (sqlite3_step(st) != SQLITE_DONE)
+        die("%s: %s: %s", who, sqlite3_sql(st), sqlite3_errmsg(db));
+    sqlite3_reset(st);
+}
+
 /* ---- brute force -------------------------------------------------------- */
 
 enum { METRIC_COSINE, METRIC_DOT, METRIC_L2 };
