@@ -538,7 +538,15 @@ int emb_sketch_set_threads(int n)
 int emb_sketch_get_threads(void)
 {
     int n = __atomic_load_n(&sketch_threads, __ATOMIC_RELAXED);
-    return n ? n : sketch_cores();
+    if (n)
+        return n;
+    /* first use: find the default once (sysconf reads /sys), unless a
+     * setting got there first */
+    int def = sketch_cores(), unset = 0;
+    if (__atomic_compare_exchange_n(&sketch_threads, &unset, def, 0, __ATOMIC_RELAXED,
+                                    __ATOMIC_RELAXED))
+        return def;
+    return unset;
 }
 
 #define SKETCH_THREAD_MIN_WORK ((size_t)1 << 15) /* rows x queries */
