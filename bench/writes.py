@@ -70,6 +70,17 @@ def wal_frames(path, page):
     return 0 if n < 32 else (n - 32) // (page + 24)
 
 
+def create(kind, dim):
+    """The table statement of a system kind: plain, emb (default layout) or packed."""
+    if kind == "plain":
+        return PLAIN
+    return f"create virtual table t using embedding(dim={dim}" + (", layout=packed" if kind == "packed" else "") + ")"
+
+
+def kind_of(name):
+    return name if name in ("plain", "packed") else "emb"
+
+
 def statements(kind):
     col = "token_id" if kind != "plain" else "id"
     return (f"insert into t({col}, token, vector) values (?, ?, ?)",
@@ -89,7 +100,7 @@ def frames_case(so, kind, dim, tmp, n_pre, n_ops):
     db.execute("pragma journal_mode = wal")
     db.execute("pragma wal_autocheckpoint = 0")
     db.execute("pragma synchronous = off")  # same frames, no fsync
-    db.execute(PLAIN if kind == "plain" else f"create virtual table t using embedding(dim={dim})")
+    db.execute(create(kind, dim))
     ins, upd, dele = statements(kind)
     vec = vectors(dim, n_pre + 2 * n_ops, 1)
     db.execute("begin")
@@ -121,7 +132,7 @@ def single_rate(so, kind, dim, tmp, n):
     db = connect(so, path)
     db.execute("pragma journal_mode = wal")
     db.execute("pragma synchronous = normal")
-    db.execute(PLAIN if kind == "plain" else f"create virtual table t using embedding(dim={dim})")
+    db.execute(create(kind, dim))
     ins = statements(kind)[0]
     vec = vectors(dim, 64, 3)
     t = time.perf_counter()
@@ -136,7 +147,7 @@ class Bulk:
     """One database per system with the 50k x 768 source rows."""
 
     def __init__(self, so, name, tmp, n):
-        self.kind, self.n = "plain" if name == "plain" else "emb", n
+        self.kind, self.n = kind_of(name), n
         self.path = fresh(tmp, f"bulk_{name}.db")
         self.db = connect(so, self.path)
         src = connect(None, self.path)
@@ -150,11 +161,10 @@ class Bulk:
 
     def load(self):
         db = self.db
+        db.execute(create(self.kind, 768))
         if self.kind == "plain":
-            db.execute(PLAIN)
             sql = "insert into t(id, vector) select id, vector from src"
         else:
-            db.execute("create virtual table t using embedding(dim=768)")
             sql = "insert into t(token_id, vector) select id, vector from src"
         used = lambda: (db.execute("pragma page_count").fetchone()[0]
                         - db.execute("pragma freelist_count").fetchone()[0])
@@ -173,7 +183,7 @@ class Bulk:
         if self.kind == "plain":
             return None
         db = self.db
-        db.execute("create virtual table g using embedding(dim=50)")
+        db.execute(create(self.kind, 50).replace(" t ", " g "))
         t0 = time.perf_counter()
         db.execute("begin")
         db.execute(f"insert into g select * from emb_read_text('{GLOVE}')")
@@ -197,7 +207,7 @@ def main():
     a = ap.parse_args()
     rounds = a.rounds or (3 if a.quick else 5)
     n_bulk = 10000 if a.quick else 50000
-    systems = [("new", a.embext), ("plain", a.embext)]
+    systems = [("new", a.embext), ("packed", a.embext), ("plain", a.embext)]
     if a.old and os.path.exists(a.old):
         systems.insert(0, ("old", a.old))
     elif a.old:
@@ -205,19 +215,19 @@ def main():
     names = [s for s, _ in systems]
     lines = ["# Writes: WAL frames per statement, single-row and bulk rates", "",
              "Made by `bench/writes.py` (run by `make bench`); systems: "
-             + ", ".join(f"{n} = {'plain rowid table' if n == 'plain' else so}" for n, so in systems)
+             + ", ".join(f"{n} = {'plain rowid table' if n == 'plain' else so + (' with layout=packed' if n == 'packed' else '')}" for n, so in systems)
              + f"; {rounds} rounds, medians.", ""]
     tmp = tempfile.mkdtemp(prefix="embw_")
     try:
         lines += ["## WAL frames per single-row autocommit statement", "",
-                  "| dim | statement | " + " | ".join(names) + " | new / plain |",
-                  "|---|---|" + "---|" * (len(names) + 1)]
+                  "| dim | statement | " + " | ".join(names) + " | new / plain | packed / plain |",
+                  "|---|---|" + "---|" * (len(names) + 2)]
         for dim in (64, 768):
-            fr = {n: frames_case(so, "plain" if n == "plain" else "emb", dim, tmp, 2000, 200)
+            fr = {n: frames_case(so, kind_of(n), dim, tmp, 2000, 200)
                   for n, so in systems}
             for op in ("insert", "update", "delete"):
                 lines.append(f"| {dim} | {op.upper()} | " + " | ".join(f"{fr[n][op]:.2f}" for n in names)
-                             + f" | {fr['new'][op] / fr['plain'][op]:.2f} |")
+                             + f" | {fr['new'][op] / fr['plain'][op]:.2f} | {fr['packed'][op] / fr['plain'][op]:.2f} |")
         lines += ["", "## Single-row autocommit INSERT (rows/s, WAL, synchronous=NORMAL)", "",
                   "| dim | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
         n_single = 500 if a.quick else 2000
@@ -226,7 +236,7 @@ def main():
             for r in range(rounds):
                 order = systems[r % len(systems):] + systems[:r % len(systems)]
                 for n, so in order:
-                    rate[n].append(single_rate(so, "plain" if n == "plain" else "emb", dim, tmp, n_single))
+                    rate[n].append(single_rate(so, kind_of(n), dim, tmp, n_single))
             lines.append(f"| {dim} | " + " | ".join(f"{med(rate[n]):,.0f}" for n in names) + " |")
         bulk = {n: Bulk(so, n, tmp, n_bulk) for n, so in systems}
         load = {n: [] for n in names}
@@ -244,17 +254,18 @@ def main():
                 g = bulk[n].glove()
                 if g is not None:
                     glove[n].append(g)
-        ratio = lambda d: (f" {med(d['new']) / med(d['old']):.3f} |" if "old" in d and d["old"] else " - |")
+        ratio = lambda d: "".join(f" {med(d[n]) / med(d['old']):.3f} |" if "old" in d and d["old"] and d[n] else " - |"
+                                  for n in ("new", "packed"))
         lines += ["", f"## Bulk loads ({n_bulk:,} x 768 f32 INSERT ... SELECT in one transaction; GloVe 10k import)", "",
-                  "| case | " + " | ".join(names) + " | new / old |", "|---|" + "---|" * (len(names) + 1),
+                  "| case | " + " | ".join(names) + " | new / old | packed / old |", "|---|" + "---|" * (len(names) + 2),
                   f"| INSERT ... SELECT {n_bulk:,} x 768 + COMMIT (ms) | "
                   + " | ".join(f"{med(load[n]) * 1e3:.0f}" for n in names) + " |" + ratio(load),
                   "| the same, CPU time of the process (ms) | "
                   + " | ".join(f"{med(cpu[n]) * 1e3:.0f}" for n in names) + " |" + ratio(cpu),
-                  "| rows/s (wall) | " + " | ".join(f"{n_bulk / med(load[n]):,.0f}" for n in names) + " |" + " - |",
+                  "| rows/s (wall) | " + " | ".join(f"{n_bulk / med(load[n]):,.0f}" for n in names) + " |" + " - | - |",
                   "| DROP TABLE (ms) | " + " | ".join(f"{med(drop[n]) * 1e3:.0f}" for n in names) + " |" + ratio(drop),
                   "| pages the table takes | " + " | ".join(f"{pages[n]:,}" for n in names) + " |"
-                  + (f" {pages['new'] / pages['old']:.3f} |" if "old" in pages else " - |"),
+                  + "".join(f" {pages[n] / pages['old']:.3f} |" if "old" in pages else " - |" for n in ("new", "packed")),
                   "| GloVe 10k emb_read_text import + COMMIT (ms) | "
                   + " | ".join(f"{med(glove[n]) * 1e3:.1f}" if glove[n] else "-" for n in names) + " |" + ratio(glove)]
         for b in bulk.values():

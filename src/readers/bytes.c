@@ -159,13 +159,14 @@ static void *buffer_alloc(size_t n)
     return emb_malloc(n ? n : 1);
 }
 
-/* Read bytes [m->n, want) of the file into m->data (room for want). */
+/* Read on until m->n >= want (room for want at m->data): file bytes
+ * [off + n, off + want). */
 static int fill(emb_map *m, size_t want, const char *component, const char *label, emb_err *err)
 {
     uint8_t *dst = (uint8_t *)m->data;
     while (m->n < want) {
         size_t len = want - m->n < MAP_CHUNK ? want - m->n : MAP_CHUNK;
-        ssize_t got = pread(m->fd, dst + m->n, len, (off_t)m->n);
+        ssize_t got = pread(m->fd, dst + m->n, len, (off_t)(m->off + m->n));
         if (got < 0 && errno == EINTR)
             continue;
         if (got < 0)
@@ -174,8 +175,13 @@ static int fill(emb_map *m, size_t want, const char *component, const char *labe
         if (got == 0)
             return emb_err_set(err, EMB_EIO,
                                "%s: %s: file shrank while being read (%zu bytes expected, %zu read)",
-                               component, label, m->size, m->n);
+                               component, label, m->size, m->off + m->n);
         m->n += (size_t)got;
+    }
+    if (m->off + m->n == m->size) {
+        close(m->fd); /* all read: nothing more to do with the file */
+        m->fd = -1;
+        m->has_fd = 0;
     }
     return EMB_OK;
 }
@@ -183,11 +189,8 @@ static int fill(emb_map *m, size_t want, const char *component, const char *labe
 int emb_map_open_prefix(emb_map *m, const char *path, size_t max_bytes, const char *component,
                         const char *label, emb_err *err)
 {
-    m->data = NULL;
-    m->n = 0;
-    m->size = 0;
+    memset(m, 0, sizeof *m);
     m->fd = -1;
-    m->has_fd = 0;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         return emb_err_set(err, EMB_EIO, "%s: %s: cannot open (%s)", component, label,
@@ -223,8 +226,8 @@ int emb_map_open_prefix(emb_map *m, const char *path, size_t max_bytes, const ch
 int emb_map_grow(emb_map *m, size_t want, const char *component, const char *label,
                  emb_err *err)
 {
-    if (want > m->size)
-        want = m->size;
+    if (want > m->size - m->off)
+        want = m->size - m->off;
     if (want <= m->n)
         return EMB_OK;
     if (!m->has_fd)
@@ -237,13 +240,39 @@ int emb_map_grow(emb_map *m, size_t want, const char *component, const char *lab
         memcpy(p, m->data, m->n);
     emb_free((void *)m->data);
     m->data = p;
-    int rc = fill(m, want, component, label, err);
-    if (rc == EMB_OK && m->n == m->size) {
-        close(m->fd); /* all read: nothing more to do with the file */
-        m->fd = -1;
-        m->has_fd = 0;
+    m->cap = want;
+    return fill(m, want, component, label, err);
+}
+
+int emb_map_slide(emb_map *m, size_t drop, size_t want, const char *component,
+                  const char *label, emb_err *err)
+{
+    if (drop > m->n)
+        drop = m->n;
+    size_t keep = m->n - drop, left = m->size - m->off - drop;
+    if (want > left)
+        want = left;
+    if (want <= keep)
+        return EMB_OK;
+    if (!m->has_fd)
+        return emb_err_set(err, EMB_EIO, "%s: %s: file closed", component, label);
+    uint8_t *p = (uint8_t *)m->data;
+    if (want > m->cap) {
+        p = buffer_alloc(want);
+        if (!p)
+            return emb_err_set(err, EMB_ENOMEM, "%s: %s: out of memory (%zu bytes of a file of %zu)",
+                               component, label, want, m->size);
+        if (keep)
+            memcpy(p, m->data + drop, keep);
+        emb_free((void *)m->data);
+        m->data = p;
+        m->cap = want;
+    } else if (keep && drop) {
+        memmove(p, p + drop, keep);
     }
-    return rc;
+    m->off += drop;
+    m->n = keep;
+    return fill(m, left < m->cap ? left : m->cap, component, label, err);
 }
 
 int emb_map_open(emb_map *m, const char *path, const char *component, const char *label,
@@ -259,11 +288,8 @@ void emb_map_close(emb_map *m)
     emb_free((void *)m->data);
     if (m->has_fd)
         close(m->fd);
-    m->data = NULL;
-    m->n = 0;
-    m->size = 0;
+    memset(m, 0, sizeof *m);
     m->fd = -1;
-    m->has_fd = 0;
 }
 
 int emb_utf8_valid(const uint8_t *s, size_t n)

@@ -51,8 +51,10 @@ double emb_load_f64le(const uint8_t *p);
  * never a SIGBUS).  An empty file is an error.  emb_map_close(NULL) and
  * closing a zeroed map are fine. */
 typedef struct emb_map {
-    const uint8_t *data; /* owned: the first n bytes of the file */
-    size_t n;            /* bytes read so far */
+    const uint8_t *data; /* owned: n bytes of the file from byte off */
+    size_t n;            /* bytes held */
+    size_t off;          /* file offset of data[0]: 0 until emb_map_slide drops bytes */
+    size_t cap;          /* room at data */
     size_t size;         /* the file's size when it was opened */
     int fd, has_fd;      /* open (has_fd 1) from emb_map_open_prefix until all is read */
 } emb_map;
@@ -74,6 +76,13 @@ int emb_map_open_prefix(emb_map *m, const char *path, size_t max_bytes, const ch
 /* Read on until min(size, want) bytes are in (m->data may move). */
 int emb_map_grow(emb_map *m, size_t want, const char *component, const char *label,
                  emb_err *err);
+/* A window over the file, for readers that go through it once (text,
+ * word2vec, npy): drop the first `drop` bytes held (off += drop), then hold
+ * at least min(want, bytes left in the file from the new off), reading on
+ * into the room there is (the room grows to `want` when that is larger).
+ * m->data may move: pointers into it are stale after the call. */
+int emb_map_slide(emb_map *m, size_t drop, size_t want, const char *component,
+                  const char *label, emb_err *err);
 void emb_map_close(emb_map *m);
 
 /* The last path component (borrowed from path), for messages. */

@@ -22,6 +22,33 @@ int emb_rd_err(const emb_reader *r, emb_err *err, int code, const char *fmt, ...
     return code;
 }
 
+int emb_rd_window(emb_reader *r, size_t need, emb_err *err)
+{
+    if (emb_cur_left(&r->cur) >= need || emb_rd_at_end(r))
+        return EMB_OK;
+    size_t want = need > EMB_RD_WINDOW ? need : EMB_RD_WINDOW;
+    int rc = emb_map_slide(&r->map, r->cur.pos, want, r->comp, r->label, err);
+    r->data = r->map.data;
+    r->n = r->map.n;
+    emb_cur_init(&r->cur, r->data, r->n);
+    return rc;
+}
+
+int emb_rd_at_end(const emb_reader *r)
+{
+    return !r->map.data || r->map.off + r->map.n == r->map.size;
+}
+
+size_t emb_rd_offset(const emb_reader *r)
+{
+    return (r->map.data ? r->map.off : 0) + r->cur.pos;
+}
+
+size_t emb_rd_size(const emb_reader *r)
+{
+    return r->map.data ? r->map.size : r->n;
+}
+
 size_t emb_rd_type_size(int ttype)
 {
     switch (ttype) {

@@ -71,6 +71,20 @@ emb_reader *emb_rd_new(int kind, const char *label);
 int emb_rd_err(const emb_reader *r, emb_err *err, int code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/* Readers that go through a file once (text, word2vec, npy) hold a window
+ * of it (EMB_RD_WINDOW, reader.h): r->data / r->n is the window, r->cur a
+ * position in it.
+ * emb_rd_window makes at least `need` bytes from r->cur available (fewer
+ * only at the end of the file), dropping the bytes before r->cur: pointers
+ * into r->data taken before the call are stale after it.  Readers over
+ * memory (emb_reader_open_mem) hold everything; the call does nothing. */
+int emb_rd_window(emb_reader *r, size_t need, emb_err *err);
+/* 1 when r->data holds the rest of the input (the window reaches its end). */
+int emb_rd_at_end(const emb_reader *r);
+/* File offset of r->cur (for "at byte N"), and the input's size in bytes. */
+size_t emb_rd_offset(const emb_reader *r);
+size_t emb_rd_size(const emb_reader *r);
+
 /* Widen n elements of type ttype at src (little-endian) into out. */
 void emb_rd_widen(float *out, const uint8_t *src, int ttype, size_t n);
 /* Bytes per element (0 for block types). */

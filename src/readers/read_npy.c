@@ -76,12 +76,20 @@ static int word(hdr *h, const char *w)
 
 static int npy_next(emb_reader *r, const char **tok, size_t *tok_len, emb_err *err)
 {
-    (void)err;
     if (r->row_id >= r->rows)
         return EMB_DONE;
     size_t isz = emb_rd_type_size(r->ttype);
     if (!r->fortran) {
-        emb_rd_widen(r->row, r->tdata + (size_t)r->row_id * r->row_bytes, r->ttype, r->dim);
+        /* C order: rows one after another through the window (the size was
+         * checked at open; a file that shrank since is an I/O error) */
+        const uint8_t *row;
+        int rc = emb_rd_window(r, r->row_bytes, err);
+        if (rc)
+            return rc;
+        if (emb_cur_bytes(&r->cur, r->row_bytes, &row))
+            return emb_rd_err(r, err, EMB_EIO, "file shrank while being read (at byte %zu)",
+                              emb_rd_offset(r));
+        emb_rd_widen(r->row, row, r->ttype, r->dim);
     } else {
         size_t stride = (size_t)r->rows * isz;
         const uint8_t *p = r->tdata + (size_t)r->row_id * isz;
@@ -118,10 +126,13 @@ int emb_npy_open(emb_reader *r, const char *tensor, emb_err *err)
         return emb_rd_err(r, err, EMB_EFORMAT, "truncated header (at byte %zu)", c->pos);
     }
     const uint8_t *hp;
-    size_t hstart = c->pos;
+    int rc = emb_rd_window(r, hl, err);
+    if (rc)
+        return rc;
+    size_t hstart = emb_rd_offset(r);
     if (emb_cur_bytes(c, hl, &hp))
         return emb_rd_err(r, err, EMB_EFORMAT, "header length %u exceeds file size %zu", hl,
-                          r->n);
+                          emb_rd_size(r));
     hdr h = {(const char *)hp, (const char *)hp + hl, (const char *)hp, hstart};
     const char *descr = NULL;
     size_t descr_n = 0;
@@ -217,11 +228,15 @@ int emb_npy_open(emb_reader *r, const char *tensor, emb_err *err)
     if (shape[0] > (uint64_t)INT64_MAX || emb_mul_size((size_t)shape[0], row_bytes, &need))
         return emb_rd_err(r, err, EMB_ERANGE, "shape (%llu, %llu) of %.3s is too large",
                           (unsigned long long)shape[0], (unsigned long long)shape[1], descr);
-    if (need != emb_cur_left(c))
+    size_t data_bytes = emb_rd_size(r) - emb_rd_offset(r);
+    if (need != data_bytes)
         return emb_rd_err(r, err, EMB_EFORMAT,
                           "data is %zu bytes, shape (%llu, %llu) of %.3s needs %zu (at byte %zu)",
-                          emb_cur_left(c), (unsigned long long)shape[0],
-                          (unsigned long long)shape[1], descr, need, c->pos);
+                          data_bytes, (unsigned long long)shape[0],
+                          (unsigned long long)shape[1], descr, need, emb_rd_offset(r));
+    /* Fortran order reads across the whole array: hold all of it */
+    if (fortran && (rc = emb_rd_window(r, need, err)) != EMB_OK)
+        return rc;
     r->tdata = c->base + c->pos;
     r->ttype = tt;
     r->fortran = fortran;

@@ -24,14 +24,24 @@ static int is_sep(char c)
 }
 
 /* The current line [*b, *e) without its line end and trailing blanks;
- * advances the cursor past the newline.  Returns 0 at end of data. */
-static int take_line(emb_reader *r, const char **b, const char **e)
+ * advances the cursor past the newline.  1 with a line, 0 at the end of
+ * the data, or an I/O error (the window moves to hold the whole line). */
+static int take_line(emb_reader *r, const char **b, const char **e, emb_err *err)
 {
-    if (r->cur.pos >= r->n)
+    const char *s, *nl;
+    size_t left;
+    for (;;) {
+        s = (const char *)r->data + r->cur.pos;
+        left = r->n - r->cur.pos;
+        nl = memchr(s, '\n', left);
+        if (nl || emb_rd_at_end(r))
+            break;
+        int rc = emb_rd_window(r, left < EMB_RD_WINDOW / 2 ? EMB_RD_WINDOW : 2 * left, err);
+        if (rc)
+            return rc;
+    }
+    if (!left)
         return 0;
-    const char *s = (const char *)r->data + r->cur.pos;
-    size_t left = r->n - r->cur.pos;
-    const char *nl = memchr(s, '\n', left);
     const char *end = nl ? nl : s + left;
     r->cur.pos = nl ? (size_t)(nl + 1 - (const char *)r->data) : r->n;
     while (end > s && (end[-1] == '\r' || is_sep(end[-1])))
@@ -82,7 +92,10 @@ static int text_next(emb_reader *r, const char **tok, size_t *tok_len, emb_err *
 {
     const char *b, *e;
     for (;;) {
-        if (!take_line(r, &b, &e)) {
+        int got = take_line(r, &b, &e, err);
+        if (got < 0)
+            return got;
+        if (!got) {
             if (r->has_header && r->row_id != r->rows)
                 return emb_rd_err(r, err, EMB_EFORMAT,
                                   "header says %lld rows, file has %lld (line %lld)",
@@ -146,14 +159,16 @@ int emb_text_open(emb_reader *r, const char *tensor, emb_err *err)
         r->cur.pos = 3;
     r->line = 0;
     const char *b, *e;
-    size_t save;
     for (;;) {
-        save = r->cur.pos;
-        if (!take_line(r, &b, &e))
+        int got = take_line(r, &b, &e, err);
+        if (got < 0)
+            return got;
+        if (!got)
             return emb_rd_err(r, err, EMB_EFORMAT, "no rows (line %lld)", (long long)r->line);
         if (skip_sep(b, e) < e)
             break;
     }
+    size_t save = (size_t)((const uint8_t *)b - r->data); /* the line's start in the window */
     const char *f1 = skip_sep(b, e), *f1e = field_end(f1, e);
     const char *f2 = skip_sep(f1e, e), *f2e = field_end(f2, e);
     uint64_t v, d;
@@ -162,10 +177,10 @@ int emb_text_open(emb_reader *r, const char *tensor, emb_err *err)
             return emb_rd_err(r, err, EMB_ERANGE,
                               "header dimension %llu out of range (1..%d) (line %lld)",
                               (unsigned long long)d, EMB_MAX_DIM, (long long)r->line);
-        if (v > r->n)
+        if (v > emb_rd_size(r))
             return emb_rd_err(r, err, EMB_EFORMAT,
                               "header says %llu rows but the file has only %zu bytes (line %lld)",
-                              (unsigned long long)v, r->n, (long long)r->line);
+                              (unsigned long long)v, emb_rd_size(r), (long long)r->line);
         r->has_header = 1;
         r->rows = (int64_t)v;
         r->dim = (size_t)d;

@@ -74,8 +74,8 @@ int emb_reader_open_mem(int kind, const void *bytes, size_t n, const char *label
  * times as much and parse again.  Their checks are all of the form "ends
  * within the n bytes read", so a parse that succeeds on a prefix succeeds
  * on the whole file with the same result; a parse that still fails on the
- * whole file gives the error it always gave.  The other formats read the
- * whole file (they use all of it). */
+ * whole file gives the error it always gave.  The other formats go through
+ * the file once and hold a window of it (emb_rd_window). */
 static int open_file(emb_reader **pr, const char *path, const char *open_label,
                      const char *tensor, emb_err *err)
 {
@@ -84,14 +84,14 @@ static int open_file(emb_reader **pr, const char *path, const char *open_label,
     char label[sizeof r->label];
     memcpy(label, r->label, sizeof label);
     emb_map map;
-    int rc = emb_map_open_prefix(&map, path, grow ? PREFIX_FIRST : SIZE_MAX, r->comp, open_label,
-                                 err);
+    int rc = emb_map_open_prefix(&map, path, grow ? PREFIX_FIRST : EMB_RD_WINDOW, r->comp,
+                                 open_label, err);
     while (rc == EMB_OK) {
         r->map = map;
         r->data = map.data;
         r->n = map.n;
         rc = open_common(r, tensor, err);
-        if (rc == EMB_OK || map.n == map.size)
+        if (rc == EMB_OK || !grow || map.n == map.size)
             break;
         /* parse again with more bytes, in a fresh reader (the map is
          * taken back from the failed one) */

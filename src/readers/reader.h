@@ -43,9 +43,14 @@ enum {
 
 typedef struct emb_reader emb_reader;
 
-/* Map the file at `path` and open it as `kind`.  `tensor` names the tensor
- * for safetensors (required) and GGUF (NULL = token_embd.weight); others
- * ignore it. */
+/* Open the file at `path` as `kind`.  `tensor` names the tensor for
+ * safetensors (required) and GGUF (NULL = token_embd.weight); others ignore
+ * it.  GGUF and safetensors read the header and the bytes up to the end of
+ * the tensor; text, word2vec and npy go through the file once holding a
+ * window of EMB_RD_WINDOW bytes (more for a longer line, row or header;
+ * all of a Fortran-order npy), so a file cut short while it is read gives
+ * "file shrank while being read" when the reader reaches the cut. */
+#define EMB_RD_WINDOW ((size_t)1 << 20)
 int emb_reader_open(int kind, const char *path, const char *tensor, emb_reader **out,
                     emb_err *err);
 

@@ -1,0 +1,251 @@
+/*
+ * test_read_window.c - the text, word2vec and npy readers go through a file
+ * holding a window of it (EMB_RD_WINDOW bytes, reader.h), not all of it.
+ * Each case writes a file several windows long, with rows that cross window
+ * boundaries and one line / token / header longer than a window, and checks
+ * that reading it from the file (windowed) gives exactly the rows that
+ * reading the same bytes from memory (emb_reader_open_mem: everything held)
+ * gives: ids, tokens and every float bit for bit, and the same error text
+ * for a file that is wrong past the first window.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "readers/reader.h"
+
+static char tmpdir[512];
+static char last_msg[512]; /* the error of the last same_rows, or "" */
+
+typedef struct {
+    unsigned char *p;
+    size_t n, cap;
+} buf;
+
+static void put(buf *b, const void *s, size_t n)
+{
+    if (b->n + n > b->cap) {
+        b->cap = (b->n + n) * 2;
+        b->p = realloc(b->p, b->cap);
+        assert_non_null(b->p);
+    }
+    memcpy(b->p + b->n, s, n);
+    b->n += n;
+}
+
+static void putf(buf *b, const char *fmt, ...)
+{
+    char tmp[256];
+    va_list ap;
+    va_start(ap, fmt);
+    int k = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    put(b, tmp, (size_t)k);
+}
+
+static uint32_t rnd(uint32_t *s)
+{
+    *s = *s * 1664525u + 1013904223u;
+    return *s >> 8;
+}
+
+/* Write b to a scratch file; the path goes to out. */
+static void to_file(const buf *b, const char *name, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s/window-%d-%s", tmpdir, (int)getpid(), name);
+    FILE *f = fopen(out, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(b->p, 1, b->n, f), b->n);
+    fclose(f);
+}
+
+/* Read the bytes of b as `kind` from a file and from memory, row by row:
+ * the same rows, and the same end (EMB_DONE or the same error).  Returns
+ * the number of rows. */
+static int64_t same_rows(int kind, const buf *b, const char *name)
+{
+    char path[700];
+    to_file(b, name, path, sizeof path);
+    emb_reader *rf = NULL, *rm = NULL;
+    emb_err ef = {0, ""}, em = {0, ""};
+    int of = emb_reader_open(kind, path, NULL, &rf, &ef);
+    int om = emb_reader_open_mem(kind, b->p, b->n, strrchr(path, '/') + 1, NULL, &rm, &em);
+    assert_int_equal(of, om);
+    int64_t rows = 0;
+    if (of == EMB_OK) {
+        assert_int_equal(emb_reader_dim(rf), emb_reader_dim(rm));
+        size_t dim = emb_reader_dim(rf);
+        for (;;) {
+            int64_t idf, idm;
+            const char *tf, *tm;
+            size_t lf, lm;
+            const float *vf, *vm;
+            int rcf = emb_reader_next(rf, &idf, &tf, &lf, &vf, &ef);
+            int rcm = emb_reader_next(rm, &idm, &tm, &lm, &vm, &em);
+            assert_int_equal(rcf, rcm);
+            if (rcf != EMB_OK)
+                break;
+            assert_int_equal(idf, idm);
+            assert_int_equal(lf, lm);
+            assert_true((tf == NULL) == (tm == NULL));
+            if (lf)
+                assert_memory_equal(tf, tm, lf);
+            assert_memory_equal(vf, vm, dim * sizeof(float));
+            rows++;
+        }
+    }
+    /* errors name the same file and say the same thing */
+    assert_string_equal(ef.msg, em.msg);
+    snprintf(last_msg, sizeof last_msg, "%s", ef.msg);
+    emb_reader_free(rf);
+    emb_reader_free(rm);
+    unlink(path);
+    return rows;
+}
+
+/* GloVe text, dim 7, `rows` rows of varied widths; row `long_row` gets a
+ * token longer than a window.  CRLF ends and blank lines here and there. */
+static void glove(buf *b, int rows, int long_row, uint32_t seed)
+{
+    for (int i = 0; i < rows; i++) {
+        if (i == long_row) {
+            for (size_t k = 0; k < EMB_RD_WINDOW + EMB_RD_WINDOW / 3; k++)
+                put(b, "x", 1);
+            putf(b, "%d", i);
+        } else {
+            putf(b, "t%d", i);
+        }
+        for (int j = 0; j < 7; j++) {
+            int32_t v = (int32_t)(rnd(&seed) % 2000001) - 1000000;
+            putf(b, "%s%.*f", rnd(&seed) % 5 ? " " : "\t  ", (int)(rnd(&seed) % 9), v / 1e4);
+        }
+        if (rnd(&seed) % 7)
+            put(b, "\n", 1);
+        else
+            put(b, "\r\n", 2);
+        if (rnd(&seed) % 97 == 0)
+            put(b, "\n", 1);
+    }
+}
+
+static void test_text(void **state)
+{
+    (void)state;
+    buf b = {0};
+    glove(&b, 60000, 30000, 7);
+    assert_true(b.n > 3 * EMB_RD_WINDOW);
+    assert_int_equal(same_rows(EMB_READ_TEXT, &b, "g.txt"), 60000);
+    /* a word2vec-style header, and no newline after the last row */
+    buf h = {0};
+    putf(&h, "40000 7\n");
+    glove(&h, 40000, -1, 9);
+    h.n--; /* the last "\n" (a "\r\n" leaves its "\r", a trailing blank) */
+    assert_int_equal(same_rows(EMB_READ_TEXT, &h, "h.txt"), 40000);
+    /* an error far past the first window: the same message, line number
+     * included, after the same rows */
+    size_t at = b.n - 5000;
+    while (b.p[at] != '\n')
+        at++;
+    while (b.p[at] != ' ' && b.p[at] != '\t') /* the next line's first separator */
+        at++;
+    while (b.p[at] == ' ' || b.p[at] == '\t')
+        at++;
+    memcpy(b.p + at, "zz", 2); /* the start of its first value */
+    int64_t before = same_rows(EMB_READ_TEXT, &b, "bad.txt");
+    if (!(before > 50000 && before < 60000))
+        fail_msg("%lld rows, then: %s", (long long)before, last_msg);
+    assert_non_null(strstr(last_msg, "is not a number 'zz"));
+    free(b.p);
+    free(h.p);
+}
+
+/* word2vec binary: a header, then `token SP 4*dim bytes \n` per row. */
+static void test_word2vec(void **state)
+{
+    (void)state;
+    enum { DIM = 50, ROWS = 9000 };
+    buf b = {0};
+    putf(&b, "%d %d\n", ROWS, DIM);
+    uint32_t seed = 11;
+    for (int i = 0; i < ROWS; i++) {
+        if (i == 4500)
+            for (size_t k = 0; k < EMB_RD_WINDOW + 17; k++)
+                put(&b, "y", 1);
+        putf(&b, "w%d ", i);
+        for (int j = 0; j < DIM; j++) {
+            float v = ((int32_t)rnd(&seed) - (1 << 23)) / 65536.0f;
+            put(&b, &v, 4);
+        }
+        if (i % 3)
+            put(&b, "\n", 1);
+    }
+    assert_true(b.n > 2 * EMB_RD_WINDOW);
+    assert_int_equal(same_rows(EMB_READ_WORD2VEC, &b, "w.bin"), ROWS);
+    /* cut inside the last row: the same "needs N bytes of values" error */
+    b.n -= 10;
+    assert_int_equal(same_rows(EMB_READ_WORD2VEC, &b, "cut.bin"), ROWS - 1);
+    assert_non_null(strstr(last_msg, "row 8999: needs 200 bytes of values"));
+    free(b.p);
+}
+
+/* .npy: a header padded past a window (version 2: a u32 header length),
+ * then rows; C order and Fortran order. */
+static void npy(buf *b, int rows, int dim, int fortran, size_t header_pad)
+{
+    char dict[200];
+    int k = snprintf(dict, sizeof dict, "{'descr': '<f4', 'fortran_order': %s, 'shape': (%d, %d), }",
+                     fortran ? "True" : "False", rows, dim);
+    size_t hl = (size_t)k + header_pad + 1;
+    hl += (64 - (12 + hl) % 64) % 64;
+    put(b, "\x93NUMPY\x02\x00", 8);
+    uint32_t h32 = (uint32_t)hl;
+    put(b, &h32, 4);
+    put(b, dict, (size_t)k);
+    for (size_t i = (size_t)k; i < hl - 1; i++)
+        put(b, " ", 1);
+    put(b, "\n", 1);
+    uint32_t seed = 5;
+    for (long i = 0; i < (long)rows * dim; i++) {
+        float v = ((int32_t)rnd(&seed) - (1 << 23)) / 4096.0f;
+        put(b, &v, 4);
+    }
+}
+
+static void test_npy(void **state)
+{
+    (void)state;
+    buf c = {0}, f = {0}, h = {0};
+    npy(&c, 3001, 301, 0, 0); /* rows of 1204 bytes: most windows end inside a row */
+    assert_true(c.n > 3 * EMB_RD_WINDOW);
+    assert_int_equal(same_rows(EMB_READ_NPY, &c, "c.npy"), 3001);
+    npy(&f, 1500, 300, 1, 0);
+    assert_int_equal(same_rows(EMB_READ_NPY, &f, "f.npy"), 1500);
+    npy(&h, 700, 64, 0, EMB_RD_WINDOW + 1000);
+    assert_int_equal(same_rows(EMB_READ_NPY, &h, "h.npy"), 700);
+    /* one byte short: the same size error at open */
+    c.n--;
+    assert_int_equal(same_rows(EMB_READ_NPY, &c, "short.npy"), 0);
+    assert_non_null(strstr(last_msg, "data is 3613203 bytes"));
+    free(c.p);
+    free(f.p);
+    free(h.p);
+}
+
+int main(void)
+{
+    const char *t = getenv("EMB_TMP");
+    snprintf(tmpdir, sizeof tmpdir, "%s", t && *t ? t : "/tmp");
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_text),
+        cmocka_unit_test(test_word2vec),
+        cmocka_unit_test(test_npy),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
