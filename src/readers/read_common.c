@@ -34,6 +34,51 @@ int emb_rd_window(emb_reader *r, size_t need, emb_err *err)
     return rc;
 }
 
+int emb_rd_tensor_open(emb_reader *r, emb_err *err)
+{
+    size_t size;
+    if (emb_mul_size((size_t)r->rows, r->row_bytes, &size))
+        return emb_rd_err(r, err, EMB_ERANGE, "tensor too large");
+    if (!r->map.data || r->toff + size <= r->n) { /* held (or in memory) */
+        r->tdata = r->data + r->toff;
+        return EMB_OK;
+    }
+    /* the header is parsed: the file descriptor moves to the tensor window */
+    r->tdata = NULL;
+    memset(&r->twin, 0, sizeof r->twin);
+    r->twin.fd = r->map.fd;
+    r->twin.has_fd = r->map.has_fd;
+    r->twin.size = r->map.size;
+    r->twin.off = r->toff;
+    r->map.fd = -1;
+    r->map.has_fd = 0;
+    size_t want = r->row_bytes > EMB_RD_WINDOW ? r->row_bytes : EMB_RD_WINDOW;
+    return emb_map_slide(&r->twin, 0, want, r->comp, r->label, err);
+}
+
+int emb_rd_tensor_row(emb_reader *r, const uint8_t **row, emb_err *err)
+{
+    size_t at = (size_t)r->row_id * r->row_bytes;
+    if (r->tdata) {
+        *row = r->tdata + at;
+        return EMB_OK;
+    }
+    emb_map *w = &r->twin;
+    size_t rel = r->toff + at - w->off; /* rows come in order: never before the window */
+    if (rel + r->row_bytes > w->n) {
+        size_t want = r->row_bytes > EMB_RD_WINDOW ? r->row_bytes : EMB_RD_WINDOW;
+        int rc = emb_map_slide(w, rel, want, r->comp, r->label, err);
+        if (rc)
+            return rc;
+        rel = r->toff + at - w->off;
+        if (rel + r->row_bytes > w->n)
+            return emb_rd_err(r, err, EMB_EIO, "file shrank while being read (at byte %zu)",
+                              w->off + w->n);
+    }
+    *row = w->data + rel;
+    return EMB_OK;
+}
+
 int emb_rd_at_end(const emb_reader *r)
 {
     return !r->map.data || r->map.off + r->map.n == r->map.size;

@@ -47,7 +47,9 @@ struct emb_reader {
     int64_t line;      /* line number of the line being read (1-based) */
     int has_header;
     /* tensors */
-    const uint8_t *tdata; /* first byte of the tensor */
+    const uint8_t *tdata; /* first byte of the tensor when it is held, else NULL */
+    size_t toff;          /* GGUF / safetensors: file offset of the tensor */
+    emb_map twin;         /* GGUF / safetensors: window over a tensor not held */
     int ttype;
     const struct emb_ggml_type *qtype; /* gguf block types; NULL = widen ttype */
     int fortran;
@@ -79,6 +81,12 @@ int emb_rd_err(const emb_reader *r, emb_err *err, int code, const char *fmt, ...
  * into r->data taken before the call are stale after it.  Readers over
  * memory (emb_reader_open_mem) hold everything; the call does nothing. */
 int emb_rd_window(emb_reader *r, size_t need, emb_err *err);
+/* GGUF / safetensors, after the header is parsed: the tensor's bytes come
+ * from r->data when the bytes read hold them (r->tdata), else through a
+ * window of their own (r->twin, EMB_RD_WINDOW bytes) that takes over the
+ * file from r->map.  emb_rd_tensor_row points *row at row r->row_id. */
+int emb_rd_tensor_open(emb_reader *r, emb_err *err);
+int emb_rd_tensor_row(emb_reader *r, const uint8_t **row, emb_err *err);
 /* 1 when r->data holds the rest of the input (the window reaches its end). */
 int emb_rd_at_end(const emb_reader *r);
 /* File offset of r->cur (for "at byte N"), and the input's size in bytes. */

@@ -102,10 +102,12 @@ static int skip_value(emb_reader *r, uint32_t t, int depth, int utf8, emb_err *e
 
 static int gguf_next(emb_reader *r, const char **tok, size_t *tok_len, emb_err *err)
 {
-    (void)err;
     if (r->row_id >= r->rows)
         return EMB_DONE;
-    const uint8_t *src = r->tdata + (size_t)r->row_id * r->row_bytes;
+    const uint8_t *src;
+    int rc = emb_rd_tensor_row(r, &src, err);
+    if (rc)
+        return rc;
     if (r->qtype)
         r->qtype->dequant(src, r->row, r->dim / r->qtype->block_elems);
     else
@@ -235,7 +237,7 @@ int emb_gguf_open(emb_reader *r, const char *tensor, emb_err *err)
                           (uint64_t)n_listed < n_tensors ? ", ..." : "");
     size_t data_start = c->pos;
     size_t pad = (size_t)(alignment - data_start % alignment) % (size_t)alignment;
-    if (emb_add_size(data_start, pad, &data_start) || data_start > r->n)
+    if (emb_add_size(data_start, pad, &data_start) || data_start > emb_rd_size(r))
         return emb_rd_err(r, err, EMB_EFORMAT, "file ends before the tensor data (at byte %zu)",
                           c->pos);
     if (n_dims != 2)
@@ -268,13 +270,13 @@ int emb_gguf_open(emb_reader *r, const char *tensor, emb_err *err)
     size_t size, end;
     if (ne[1] > INT64_MAX || emb_mul_size((size_t)ne[1], row_bytes, &size) ||
         offset > SIZE_MAX || emb_add_size(data_start, (size_t)offset, &end) ||
-        emb_add_size(end, size, &end) || end > r->n)
+        emb_add_size(end, size, &end) || end > emb_rd_size(r))
         return emb_rd_err(r, err, EMB_ERANGE,
                           "tensor '%.100s' (%llu x %llu at offset %llu) extends past the end of "
                           "the file (data starts at byte %zu, file has %zu bytes)",
                           tensor, (unsigned long long)ne[1], (unsigned long long)ne[0],
-                          (unsigned long long)offset, data_start, r->n);
-    r->tdata = r->data + data_start + offset;
+                          (unsigned long long)offset, data_start, emb_rd_size(r));
+    r->toff = data_start + (size_t)offset;
     r->ttype = t;
     r->rows = (int64_t)ne[1];
     r->dim = dim;

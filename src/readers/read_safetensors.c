@@ -75,10 +75,13 @@ static int parse_tensor(emb_json *j, tinfo *t)
 
 static int st_next(emb_reader *r, const char **tok, size_t *tok_len, emb_err *err)
 {
-    (void)err;
     if (r->row_id >= r->rows)
         return EMB_DONE;
-    emb_rd_widen(r->row, r->tdata + (size_t)r->row_id * r->row_bytes, r->ttype, r->dim);
+    const uint8_t *src;
+    int rc = emb_rd_tensor_row(r, &src, err);
+    if (rc)
+        return rc;
+    emb_rd_widen(r->row, src, r->ttype, r->dim);
     *tok = NULL;
     *tok_len = 0;
     return EMB_OK;
@@ -106,10 +109,10 @@ int emb_safetensors_open(emb_reader *r, const char *tensor, emb_err *err)
         return emb_rd_err(r, err, EMB_EFORMAT, "file too short for the header length (%zu bytes)",
                           r->n);
     const uint8_t *hp;
-    if (hl > emb_cur_left(c) || emb_cur_bytes(c, (size_t)hl, &hp))
+    if (hl > emb_rd_size(r) - 8 || emb_cur_bytes(c, (size_t)hl, &hp))
         return emb_rd_err(r, err, EMB_EFORMAT, "header length %llu exceeds file size %zu",
-                          (unsigned long long)hl, r->n);
-    size_t data_start = c->pos, data_len = r->n - data_start;
+                          (unsigned long long)hl, emb_rd_size(r));
+    size_t data_start = c->pos, data_len = emb_rd_size(r) - data_start;
     emb_json j;
     emb_json_init(&j, (const char *)hp, (size_t)hl, 8);
     char names[300] = "";
@@ -185,7 +188,7 @@ int emb_safetensors_open(emb_reader *r, const char *tensor, emb_err *err)
                           tensor, (unsigned long long)want.shape[0],
                           (unsigned long long)want.shape[1], (int)dtn, want.dt,
                           (unsigned long long)span);
-    r->tdata = r->data + data_start + want.offs[0];
+    r->toff = data_start + (size_t)want.offs[0];
     r->ttype = tt;
     r->rows = (int64_t)want.shape[0];
     r->dim = (size_t)want.shape[1];

@@ -54,6 +54,8 @@ int emb_reader_open_mem(int kind, const void *bytes, size_t n, const char *label
     r->data = bytes;
     r->n = bytes ? n : 0;
     int rc = open_common(r, tensor, err);
+    if (rc == EMB_OK && (kind == EMB_READ_GGUF || kind == EMB_READ_SAFETENSORS))
+        rc = emb_rd_tensor_open(r, err);
     if (rc) {
         emb_reader_free(r);
         return rc;
@@ -109,6 +111,8 @@ static int open_file(emb_reader **pr, const char *path, const char *open_label,
         if (rc)
             emb_map_close(&map);
     }
+    if (rc == EMB_OK && grow)
+        rc = emb_rd_tensor_open(r, err);
     return rc;
 }
 
@@ -203,6 +207,7 @@ void emb_reader_free(emb_reader *r)
     if (!r)
         return;
     emb_map_close(&r->map);
+    emb_map_close(&r->twin);
     emb_tokfile_free(r->vocab);
     emb_free(r->row);
     emb_free(r);

@@ -6,7 +6,10 @@
  * that reading it from the file (windowed) gives exactly the rows that
  * reading the same bytes from memory (emb_reader_open_mem: everything held)
  * gives: ids, tokens and every float bit for bit, and the same error text
- * for a file that is wrong past the first window.
+ * for a file that is wrong past the first window.  GGUF and safetensors
+ * read their header, then the tensor through a window of its own when the
+ * bytes read do not hold it: tensors that start past the first MiB and
+ * span several windows, f32 and Q8_0, are checked the same way.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -238,6 +241,137 @@ static void test_npy(void **state)
     free(h.p);
 }
 
+/* safetensors: a 1.5 MB tensor "pad" first, then "wte" (rows x dim f32). */
+static void test_safetensors(void **state)
+{
+    (void)state;
+    enum { ROWS = 3000, DIM = 200, PAD = 1500000 };
+    char hdr[300];
+    size_t wte = (size_t)ROWS * DIM * 4;
+    int k = snprintf(hdr, sizeof hdr,
+                     "{\"pad\":{\"dtype\":\"U8\",\"shape\":[%d],\"data_offsets\":[0,%d]},"
+                     "\"wte\":{\"dtype\":\"F32\",\"shape\":[%d,%d],\"data_offsets\":[%d,%zu]}}",
+                     PAD, PAD, ROWS, DIM, PAD, PAD + wte);
+    buf b = {0};
+    uint64_t hl = (uint64_t)k;
+    put(&b, &hl, 8);
+    put(&b, hdr, (size_t)k);
+    uint32_t seed = 3;
+    for (int i = 0; i < PAD; i++) {
+        unsigned char c = (unsigned char)rnd(&seed);
+        put(&b, &c, 1);
+    }
+    for (size_t i = 0; i < wte / 4; i++) {
+        float v = ((int32_t)rnd(&seed) - (1 << 23)) / 1024.0f;
+        put(&b, &v, 4);
+    }
+    char path[700];
+    to_file(&b, "m.safetensors", path, sizeof path);
+    emb_reader *rf = NULL, *rm = NULL;
+    emb_err ef = {0, ""}, em = {0, ""};
+    assert_int_equal(emb_reader_open(EMB_READ_SAFETENSORS, path, "wte", &rf, &ef), EMB_OK);
+    assert_int_equal(emb_reader_open_mem(EMB_READ_SAFETENSORS, b.p, b.n, "m", "wte", &rm, &em),
+                     EMB_OK);
+    int64_t rows = 0;
+    for (;;) {
+        int64_t idf, idm;
+        const char *tf, *tm;
+        size_t lf, lm;
+        const float *vf, *vm;
+        int rcf = emb_reader_next(rf, &idf, &tf, &lf, &vf, &ef);
+        int rcm = emb_reader_next(rm, &idm, &tm, &lm, &vm, &em);
+        assert_int_equal(rcf, rcm);
+        if (rcf != EMB_OK)
+            break;
+        assert_int_equal(idf, idm);
+        assert_memory_equal(vf, vm, DIM * sizeof(float));
+        rows++;
+    }
+    assert_int_equal(rows, ROWS);
+    emb_reader_free(rf);
+    emb_reader_free(rm);
+    unlink(path);
+    free(b.p);
+}
+
+static void gguf_str(buf *b, const char *s)
+{
+    uint64_t n = strlen(s);
+    put(b, &n, 8);
+    put(b, s, n);
+}
+
+/* GGUF v3, no metadata: "pad" (1.2 MB of f32) then token_embd.weight,
+ * rows x dim of type `type` (0 = F32, 8 = Q8_0). */
+static void gguf(buf *b, uint32_t type, int rows, int dim)
+{
+    uint32_t u32;
+    uint64_t u64;
+    put(b, "GGUF", 4);
+    u32 = 3;
+    put(b, &u32, 4);
+    u64 = 2; /* tensors */
+    put(b, &u64, 8);
+    u64 = 0; /* metadata pairs */
+    put(b, &u64, 8);
+    const uint64_t pad_n = 300000;
+    gguf_str(b, "pad");
+    u32 = 1;
+    put(b, &u32, 4);
+    put(b, &pad_n, 8);
+    u32 = 0;
+    put(b, &u32, 4);
+    u64 = 0;
+    put(b, &u64, 8);
+    gguf_str(b, "token_embd.weight");
+    u32 = 2;
+    put(b, &u32, 4);
+    u64 = (uint64_t)dim;
+    put(b, &u64, 8);
+    u64 = (uint64_t)rows;
+    put(b, &u64, 8);
+    put(b, &type, 4);
+    u64 = pad_n * 4; /* a multiple of the 32-byte alignment */
+    put(b, &u64, 8);
+    while (b->n % 32)
+        put(b, "", 1);
+    uint32_t seed = 17;
+    for (uint64_t i = 0; i < pad_n; i++) {
+        float v = (float)i;
+        put(b, &v, 4);
+    }
+    for (long i = 0; i < (long)rows * dim / (type ? 32 : 1); i++) {
+        if (type == 0) {
+            float v = ((int32_t)rnd(&seed) - (1 << 23)) / 2048.0f;
+            put(b, &v, 4);
+        } else { /* Q8_0 block: f16 scale, 32 int8 */
+            uint16_t d = (uint16_t)(0x2000 + rnd(&seed) % 0x1000);
+            put(b, &d, 2);
+            for (int j = 0; j < 32; j++) {
+                signed char q = (signed char)(rnd(&seed) % 255 - 127);
+                put(b, &q, 1);
+            }
+        }
+    }
+}
+
+static void test_gguf(void **state)
+{
+    (void)state;
+    buf f = {0}, q = {0};
+    gguf(&f, 0, 4000, 96); /* 1.5 MB of rows from byte ~1.2 MB */
+    assert_true(f.n > 2 * EMB_RD_WINDOW);
+    assert_int_equal(same_rows(EMB_READ_GGUF, &f, "f.gguf"), 4000);
+    gguf(&q, 8, 12000, 128); /* Q8_0: 136-byte rows, 1.6 MB */
+    assert_int_equal(same_rows(EMB_READ_GGUF, &q, "q.gguf"), 12000);
+    /* cut inside the tensor: the open refuses it (the tensor must end in the file) */
+    q.n -= 100;
+    assert_int_equal(same_rows(EMB_READ_GGUF, &q, "cut.gguf"), 0);
+    assert_non_null(strstr(last_msg, "extends past the end of the file"));
+    free(f.p);
+    free(q.p);
+}
+
 int main(void)
 {
     const char *t = getenv("EMB_TMP");
@@ -246,6 +380,8 @@ int main(void)
         cmocka_unit_test(test_text),
         cmocka_unit_test(test_word2vec),
         cmocka_unit_test(test_npy),
+        cmocka_unit_test(test_safetensors),
+        cmocka_unit_test(test_gguf),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
