@@ -72,14 +72,14 @@ static void to_file(const buf *b, const char *name, char *out, size_t cap)
 /* Read the bytes of b as `kind` from a file and from memory, row by row:
  * the same rows, and the same end (EMB_DONE or the same error).  Returns
  * the number of rows. */
-static int64_t same_rows(int kind, const buf *b, const char *name)
+static int64_t same_rows_of(int kind, const buf *b, const char *name, const char *tensor)
 {
     char path[700];
     to_file(b, name, path, sizeof path);
     emb_reader *rf = NULL, *rm = NULL;
     emb_err ef = {0, ""}, em = {0, ""};
-    int of = emb_reader_open(kind, path, NULL, &rf, &ef);
-    int om = emb_reader_open_mem(kind, b->p, b->n, strrchr(path, '/') + 1, NULL, &rm, &em);
+    int of = emb_reader_open(kind, path, tensor, &rf, &ef);
+    int om = emb_reader_open_mem(kind, b->p, b->n, strrchr(path, '/') + 1, tensor, &rm, &em);
     assert_int_equal(of, om);
     int64_t rows = 0;
     if (of == EMB_OK) {
@@ -111,6 +111,11 @@ static int64_t same_rows(int kind, const buf *b, const char *name)
     emb_reader_free(rm);
     unlink(path);
     return rows;
+}
+
+static int64_t same_rows(int kind, const buf *b, const char *name)
+{
+    return same_rows_of(kind, b, name, NULL);
 }
 
 /* GloVe text, dim 7, `rows` rows of varied widths; row `long_row` gets a
@@ -265,32 +270,7 @@ static void test_safetensors(void **state)
         float v = ((int32_t)rnd(&seed) - (1 << 23)) / 1024.0f;
         put(&b, &v, 4);
     }
-    char path[700];
-    to_file(&b, "m.safetensors", path, sizeof path);
-    emb_reader *rf = NULL, *rm = NULL;
-    emb_err ef = {0, ""}, em = {0, ""};
-    assert_int_equal(emb_reader_open(EMB_READ_SAFETENSORS, path, "wte", &rf, &ef), EMB_OK);
-    assert_int_equal(emb_reader_open_mem(EMB_READ_SAFETENSORS, b.p, b.n, "m", "wte", &rm, &em),
-                     EMB_OK);
-    int64_t rows = 0;
-    for (;;) {
-        int64_t idf, idm;
-        const char *tf, *tm;
-        size_t lf, lm;
-        const float *vf, *vm;
-        int rcf = emb_reader_next(rf, &idf, &tf, &lf, &vf, &ef);
-        int rcm = emb_reader_next(rm, &idm, &tm, &lm, &vm, &em);
-        assert_int_equal(rcf, rcm);
-        if (rcf != EMB_OK)
-            break;
-        assert_int_equal(idf, idm);
-        assert_memory_equal(vf, vm, DIM * sizeof(float));
-        rows++;
-    }
-    assert_int_equal(rows, ROWS);
-    emb_reader_free(rf);
-    emb_reader_free(rm);
-    unlink(path);
+    assert_int_equal(same_rows_of(EMB_READ_SAFETENSORS, &b, "m.safetensors", "wte"), ROWS);
     free(b.p);
 }
 
