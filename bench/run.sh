@@ -95,7 +95,7 @@ if [ ! -f "$OLD_SO" ] || [ "$(cat build/bench/old/.rev 2>/dev/null)" != "$OLD_RE
     fi
 fi
 /usr/bin/python3 bench/writes.py $QUICK --embext ./embext.so --old "$OLD_SO" \
-    --report "${BENCH_WRITES_REPORT:-bench/REPORT_writes.md}"
+    --old-name "embext $OLD_REV (0.2.0 when EMB_OLD_REV is unset)" --report "${BENCH_WRITES_REPORT:-bench/REPORT_writes.md}"
 # embext through a 3-node dqlite cluster (bench/cluster.py, README "More than
 # one machine"): when libdqlite-dev is installed (make cluster installs it)
 if [ -f /usr/include/dqlite.h ]; then

@@ -201,6 +201,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--embext", required=True)
     ap.add_argument("--old")
+    ap.add_argument("--old-name", help="what the old build is, for the report (default: its path)")
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--rounds", type=int)
     ap.add_argument("--report")
@@ -215,7 +216,7 @@ def main():
     names = [s for s, _ in systems]
     lines = ["# Writes: WAL frames per statement, single-row and bulk rates", "",
              "Made by `bench/writes.py` (run by `make bench`); systems: "
-             + ", ".join(f"{n} = {'plain rowid table' if n == 'plain' else so + (' with layout=packed' if n == 'packed' else '')}" for n, so in systems)
+             + ", ".join(f"{n} = {'plain rowid table' if n == 'plain' else (a.old_name or so) if n == 'old' else so + (' with layout=packed' if n == 'packed' else ' (default layout, aligned)')}" for n, so in systems)
              + f"; {rounds} rounds, medians.", ""]
     tmp = tempfile.mkdtemp(prefix="embw_")
     try:

@@ -145,11 +145,12 @@ const char *emb_basename(const char *path)
  * may not install signal handlers).  Reading with pread into private
  * memory turns the same event into a short read, which is reported as an
  * error; once read, the bytes cannot change under the parser.  The cost is
- * a copy (measured by bench/cases_import.py, `make bench`) and memory for
- * the bytes read: the whole file for the text, word2vec and npy formats,
- * and for GGUF / safetensors the header and the bytes up to the end of the
- * tensor used (emb_map_open_prefix + emb_map_grow, driven by reader.c).
- * The buffer is plain heap memory: advising it as transparent huge pages
+ * a copy out of the page cache (measured by bench/cases_import.py, `make
+ * bench`).  Memory: a prefix (emb_map_open_prefix + emb_map_grow: a GGUF or
+ * safetensors header) or a window that moves through the file
+ * (emb_map_slide: text, word2vec and npy rows, a GGUF or safetensors
+ * tensor), driven by reader.c and read_common.c.  The buffer is plain heap
+ * memory: advising it as transparent huge pages
  * made filling it 3 times slower here (the kernel compacts memory to find
  * 2 MiB pages on each fault). */
 #define MAP_CHUNK ((size_t)8 << 20)  /* bytes per pread call */

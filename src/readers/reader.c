@@ -73,11 +73,13 @@ int emb_reader_open_mem(int kind, const void *bytes, size_t n, const char *label
  * user gave it).  GGUF and safetensors readers need the
  * header and one tensor, not the whole file: they parse the first
  * PREFIX_FIRST bytes, and while parsing fails and the file has more, read 4
- * times as much and parse again.  Their checks are all of the form "ends
- * within the n bytes read", so a parse that succeeds on a prefix succeeds
- * on the whole file with the same result; a parse that still fails on the
- * whole file gives the error it always gave.  The other formats go through
- * the file once and hold a window of it (emb_rd_window). */
+ * times as much and parse again.  Their header checks are all of the form
+ * "ends within the n bytes read" and their tensor checks "ends within the
+ * file", so a parse that succeeds on a prefix succeeds on the whole file
+ * with the same result; a parse that still fails on the whole file gives
+ * the error it always gave.  The tensor's rows are then read through a
+ * window (emb_rd_tensor_open).  The other formats go through the file once
+ * and hold a window of it (emb_rd_window). */
 static int open_file(emb_reader **pr, const char *path, const char *open_label,
                      const char *tensor, emb_err *err)
 {
