@@ -253,11 +253,15 @@ int emb_map_slide(emb_map *m, size_t drop, size_t want, const char *component,
     size_t keep = m->n - drop, left = m->size - m->off - drop;
     if (want > left)
         want = left;
-    if (want <= keep)
-        return EMB_OK;
-    if (!m->has_fd)
-        return emb_err_set(err, EMB_EIO, "%s: %s: file closed", component, label);
     uint8_t *p = (uint8_t *)m->data;
+    if (want <= keep || !m->has_fd) { /* drop only: what is wanted is held, or all is read */
+        if (keep && drop)
+            memmove(p, p + drop, keep);
+        m->off += drop;
+        m->n = keep;
+        return want <= keep ? EMB_OK
+                            : emb_err_set(err, EMB_EIO, "%s: %s: file closed", component, label);
+    }
     if (want > m->cap) {
         p = buffer_alloc(want);
         if (!p)

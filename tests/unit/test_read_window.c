@@ -22,6 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "readers/bytes.h"
 #include "readers/reader.h"
 
 static char tmpdir[512];
@@ -352,11 +353,55 @@ static void test_gguf(void **state)
     free(q.p);
 }
 
+/* emb_map_slide itself: the bytes held are always the file's bytes at
+ * [off, off + n); dropping moves off; the room grows for a larger want;
+ * at the end of the file it holds what is left. */
+static void test_map_slide(void **state)
+{
+    (void)state;
+    buf b = {0};
+    uint32_t seed = 1;
+    for (int i = 0; i < 3000000; i++) {
+        unsigned char c = (unsigned char)rnd(&seed);
+        put(&b, &c, 1);
+    }
+    char path[700];
+    to_file(&b, "slide.bin", path, sizeof path);
+    emb_map m;
+    emb_err err = {0, ""};
+    assert_int_equal(emb_map_open_prefix(&m, path, 1000, "t", "slide.bin", &err), EMB_OK);
+    assert_int_equal(m.n, 1000);
+    struct {
+        size_t drop, want, off, n;
+    } steps[] = {
+        {0, 500, 0, 1000},             /* held already: nothing read */
+        {400, 500, 400, 600},          /* drop only */
+        {100, 5000, 500, 5000},        /* grows the room to 5000 and fills it */
+        {4999, 10, 5499, 5000},        /* keeps 1, fills the room */
+        {0, 2000000, 5499, 2000000},   /* grows again */
+        {1999999, 2000000, 2005498, 994502}, /* the rest of the file, short of want */
+        {994502, 10, 3000000, 0},      /* all dropped at the end */
+    };
+    for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+        assert_int_equal(emb_map_slide(&m, steps[i].drop, steps[i].want, "t", "slide.bin", &err),
+                         EMB_OK);
+        assert_int_equal(m.off, steps[i].off);
+        assert_int_equal(m.n, steps[i].n);
+        if (m.n)
+            assert_memory_equal(m.data, b.p + m.off, m.n);
+    }
+    assert_int_equal(m.has_fd, 0); /* all read: the file is closed */
+    emb_map_close(&m);
+    unlink(path);
+    free(b.p);
+}
+
 int main(void)
 {
     const char *t = getenv("EMB_TMP");
     snprintf(tmpdir, sizeof tmpdir, "%s", t && *t ? t : "/tmp");
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_map_slide),
         cmocka_unit_test(test_text),
         cmocka_unit_test(test_word2vec),
         cmocka_unit_test(test_npy),
