@@ -87,7 +87,10 @@ int embTableReleaseCache(EmbConn *conn, const char *zName)
 }
 
 /* embCacheEnsure for a function (no statement on the table holds p): if
- * SQLite disconnected p meanwhile, free it, *pp = NULL, SQLITE_ERROR. */
+ * SQLite disconnected p meanwhile, free it, *pp = NULL, SQLITE_ERROR; but
+ * SQLITE_NOMEM when the load ran out of memory (SQLite then rolls back the
+ * whole transaction, which can disconnect a table it had created: the
+ * cause is the memory, not a missing table). */
 static int ensureHeld(EmbVtab **pp)
 {
     EmbVtab *p = *pp;
@@ -96,7 +99,7 @@ static int ensureHeld(EmbVtab **pp)
     if (--p->busy == 0 && p->zombie) {
         embVtabFree(p);
         *pp = NULL;
-        return SQLITE_ERROR;
+        return rc == SQLITE_NOMEM ? SQLITE_NOMEM : SQLITE_ERROR;
     }
     return rc;
 }
@@ -116,7 +119,11 @@ int embTableOpen(EmbConn *conn, sqlite3 *db, const char *zFunc, const char *zNam
         return SQLITE_NOMEM;
     EmbVtab *p = connFind(conn, zDb, zTab);
     int rc = p ? ensureHeld(&p) : SQLITE_ERROR;
-    if (rc != SQLITE_OK && rc != SQLITE_NOMEM) {
+    if (rc == SQLITE_NOMEM) {
+        sqlite3_free(zDb);
+        return rc;
+    }
+    if (rc != SQLITE_OK) {
         /* Not connected yet, or its copy cannot be loaded because another
          * connection dropped or re-created the table and this connection
          * still holds the old instance.  Preparing and stepping a statement
@@ -142,6 +149,8 @@ int embTableOpen(EmbConn *conn, sqlite3 *db, const char *zFunc, const char *zNam
         rc = p ? ensureHeld(&p) : SQLITE_ERROR;
     }
     sqlite3_free(zDb);
+    if (rc == SQLITE_NOMEM)
+        return rc;
     if (!p) {
         *pzErr = sqlite3_mprintf("%s: no such embedding table: %s", zFunc, zName);
         return SQLITE_ERROR;

@@ -87,15 +87,17 @@ void embStoreFinalize(EmbVtab *p)
     }
 }
 
-/* Step a statement expected to finish (no row); resets it. */
+/* Step a statement expected to finish (no row); resets it.  The error is
+ * the step's own (a second sqlite3_reset would say SQLITE_OK, and an out of
+ * memory reported as a plain error sends callers down paths meant for a
+ * missing table: SQLite may have rolled the transaction back). */
 static int stepDone(EmbVtab *p, sqlite3_stmt *st)
 {
     int rc = sqlite3_step(st);
-    sqlite3_reset(st);
+    int rc2 = sqlite3_reset(st);
     if (rc == SQLITE_DONE)
         return SQLITE_OK;
-    rc = sqlite3_reset(st);
-    return embDbError(p, rc ? rc : SQLITE_ERROR);
+    return embDbError(p, rc2 ? rc2 : rc == SQLITE_ROW ? SQLITE_ERROR : rc);
 }
 
 /* Step st once: *out = column 0 of its row, or dflt when there is none;

@@ -36,7 +36,8 @@
  * "<passed> passed, <failed> failed" (one check per statement and allocator)
  * and the number of allocation-failure points tried.  Debugging: OOM_DEBUG=1
  * prints the digest of every table, OOM_TRACE=1 the stack of each first
- * failed SQLite allocation (with --only N and --jobs 1).
+ * failed SQLite allocation (with --only N and --jobs 1), OOM_K=k starts
+ * each sweep at k (so the first run is the failing one to trace).
  */
 #include <sqlite3.h>
 #include <sqlite3_embext.h>
@@ -409,7 +410,9 @@ static int sweep(int i, int which, int sticky, const digest *want_rows, int want
     if (db_digest(db, &before, 0) != SQLITE_OK)
         exit(2);
     int bad = 0;
-    for (long k = 0;; k += k < FAST_HEAD ? 1 : stride) {
+    /* OOM_K=k: only that k (debugging one failure, with OOM_TRACE=1) */
+    long k0 = getenv("OOM_K") ? atol(getenv("OOM_K")) : 0;
+    for (long k = k0;; k += k < FAST_HEAD ? 1 : stride) {
         digest rows;
         char *err = NULL;
         arm(which, k, sticky);
