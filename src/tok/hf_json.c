@@ -436,9 +436,39 @@ static int check_model(hf *h, emb_json *mv, int *mf)
     return EMB_OK;
 }
 
-/* normalizer: 0 none; bit 1 Replace " " -> "▁", bit 2 Prepend "▁". */
-static int read_normalizer(hf *h, emb_json v, int depth, int *flags)
+/* What the normalizer, pre_tokenizer, decoder and post_processor say: each
+ * part reader fills its fields. */
+typedef struct {
+    emb_tok *t;      /* the tokenizer being built (pre_tokenizer, post_processor) */
+    int norm;        /* read_normalizer's flags */
+    int pre;         /* read_pre's kind */
+    int dec, strip;  /* read_decoder's kind and strip */
+} hf_parts;
+
+typedef int (*hf_part_reader)(hf *h, emb_json v, int depth, hf_parts *o);
+
+/* The parts of a "Sequence" (the array a), each read by `part` at depth 1
+ * (a Sequence inside a Sequence is not taken); with `single`, more than one
+ * part is refused ("a <what> Sequence of more than one is not supported"). */
+static int read_sequence(hf *h, emb_json a, hf_part_reader part, hf_parts *o, int single,
+                         const char *what)
 {
+    int n = 0, more = emb_json_enter(&a, '[');
+    while (more && !h->rc) {
+        if (single && ++n > 1)
+            return hf_fail(h, EMB_EUNSUP, "a %s Sequence of more than one is not supported", what);
+        if (part(h, a, 1, o))
+            return h->rc;
+        emb_json_skip(&a);
+        more = emb_json_next(&a, ']');
+    }
+    return a.what ? json_fail(h, &a) : h->rc;
+}
+
+/* normalizer: 0 none; bit 1 Replace " " -> "▁", bit 2 Prepend "▁". */
+static int read_normalizer(hf *h, emb_json v, int depth, hf_parts *o)
+{
+    int *flags = &o->norm;
     static const char *const keys[] = {"normalizers", "pattern", "content", "prepend"};
     char ty[40], s[16];
     emb_json val[4];
@@ -447,17 +477,8 @@ static int read_normalizer(hf *h, emb_json v, int depth, int *flags)
         return EMB_OK;
     if (obj_type(h, v, ty, sizeof ty) || obj_index(h, &v, keys, 4, val, f))
         return h->rc;
-    if (strcmp(ty, "Sequence") == 0 && depth == 0 && f[0]) {
-        emb_json a = val[0];
-        int more = emb_json_enter(&a, '[');
-        while (more && !h->rc) {
-            if (read_normalizer(h, a, 1, flags))
-                return h->rc;
-            emb_json_skip(&a);
-            more = emb_json_next(&a, ']');
-        }
-        return a.what ? json_fail(h, &a) : h->rc;
-    }
+    if (strcmp(ty, "Sequence") == 0 && depth == 0 && f[0])
+        return read_sequence(h, val[0], read_normalizer, o, 0, "normalizer");
     if (strcmp(ty, "Prepend") == 0 && f[3] && short_str(val[3], s, sizeof s) &&
         strcmp(s, "\xE2\x96\x81") == 0) {
         *flags |= 2;
@@ -482,8 +503,10 @@ static int read_normalizer(hf *h, emb_json v, int depth, int *flags)
 }
 
 /* pre_tokenizer: *kind 0 none, 1 ByteLevel, 2 Metaspace; fills t's options. */
-static int read_pre(hf *h, emb_json v, int depth, emb_tok *t, int *kind)
+static int read_pre(hf *h, emb_json v, int depth, hf_parts *o)
 {
+    emb_tok *t = o->t;
+    int *kind = &o->pre;
     static const char *const keys[] = {"pretokenizers", "add_prefix_space", "use_regex",
                                        "replacement", "prepend_scheme", "split"};
     char ty[40], s[16];
@@ -493,19 +516,8 @@ static int read_pre(hf *h, emb_json v, int depth, emb_tok *t, int *kind)
         return EMB_OK;
     if (obj_type(h, v, ty, sizeof ty) || obj_index(h, &v, keys, 6, val, f))
         return h->rc;
-    if (strcmp(ty, "Sequence") == 0 && depth == 0 && f[0]) {
-        emb_json a = val[0];
-        int n = 0, more = emb_json_enter(&a, '[');
-        while (more && !h->rc) {
-            if (++n > 1)
-                return hf_fail(h, EMB_EUNSUP, "a pre_tokenizer Sequence of more than one is not supported");
-            if (read_pre(h, a, 1, t, kind))
-                return h->rc;
-            emb_json_skip(&a);
-            more = emb_json_next(&a, ']');
-        }
-        return a.what ? json_fail(h, &a) : h->rc;
-    }
+    if (strcmp(ty, "Sequence") == 0 && depth == 0 && f[0])
+        return read_sequence(h, val[0], read_pre, o, 1, "pre_tokenizer");
     if (strcmp(ty, "ByteLevel") == 0) {
         if (f[2] && get_bool(val[2], 1) != 1)
             return hf_fail(h, EMB_EUNSUP, "pre_tokenizer ByteLevel with use_regex false is not supported");
@@ -543,8 +555,9 @@ static int read_pre(hf *h, emb_json v, int depth, emb_tok *t, int *kind)
 
 /* decoder: *kind 0 none, 1 ByteLevel, 2 metaspace-like; *strip: drop one
  * leading space. */
-static int read_decoder(hf *h, emb_json v, int depth, int *kind, int *strip)
+static int read_decoder(hf *h, emb_json v, int depth, hf_parts *o)
 {
+    int *kind = &o->dec, *strip = &o->strip;
     static const char *const keys[] = {"decoders", "start", "stop", "content", "prepend_scheme",
                                        "add_prefix_space", "pattern"};
     char ty[40], s[16];
@@ -554,17 +567,8 @@ static int read_decoder(hf *h, emb_json v, int depth, int *kind, int *strip)
         return EMB_OK;
     if (obj_type(h, v, ty, sizeof ty) || obj_index(h, &v, keys, 7, val, f))
         return h->rc;
-    if (strcmp(ty, "Sequence") == 0 && depth == 0 && f[0]) {
-        emb_json a = val[0];
-        int more = emb_json_enter(&a, '[');
-        while (more && !h->rc) {
-            if (read_decoder(h, a, 1, kind, strip))
-                return h->rc;
-            emb_json_skip(&a);
-            more = emb_json_next(&a, ']');
-        }
-        return a.what ? json_fail(h, &a) : h->rc;
-    }
+    if (strcmp(ty, "Sequence") == 0 && depth == 0 && f[0])
+        return read_sequence(h, val[0], read_decoder, o, 0, "decoder");
     if (strcmp(ty, "ByteLevel") == 0) {
         *kind = 1;
         return EMB_OK;
@@ -619,8 +623,9 @@ static int32_t special_id(const emb_tok *t, emb_json v)
     return -1;
 }
 
-static int read_post(hf *h, emb_json v, int depth, emb_tok *t)
+static int read_post(hf *h, emb_json v, int depth, hf_parts *o)
 {
+    emb_tok *t = o->t;
     static const char *const keys[] = {"processors", "single", "cls", "sep"};
     char ty[40];
     emb_json val[4];
@@ -629,17 +634,8 @@ static int read_post(hf *h, emb_json v, int depth, emb_tok *t)
         return EMB_OK;
     if (obj_type(h, v, ty, sizeof ty) || obj_index(h, &v, keys, 4, val, f))
         return h->rc;
-    if (strcmp(ty, "Sequence") == 0 && depth == 0 && f[0]) {
-        emb_json a = val[0];
-        int more = emb_json_enter(&a, '[');
-        while (more && !h->rc) {
-            if (read_post(h, a, 1, t))
-                return h->rc;
-            emb_json_skip(&a);
-            more = emb_json_next(&a, ']');
-        }
-        return a.what ? json_fail(h, &a) : h->rc;
-    }
+    if (strcmp(ty, "Sequence") == 0 && depth == 0 && f[0])
+        return read_sequence(h, val[0], read_post, o, 0, "post_processor");
     if (strcmp(ty, "ByteLevel") == 0)
         return EMB_OK;
     if (strcmp(ty, "RobertaProcessing") == 0 && f[2] && f[3]) {
@@ -718,11 +714,12 @@ int emb_tok_load_hf(const uint8_t *data, size_t n, emb_tok **out, emb_err *err)
         return hf_fail(&h, EMB_ENOMEM, "out of memory");
     t->format = EMB_TOK_FMT_HF;
     t->bos = t->eos = t->unk = -1;
-    int norm = 0, pre = 0, dec = 0, strip = 0;
-    if ((tf[T_NORM] && read_normalizer(&h, tv[T_NORM], 0, &norm)) ||
-        (tf[T_PRE] && read_pre(&h, tv[T_PRE], 0, t, &pre)) ||
-        (tf[T_DEC] && read_decoder(&h, tv[T_DEC], 0, &dec, &strip)))
+    hf_parts o = {t, 0, 0, 0, 0};
+    if ((tf[T_NORM] && read_normalizer(&h, tv[T_NORM], 0, &o)) ||
+        (tf[T_PRE] && read_pre(&h, tv[T_PRE], 0, &o)) ||
+        (tf[T_DEC] && read_decoder(&h, tv[T_DEC], 0, &o)))
         goto fail;
+    int norm = o.norm, pre = o.pre, dec = o.dec, strip = o.strip;
     if (pre == 1 && norm == 0 && dec != 2) {
         t->kind = EMB_TOK_BPE;
     } else if (pre == 2 && norm == 0 && dec != 1) {
@@ -753,7 +750,7 @@ int emb_tok_load_hf(const uint8_t *data, size_t n, emb_tok **out, emb_err *err)
         else
             t->unk = find_str(t, &us, buf, sizeof buf);
     }
-    if (tf[T_POST] && read_post(&h, tv[T_POST], 0, t))
+    if (tf[T_POST] && read_post(&h, tv[T_POST], 0, &o))
         goto fail;
     if (h.rc)
         goto fail;

@@ -193,6 +193,26 @@ static void test_tok_hf_refused(void **state)
     expect_refused("{\"pre_tokenizer\": {\"type\": \"ByteLevel\"}, \"model\": {\"type\": \"BPE\","
                    " \"vocab\": {\"a\": -1}, \"merges\": []}}", EMB_ERANGE,
                    "tokenizer.json: token id -1 out of range 0..4194303 (at byte 81)");
+    /* Sequences: one part of each kind at depth 1, refused inside */
+    expect_refused("{\"pre_tokenizer\": {\"type\": \"Sequence\", \"pretokenizers\": [{\"type\": \"ByteLevel\"},"
+                   " {\"type\": \"ByteLevel\"}]}, \"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0}, \"merges\": []}}",
+                   EMB_EUNSUP, "tokenizer.json: a pre_tokenizer Sequence of more than one is not supported");
+    expect_refused("{\"pre_tokenizer\": {\"type\": \"ByteLevel\"}, \"post_processor\": {\"type\": \"Sequence\","
+                   " \"processors\": [{\"type\": \"ByteLevel\"}, {\"type\": \"BertProcessing\"}]},"
+                   " \"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0}, \"merges\": []}}", EMB_EUNSUP,
+                   "tokenizer.json: post_processor BertProcessing is not supported");
+    expect_refused("{\"pre_tokenizer\": {\"type\": \"ByteLevel\"}, \"decoder\": {\"type\": \"Sequence\","
+                   " \"decoders\": [{\"type\": \"Sequence\", \"decoders\": []}]},"
+                   " \"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0}, \"merges\": []}}", EMB_EUNSUP,
+                   "tokenizer.json: decoder Sequence is not supported");
+    expect_refused("{\"normalizer\": {\"type\": \"Sequence\", \"normalizers\": [{\"type\": \"Lowercase\"}]},"
+                   " \"pre_tokenizer\": {\"type\": \"ByteLevel\"},"
+                   " \"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0}, \"merges\": []}}", EMB_EUNSUP,
+                   "tokenizer.json: normalizer Lowercase is not supported (expected Prepend \"" SP "\" and Replace \" \" -> \""
+                   SP "\", or none)");
+    expect_refused("{\"pre_tokenizer\": {\"type\": \"Sequence\", \"pretokenizers\": [1, 2]},"
+                   " \"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0}, \"merges\": []}}", EMB_EFORMAT,
+                   "tokenizer.json: expected an object (at byte 57)");
     expect_refused("{\"model\": 1}", EMB_EFORMAT, "tokenizer.json: expected an object (at byte 10)");
     expect_refused("{}", EMB_ENOTFOUND, "tokenizer.json: no model");
     expect_refused("not json", EMB_EFORMAT,
