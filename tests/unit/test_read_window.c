@@ -144,7 +144,7 @@ static void glove(buf *b, int rows, int long_row, uint32_t seed)
     }
 }
 
-static void test_text(void **state)
+static void test_window_text(void **state)
 {
     (void)state;
     buf b = {0};
@@ -176,7 +176,7 @@ static void test_text(void **state)
 }
 
 /* word2vec binary: a header, then `token SP 4*dim bytes \n` per row. */
-static void test_word2vec(void **state)
+static void test_window_word2vec(void **state)
 {
     (void)state;
     enum { DIM = 50, ROWS = 9000 };
@@ -227,7 +227,7 @@ static void npy(buf *b, int rows, int dim, int fortran, size_t header_pad)
     }
 }
 
-static void test_npy(void **state)
+static void test_window_npy(void **state)
 {
     (void)state;
     buf c = {0}, f = {0}, h = {0};
@@ -248,7 +248,7 @@ static void test_npy(void **state)
 }
 
 /* safetensors: a 1.5 MB tensor "pad" first, then "wte" (rows x dim f32). */
-static void test_safetensors(void **state)
+static void test_window_safetensors(void **state)
 {
     (void)state;
     enum { ROWS = 3000, DIM = 200, PAD = 1500000 };
@@ -336,7 +336,7 @@ static void gguf(buf *b, uint32_t type, int rows, int dim)
     }
 }
 
-static void test_gguf(void **state)
+static void test_window_gguf(void **state)
 {
     (void)state;
     buf f = {0}, q = {0};
@@ -356,7 +356,7 @@ static void test_gguf(void **state)
 /* emb_map_slide itself: the bytes held are always the file's bytes at
  * [off, off + n); dropping moves off; the room grows for a larger want;
  * at the end of the file it holds what is left. */
-static void test_map_slide(void **state)
+static void test_window_map_slide(void **state)
 {
     (void)state;
     buf b = {0};
@@ -401,12 +401,12 @@ int main(void)
     const char *t = getenv("EMB_TMP");
     snprintf(tmpdir, sizeof tmpdir, "%s", t && *t ? t : "/tmp");
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_map_slide),
-        cmocka_unit_test(test_text),
-        cmocka_unit_test(test_word2vec),
-        cmocka_unit_test(test_npy),
-        cmocka_unit_test(test_safetensors),
-        cmocka_unit_test(test_gguf),
+        cmocka_unit_test(test_window_map_slide),
+        cmocka_unit_test(test_window_text),
+        cmocka_unit_test(test_window_word2vec),
+        cmocka_unit_test(test_window_npy),
+        cmocka_unit_test(test_window_safetensors),
+        cmocka_unit_test(test_window_gguf),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
