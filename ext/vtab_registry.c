@@ -74,6 +74,37 @@ static EmbVtab *connFind(EmbConn *conn, const char *zDb, const char *zName)
     return NULL;
 }
 
+/* "schema.table" or "table": *pzDb = the schema (sqlite3_free it; NULL when
+ * none is named), *pzTab = the table (borrowed from zName). */
+static int nameParts(const char *zName, char **pzDb, const char **pzTab)
+{
+    const char *dot = strchr(zName, '.');
+    *pzDb = dot ? sqlite3_mprintf("%.*s", (int)(dot - zName), zName) : NULL;
+    *pzTab = dot ? dot + 1 : zName;
+    return dot && !*pzDb ? SQLITE_NOMEM : SQLITE_OK;
+}
+
+/* The table is not connected yet, or this connection holds an old
+ * instance (another connection dropped or re-created it): preparing and
+ * stepping a statement that reads the table makes SQLite check the schema
+ * and connect the current instance, which goes first in the registry.
+ * *pp = that instance, or NULL when there is no such table; SQLITE_NOMEM
+ * when memory ran out, else SQLITE_OK. */
+static int connectByStatement(EmbConn *conn, sqlite3 *db, const char *zDb, const char *zTab,
+                              EmbVtab **pp)
+{
+    char *sql = zDb ? sqlite3_mprintf("SELECT 1 FROM \"%w\".\"%w\" WHERE 0", zDb, zTab)
+                    : sqlite3_mprintf("SELECT 1 FROM \"%w\" WHERE 0", zTab);
+    sqlite3_stmt *st = NULL;
+    int qrc = sql ? sqlite3_prepare_v2(db, sql, -1, &st, NULL) : SQLITE_NOMEM;
+    *pp = NULL;
+    if (qrc == SQLITE_OK && (qrc = sqlite3_step(st)) == SQLITE_DONE)
+        *pp = connFind(conn, zDb, zTab);
+    sqlite3_finalize(st);
+    sqlite3_free(sql);
+    return qrc == SQLITE_NOMEM ? SQLITE_NOMEM : SQLITE_OK;
+}
+
 int embTableReleaseCache(EmbConn *conn, const char *zName)
 {
     const char *dot = strchr(zName, '.');
@@ -112,41 +143,17 @@ int embTableOpen(EmbConn *conn, sqlite3 *db, const char *zFunc, const char *zNam
         *pzErr = sqlite3_mprintf("%s: no such embedding table: %s", zFunc, zName ? zName : "NULL");
         return SQLITE_ERROR;
     }
-    const char *dot = strchr(zName, '.');
-    char *zDb = dot ? sqlite3_mprintf("%.*s", (int)(dot - zName), zName) : NULL;
-    const char *zTab = dot ? dot + 1 : zName;
-    if (dot && !zDb)
+    char *zDb;
+    const char *zTab;
+    if (nameParts(zName, &zDb, &zTab) != SQLITE_OK)
         return SQLITE_NOMEM;
     EmbVtab *p = connFind(conn, zDb, zTab);
     int rc = p ? ensureHeld(&p) : SQLITE_ERROR;
-    if (rc == SQLITE_NOMEM) {
-        sqlite3_free(zDb);
-        return rc;
-    }
-    if (rc != SQLITE_OK) {
-        /* Not connected yet, or its copy cannot be loaded because another
-         * connection dropped or re-created the table and this connection
-         * still holds the old instance.  Preparing and stepping a statement
-         * that reads the table makes SQLite check the schema and connect the
-         * current instance, which goes first in the registry. */
-        char *sql = zDb ? sqlite3_mprintf("SELECT 1 FROM \"%w\".\"%w\" WHERE 0", zDb, zTab)
-                        : sqlite3_mprintf("SELECT 1 FROM \"%w\" WHERE 0", zTab);
-        sqlite3_stmt *st = NULL;
-        if (!sql) {
-            sqlite3_free(zDb);
-            return SQLITE_NOMEM;
-        }
-        p = NULL;
-        int qrc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
-        if (qrc == SQLITE_OK && (qrc = sqlite3_step(st)) == SQLITE_DONE)
-            p = connFind(conn, zDb, zTab);
-        sqlite3_finalize(st);
-        sqlite3_free(sql);
-        if (qrc == SQLITE_NOMEM) {
-            sqlite3_free(zDb);
-            return SQLITE_NOMEM;
-        }
-        rc = p ? ensureHeld(&p) : SQLITE_ERROR;
+    if (rc != SQLITE_OK && rc != SQLITE_NOMEM) {
+        if (connectByStatement(conn, db, zDb, zTab, &p) == SQLITE_NOMEM)
+            rc = SQLITE_NOMEM;
+        else
+            rc = p ? ensureHeld(&p) : SQLITE_ERROR;
     }
     sqlite3_free(zDb);
     if (rc == SQLITE_NOMEM)
@@ -156,9 +163,8 @@ int embTableOpen(EmbConn *conn, sqlite3 *db, const char *zFunc, const char *zNam
         return SQLITE_ERROR;
     }
     if (rc != SQLITE_OK) {
-        if (rc != SQLITE_NOMEM)
-            *pzErr = sqlite3_mprintf("%s: %s", zFunc,
-                                     p->base.zErrMsg ? p->base.zErrMsg : sqlite3_errstr(rc));
+        *pzErr = sqlite3_mprintf("%s: %s", zFunc,
+                                 p->base.zErrMsg ? p->base.zErrMsg : sqlite3_errstr(rc));
         return rc;
     }
     EmbTableRef *ref = sqlite3_malloc(sizeof *ref);
@@ -176,25 +182,14 @@ int embTableTokVersion(EmbConn *conn, sqlite3 *db, const char *zFunc, const char
 {
     *pzErr = NULL;
     *pFound = 0;
-    const char *dot = strchr(zName, '.');
-    char *zDb = dot ? sqlite3_mprintf("%.*s", (int)(dot - zName), zName) : NULL;
-    const char *zTab = dot ? dot + 1 : zName;
-    if (dot && !zDb)
+    char *zDb;
+    const char *zTab;
+    if (nameParts(zName, &zDb, &zTab) != SQLITE_OK)
         return SQLITE_NOMEM;
     EmbVtab *p = conn ? connFind(conn, zDb, zTab) : NULL;
-    if (!p) { /* not connected yet: a statement on the table connects it */
-        char *sql = zDb ? sqlite3_mprintf("SELECT 1 FROM \"%w\".\"%w\" WHERE 0", zDb, zTab)
-                        : sqlite3_mprintf("SELECT 1 FROM \"%w\" WHERE 0", zTab);
-        sqlite3_stmt *st = NULL;
-        int qrc = sql ? sqlite3_prepare_v2(db, sql, -1, &st, NULL) : SQLITE_NOMEM;
-        if (qrc == SQLITE_OK && (qrc = sqlite3_step(st)) == SQLITE_DONE)
-            p = connFind(conn, zDb, zTab);
-        sqlite3_finalize(st);
-        sqlite3_free(sql);
-        if (qrc == SQLITE_NOMEM) {
-            sqlite3_free(zDb);
-            return SQLITE_NOMEM;
-        }
+    if (!p && connectByStatement(conn, db, zDb, zTab, &p) == SQLITE_NOMEM) {
+        sqlite3_free(zDb);
+        return SQLITE_NOMEM;
     }
     sqlite3_free(zDb);
     if (!p) {
