@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "slurp.h"
+#include "files.h"
 
 static int n_pass, n_fail;
 

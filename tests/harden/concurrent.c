@@ -25,6 +25,7 @@
  * Prints how many transactions were committed and how many reads checked.
  */
 #include "harden.h"
+#include "../files.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -382,12 +383,7 @@ int main(int argc, char **argv)
         die("the writer committed %lld of %d transactions", (long long)sh->published, n_txn);
     if (total == 0)
         die("no read was checked");
-    char side[160];
-    unlink(path);
-    snprintf(side, sizeof side, "%s-wal", path);
-    unlink(side);
-    snprintf(side, sizeof side, "%s-shm", path);
-    unlink(side);
+    emb_test_remove_db(path);
     rmdir(dir);
     return 0;
 }

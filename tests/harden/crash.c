@@ -25,6 +25,7 @@
  * Runs in WAL and in rollback-journal (DELETE) mode, each on a fresh file.
  */
 #include "harden.h"
+#include "../files.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -346,14 +347,7 @@ static void run_mode(const char *dir, const char *mode, int runs, unsigned seed)
     printf("crash %s: %d SIGKILLs survived, %ld batches committed (%d found committed before "
            "their report), integrity ok, tables exact, %d KNN queries = brute force\n",
            mode, runs, batches, late, knn);
-    char side[600];
-    unlink(path);
-    snprintf(side, sizeof side, "%s-wal", path);
-    unlink(side);
-    snprintf(side, sizeof side, "%s-shm", path);
-    unlink(side);
-    snprintf(side, sizeof side, "%s-journal", path);
-    unlink(side);
+    emb_test_remove_db(path);
 }
 
 int main(int argc, char **argv)

@@ -50,7 +50,7 @@
 #include <unistd.h>
 
 #include "core/alloc.h"
-#include "../slurp.h"
+#include "../files.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define HAVE_LSAN 1

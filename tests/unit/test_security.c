@@ -26,7 +26,7 @@
 #include <unistd.h>
 
 #include "ext_harness.h"
-#include "../slurp.h"
+#include "../files.h"
 
 static char *slurp(const char *path)
 {

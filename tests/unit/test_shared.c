@@ -14,6 +14,7 @@
 #include <sqlite3.h>
 
 #include "ext_harness.h"
+#include "../files.h"
 
 #include <pthread.h>
 #include <unistd.h>
@@ -89,16 +90,6 @@ static void make_db(void)
              "sin(i + 7)) from r");
     exec(db, "insert into wte(token_id, token, vector) values (0, 't0', '[0,0,0,0,0,0,0,-1]')");
     sqlite3_close(db);
-}
-
-static void drop_db(void)
-{
-    char p[300];
-    unlink(db_path);
-    snprintf(p, sizeof p, "%s-wal", db_path);
-    unlink(p);
-    snprintf(p, sizeof p, "%s-shm", db_path);
-    unlink(p);
 }
 
 #define Q "'[1,2,3,4,5,6,7,8]'"
@@ -181,7 +172,7 @@ static void test_shared_copy(void **state)
     assert_non_null(strstr(info, "\"shared\":0"));
     free(info);
     sqlite3_close(f);
-    drop_db();
+    emb_test_remove_db(db_path);
 }
 
 /* Threads: the writer flips row 0 between the query's own vector (then it
@@ -258,7 +249,7 @@ static void test_threads(void **state)
     __atomic_store_n(&stop_writer, 1, __ATOMIC_RELEASE);
     pthread_join(w, NULL);
     assert_int_equal(reader_errors, 0);
-    drop_db();
+    emb_test_remove_db(db_path);
 }
 
 int main(void)

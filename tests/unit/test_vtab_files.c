@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "ext_harness.h"
+#include "../files.h"
 
 static char db_path[512];
 
@@ -83,10 +84,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    unlink(db_path);
-    char j[600];
-    snprintf(j, sizeof j, "%s-journal", db_path);
-    unlink(j);
+    emb_test_remove_db(db_path);
     return 0;
 }
 

@@ -30,22 +30,11 @@
 #include <unistd.h>
 
 #include "ext_harness.h"
+#include "../files.h"
 
 enum { N_PRE = 1000, N_OPS = 100 };
 
 static char db_path[512];
-
-static void remove_db(const char *path)
-{
-    char f[600];
-    unlink(path);
-    snprintf(f, sizeof f, "%s-wal", path);
-    unlink(f);
-    snprintf(f, sizeof f, "%s-shm", path);
-    unlink(f);
-    snprintf(f, sizeof f, "%s-journal", path);
-    unlink(f);
-}
 
 static int setup(void **state)
 {
@@ -53,14 +42,14 @@ static int setup(void **state)
     const char *tmp = getenv("EMB_TMP");
     snprintf(db_path, sizeof db_path, "%s/vtab_wal_%ld.db", tmp && *tmp ? tmp : "/tmp",
              (long)getpid());
-    remove_db(db_path);
+    emb_test_remove_db(db_path);
     return 0;
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    remove_db(db_path);
+    emb_test_remove_db(db_path);
     return 0;
 }
 
@@ -126,7 +115,7 @@ typedef struct Frames {
  * embedding table when `create` says so, else the plain table). */
 static Frames measure(const char *create, int dim, int emb)
 {
-    remove_db(db_path);
+    emb_test_remove_db(db_path);
     sqlite3 *db = ext_open(db_path);
     int frames = 0;
     exec_ok(db, "pragma journal_mode = wal; pragma synchronous = off"); /* same frames, no fsync */
@@ -328,7 +317,7 @@ static void test_vtab_wal_rollback(void **state)
     (void)state;
     static const char *const modes[] = {"wal", "delete"};
     for (int m = 0; m < 2; m++) {
-        remove_db(db_path);
+        emb_test_remove_db(db_path);
         sqlite3 *db = ext_open(db_path), *b = ext_open(db_path);
         char pragma[64];
         snprintf(pragma, sizeof pragma, "pragma journal_mode = %s", modes[m]);
@@ -399,7 +388,7 @@ static void test_vtab_wal_process_dies(void **state)
     (void)state;
     static const char *const modes[] = {"wal", "delete"};
     for (int m = 0; m < 2; m++) {
-        remove_db(db_path);
+        emb_test_remove_db(db_path);
         sqlite3 *db = ext_open(db_path);
         char pragma[64];
         snprintf(pragma, sizeof pragma, "pragma journal_mode = %s", modes[m]);
